@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "FlashKMeans",
+    products: [
+        .library(name: "FlashKMeans", targets: ["FlashKMeans"]),
+        .executable(name: "flashkmeans", targets: ["flashkmeans"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: Public targets
+
+        /// The engine: input readers, the fused tiled kernel, initialization and the Lloyd driver.
+        .target(
+            name: "FlashKMeans",
+            dependencies: ["COpenBLAS", "CHDF5"]
+        ),
+        /// The `flashkmeans` command: a thin ArgumentParser layer over the library.
+        .executableTarget(
+            name: "flashkmeans",
+            dependencies: [
+                "FlashKMeans",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: System libraries (found through pkg-config; see ../shared/LINKING.md)
+
+        /// OpenBLAS's CBLAS interface, for `cblas_sgemm`.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        /// Serial HDF5, with a shim for the macros Swift cannot import.
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+
+        // MARK: Tests
+
+        /// The float64 reference Lloyd (the judge) and fixture writers shared by the test targets.
+        .target(
+            name: "_FlashKMeansTestSupport",
+            dependencies: ["FlashKMeans", "CHDF5"],
+            path: "Tests/_FlashKMeansTestSupport"
+        ),
+        .testTarget(
+            name: "FlashKMeansTests",
+            dependencies: ["FlashKMeans", "_FlashKMeansTestSupport"]
+        ),
+        /// Runs the built `flashkmeans` binary as a user would: exit codes, messages, written files.
+        .testTarget(
+            name: "flashkmeansTests",
+            dependencies: ["flashkmeans", "_FlashKMeansTestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,60 @@
+/// Why an embedding file could not be read.
+///
+/// Every case names the file, and `description` is a single line meant for the
+/// user: `"<path>: <problem>"`.
+public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong, independent of the file.
+    public enum Problem: Equatable, Sendable {
+        /// A system call failed; `operation` names it and `message` is `strerror(errno)`.
+        case system(operation: String, message: String)
+        case empty
+        case unknownFormat(extension: String)
+        case badHeader(String)
+        /// The file's size does not match what its header (or `--dim`) implies.
+        case sizeMismatch(expectedBytes: Int, actualBytes: Int)
+        case unsupportedDataType(String)
+        /// An fvecs/bvecs row header disagrees with the first row's dimension.
+        case inconsistentRow(row: Int, found: Int, expected: Int)
+        /// A row holds NaN or an infinity (or values whose squared norm overflows float32).
+        case nonFiniteValue(row: Int)
+        case missingDimension
+        case hdf5(String)
+    }
+
+    /// The file the problem was found in.
+    public var path: String
+    public var problem: Problem
+
+    public init(path: String, _ problem: Problem) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String {
+        let detail: String
+        switch problem {
+        case let .system(operation, message):
+            detail = "\(operation) failed: \(message)"
+        case .empty:
+            detail = "the file is empty"
+        case let .unknownFormat(ext):
+            let shown = ext.isEmpty ? "no extension" : "extension '.\(ext)'"
+            detail = "cannot tell the format from \(shown); pass --format (npy, fvecs, bvecs, fbin, raw, hdf5)"
+        case let .badHeader(why):
+            detail = "bad header: \(why)"
+        case let .sizeMismatch(expected, actual):
+            detail = "truncated or inconsistent file: expected \(expected) bytes, found \(actual)"
+        case let .unsupportedDataType(why):
+            detail = "unsupported data type: \(why)"
+        case let .inconsistentRow(row, found, expected):
+            detail = "row \(row) declares dimension \(found), but the file's dimension is \(expected)"
+        case let .nonFiniteValue(row):
+            detail = "row \(row) contains NaN or Inf (or values too large for float32 distances)"
+        case .missingDimension:
+            detail = "headerless raw float32 needs --dim"
+        case let .hdf5(why):
+            detail = why
+        }
+        return "\(path): \(detail)"
+    }
+}

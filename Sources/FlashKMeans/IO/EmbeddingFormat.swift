@@ -1,0 +1,70 @@
+/// The on-disk layouts FlashKMeans reads.
+public enum EmbeddingFormat: String, CaseIterable, Sendable, Codable {
+    /// NumPy `.npy`, versions 1–3, C order; float32 (zero-copy), float16 or float64.
+    case npy
+    /// TEXMEX `.fvecs`: each row is an int32 dimension followed by float32 values.
+    case fvecs
+    /// TEXMEX `.bvecs`: each row is an int32 dimension followed by uint8 values.
+    case bvecs
+    /// big-ann-benchmarks `.fbin`: uint32 row count, uint32 dimension, float32 rows.
+    case fbin
+    /// Headerless little-endian float32 rows; the dimension comes from `--dim`.
+    case raw
+    /// An HDF5 file holding a 2-D float32 or float64 dataset.
+    case hdf5
+
+    /// Guesses the format from a file name's extension.
+    public init?(pathExtension: String) {
+        switch pathExtension.lowercased() {
+        case "npy": self = .npy
+        case "fvecs": self = .fvecs
+        case "bvecs": self = .bvecs
+        case "fbin": self = .fbin
+        case "f32", "raw", "bin": self = .raw
+        case "hdf5", "h5", "he5": self = .hdf5
+        default: return nil
+        }
+    }
+}
+
+/// How to open an embedding file.
+public struct EmbeddingOpenOptions: Sendable {
+    /// Overrides the format guessed from the extension.
+    public var format: EmbeddingFormat?
+    /// Row length for headerless raw float32 files. Required for `.raw`, ignored otherwise.
+    public var dimension: Int?
+    /// Dataset to read from an HDF5 file. The default is `train`, as in ann-benchmarks files.
+    public var dataset: String
+
+    public init(format: EmbeddingFormat? = nil, dimension: Int? = nil, dataset: String = "train") {
+        self.format = format
+        self.dimension = dimension
+        self.dataset = dataset
+    }
+}
+
+/// Opens an embedding file as a tile source, choosing the reader from the
+/// extension or `options.format`.
+///
+/// - Throws: ``DatasetError`` for a missing, empty, truncated or unsupported file.
+public func openEmbeddings(at path: String, options: EmbeddingOpenOptions = .init()) throws -> any EmbeddingSource {
+    let format: EmbeddingFormat
+    if let chosen = options.format {
+        format = chosen
+    } else {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let ext = name.contains(".") ? String(name.split(separator: ".").last!) : ""
+        guard let guessed = EmbeddingFormat(pathExtension: ext) else {
+            throw DatasetError(path: path, .unknownFormat(extension: ext))
+        }
+        format = guessed
+    }
+    switch format {
+    case .npy: return try NpyReader.open(path)
+    case .fvecs: return try VecsReader.open(path, elementType: .float32)
+    case .bvecs: return try VecsReader.open(path, elementType: .uint8)
+    case .fbin: return try FbinReader.open(path)
+    case .raw: return try RawReader.open(path, dimension: options.dimension)
+    case .hdf5: return try HDF5Reader.open(path, dataset: options.dataset)
+    }
+}

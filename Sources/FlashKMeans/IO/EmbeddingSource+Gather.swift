@@ -1,0 +1,48 @@
+extension EmbeddingSource {
+    /// Copies the rows at `indices` into `destination`, in the order given
+    /// (`indices.count × d`, row-major). Runs of consecutive indices are read as one tile.
+    ///
+    /// - Throws: ``DatasetError``; a non-finite row is reported as the first
+    ///   non-finite row of the whole file, which may come before the gathered one.
+    func gatherRows(_ indices: [Int], into destination: UnsafeMutablePointer<Float>) throws {
+        let dimension = self.dimension
+        let longestRun = 256
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: longestRun * dimension)
+        defer { scratch.deallocate() }
+        var position = 0
+        while position < indices.count {
+            var runEnd = position + 1
+            while runEnd < indices.count, runEnd - position < longestRun, indices[runEnd] == indices[runEnd - 1] + 1 {
+                runEnd += 1
+            }
+            let rows = indices[position]..<(indices[runEnd - 1] + 1)
+            try withRows(rows, scratch: scratch) { tile in
+                for row in 0..<tile.rowCount {
+                    (destination + (position + row) * dimension).update(from: tile.row(row), count: dimension)
+                }
+            }
+            for slot in position..<runEnd
+            where !squaredNorm(destination + slot * dimension, dimension: dimension).isFinite {
+                throw DatasetError(path: path, .nonFiniteValue(row: try firstNonFiniteRow(upTo: indices[slot])))
+            }
+            position = runEnd
+        }
+    }
+
+    /// The lowest row in `0...last` whose squared norm is not finite (`last` itself is known to be bad).
+    func firstNonFiniteRow(upTo last: Int) throws -> Int {
+        let tileRows = 256
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * dimension)
+        defer { scratch.deallocate() }
+        var start = 0
+        while start < last {
+            let rows = start..<min(start + tileRows, last)
+            let bad: Int? = try withRows(rows, scratch: scratch) { tile in
+                (0..<tile.rowCount).first { !squaredNorm(tile.row($0), dimension: dimension).isFinite }.map { rows.lowerBound + $0 }
+            }
+            if let bad { return bad }
+            start = rows.upperBound
+        }
+        return last
+    }
+}

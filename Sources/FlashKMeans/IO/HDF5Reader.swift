@@ -1,0 +1,122 @@
+import CHDF5
+import Foundation
+
+/// Serial HDF5 is not thread-safe, so every call into it holds this lock.
+let hdf5Lock = NSLock()
+
+/// Opens a 2-D float32 or float64 dataset in an HDF5 file.
+///
+/// A contiguous, unfiltered dataset is mapped directly at its offset in the file
+/// (zero-copy for float32). A chunked or compressed one is read by hyperslab, one
+/// tile at a time, with HDF5 converting to float32.
+enum HDF5Reader {
+    /// Chunk cache per dataset: large enough that consecutive tiles falling in one
+    /// compressed chunk do not decompress it again.
+    static let chunkCacheBytes = 64 << 20
+
+    static func open(_ path: String, dataset name: String) throws -> any EmbeddingSource {
+        // Reuse the mapped-file checks for a clear message on missing, unreadable or empty files.
+        let mapped = try MappedFile(path: path)
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
+        chdf5_silence_errors()
+        func fail(_ why: String) -> DatasetError { DatasetError(path: path, .hdf5(why)) }
+
+        guard H5Fis_hdf5(path) > 0 else { throw fail("not an HDF5 file") }
+        let file = H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
+        guard file >= 0 else { throw fail("HDF5 could not open the file") }
+        var keepFileOpen = false
+        defer { if !keepFileOpen { H5Fclose(file) } }
+
+        guard H5Lexists(file, name, chdf5_p_default()) > 0 else {
+            throw fail("no dataset '\(name)' (choose one with --dataset)")
+        }
+        let access = H5Pcreate(chdf5_p_dataset_access())
+        defer { H5Pclose(access) }
+        H5Pset_chunk_cache(access, 12_421, chunkCacheBytes, 0.75)
+        let dataset = H5Dopen2(file, name, access)
+        guard dataset >= 0 else { throw fail("'\(name)' is not a dataset") }
+        var keepDatasetOpen = false
+        defer { if !keepDatasetOpen { H5Dclose(dataset) } }
+
+        let space = H5Dget_space(dataset)
+        defer { H5Sclose(space) }
+        let rank = H5Sget_simple_extent_ndims(space)
+        guard rank == 2 else { throw fail("dataset '\(name)' is \(rank)-D; expected a 2-D array of rows") }
+        var dims = [hsize_t](repeating: 0, count: 2)
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        let (rows, dimension) = (Int(dims[0]), Int(dims[1]))
+        guard rows > 0, dimension > 0 else { throw fail("dataset '\(name)' is empty (\(rows) × \(dimension))") }
+
+        let type = H5Dget_type(dataset)
+        defer { H5Tclose(type) }
+        let typeSize = H5Tget_size(type)
+        guard H5Tget_class(type) == H5T_FLOAT, typeSize == 4 || typeSize == 8 else {
+            throw DatasetError(path: path, .unsupportedDataType("dataset '\(name)' is not float32 or float64"))
+        }
+        let element: StoredElement = typeSize == 4 ? .float32 : .float64
+
+        let creation = H5Dget_create_plist(dataset)
+        defer { H5Pclose(creation) }
+        let contiguous = H5Pget_layout(creation) == H5D_CONTIGUOUS && H5Pget_nfilters(creation) == 0
+        let offset = H5Dget_offset(dataset)
+        if contiguous, H5Tget_order(type) == H5T_ORDER_LE, offset != chdf5_haddr_undef(),
+           Int(offset) + rows * dimension * element.byteWidth <= mapped.byteCount {
+            return MappedMatrix(
+                file: mapped, format: .hdf5, rowCount: rows, dimension: dimension, element: element,
+                dataOffset: Int(offset), rowStrideBytes: dimension * element.byteWidth)
+        }
+        keepFileOpen = true
+        keepDatasetOpen = true
+        return HDF5HyperslabSource(
+            file: file, dataset: dataset,
+            description: EmbeddingDescription(
+                path: path, format: .hdf5, rowCount: rows, dimension: dimension,
+                dataType: element.name, layout: .converted, byteCount: mapped.byteCount))
+    }
+}
+
+/// A chunked or compressed HDF5 dataset, read one tile of rows at a time.
+final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
+    let description: EmbeddingDescription
+    private let file: hid_t
+    private let dataset: hid_t
+
+    init(file: hid_t, dataset: hid_t, description: EmbeddingDescription) {
+        self.file = file
+        self.dataset = dataset
+        self.description = description
+    }
+
+    deinit {
+        hdf5Lock.lock()
+        H5Dclose(dataset)
+        H5Fclose(file)
+        hdf5Lock.unlock()
+    }
+
+    func withRows<R>(
+        _ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>, _ body: (RowTile) throws -> R
+    ) throws -> R {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= description.rowCount)
+        let dimension = description.dimension
+        let status: herr_t = {
+            hdf5Lock.lock()
+            defer { hdf5Lock.unlock() }
+            let fileSpace = H5Dget_space(dataset)
+            defer { H5Sclose(fileSpace) }
+            var start: [hsize_t] = [hsize_t(rows.lowerBound), 0]
+            var count: [hsize_t] = [hsize_t(rows.count), hsize_t(dimension)]
+            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
+            let memorySpace = H5Screate_simple(2, &count, nil)
+            defer { H5Sclose(memorySpace) }
+            return H5Dread(dataset, chdf5_native_float(), memorySpace, fileSpace, chdf5_p_default(), scratch)
+        }()
+        guard status >= 0 else {
+            throw DatasetError(path: description.path, .hdf5("reading rows \(rows.lowerBound)..<\(rows.upperBound) failed"))
+        }
+        return try body(RowTile(
+            base: UnsafePointer(scratch), rowStride: dimension, rowCount: rows.count,
+            dimension: dimension, firstRow: rows.lowerBound))
+    }
+}

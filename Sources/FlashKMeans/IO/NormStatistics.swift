@@ -1,0 +1,37 @@
+/// Minimum, mean and maximum row norm over a bounded, evenly spaced sample of rows.
+public struct NormStatistics: Codable, Sendable, Equatable {
+    public var minimum: Double
+    public var mean: Double
+    public var maximum: Double
+    public var sampledRows: Int
+
+    /// Reads at most `sampleRows` rows, evenly spaced over the file.
+    /// - Throws: ``DatasetError`` for a non-finite row (naming the first one in the file).
+    public init(source: any EmbeddingSource, sampleRows: Int) throws {
+        let rowCount = source.rowCount
+        let count = min(rowCount, max(1, sampleRows))
+        let indices = (0..<count).map { $0 * rowCount / count }
+        var rows = [Float](repeating: 0, count: count * source.dimension)
+        try rows.withUnsafeMutableBufferPointer { try source.gatherRows(indices, into: $0.baseAddress!) }
+        var minimum = Double.infinity
+        var maximum = 0.0
+        var total = 0.0
+        rows.withUnsafeBufferPointer { buffer in
+            for row in 0..<count {
+                var squared = 0.0
+                for index in 0..<source.dimension {
+                    let value = Double(buffer[row * source.dimension + index])
+                    squared += value * value
+                }
+                let norm = squared.squareRoot()
+                minimum = Swift.min(minimum, norm)
+                maximum = Swift.max(maximum, norm)
+                total += norm
+            }
+        }
+        self.minimum = minimum
+        self.maximum = maximum
+        mean = total / Double(count)
+        sampledRows = count
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+extension KMeans {
+    /// Everything that shapes a run. Every field has a default except the cluster count.
+    public struct Configuration: Sendable {
+        /// Number of clusters, k. Must be between 1 and the number of rows.
+        public var clusterCount: Int
+        /// How the first centroids are chosen. The default is ``Initialization/kMeansPlusPlus``.
+        public var initialization: Initialization = .kMeansPlusPlus
+        /// Rows k-means++ runs on. The default, `nil`, picks
+        /// `min(n, max(16 k, n / (2 + ⌊ln k⌋)))`: k-means++ then does about as many
+        /// distance evaluations as two Lloyd iterations (one per candidate, `2 + ⌊ln k⌋`
+        /// candidates per centroid), while every centroid still sees at least 16 rows.
+        public var initializationSampleSize: Int?
+        /// Most Lloyd iterations. The default is 100.
+        public var maxIterations = 100
+        /// Stop once the inertia falls by less than this fraction in one iteration.
+        /// The default is 1e-4; 0 runs until the labels stop changing.
+        public var tolerance = 1e-4
+        /// Seed for initialization. The default is 0; the same seed and input give the same result.
+        public var seed: UInt64 = 0
+        /// Worker threads. The default, `nil`, uses every core.
+        public var threadCount: Int?
+        /// Rows per point tile. The default, `nil`, is ``TilePlan/defaultPointTile``.
+        public var pointTile: Int?
+        /// Centroids per centroid tile. The default, `nil`, is ``TilePlan/defaultCentroidTile``.
+        public var centroidTile: Int?
+
+        public init(clusterCount: Int) {
+            self.clusterCount = clusterCount
+        }
+
+        /// Checks the configuration against the data once, before any work.
+        /// - Throws: ``KMeansError``.
+        func validate(pointCount: Int, dimension: Int) throws(KMeansError) {
+            guard clusterCount >= 1 else { throw .invalidParameter("k must be at least 1, got \(clusterCount)") }
+            guard clusterCount <= pointCount else { throw .tooManyClusters(clusterCount: clusterCount, pointCount: pointCount) }
+            guard maxIterations >= 1 else { throw .invalidParameter("max-iter must be at least 1, got \(maxIterations)") }
+            guard tolerance >= 0, tolerance.isFinite else { throw .invalidParameter("tol must be a non-negative number, got \(tolerance)") }
+            if let threadCount, threadCount < 1 { throw .invalidParameter("threads must be at least 1, got \(threadCount)") }
+            if let pointTile, pointTile < 1 { throw .invalidParameter("tile-points must be at least 1, got \(pointTile)") }
+            if let centroidTile, centroidTile < 1 { throw .invalidParameter("tile-centroids must be at least 1, got \(centroidTile)") }
+            if let size = initializationSampleSize, size < clusterCount {
+                throw .invalidParameter("init-sample (\(size)) must be at least k (\(clusterCount))")
+            }
+            if case let .centroids(values) = initialization, values.count != clusterCount * dimension {
+                throw .invalidParameter("initial centroids hold \(values.count) values; expected k × d = \(clusterCount) × \(dimension)")
+            }
+        }
+
+        func resolvedSampleSize(pointCount: Int) -> Int {
+            if let size = initializationSampleSize { return min(size, pointCount) }
+            let trials = 2 + Int(log(Double(clusterCount)))
+            return min(pointCount, max(16 * clusterCount, pointCount / trials))
+        }
+
+        var resolvedThreadCount: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
+    }
+}
+
+/// A configuration that cannot run on the given data.
+public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
+    case tooManyClusters(clusterCount: Int, pointCount: Int)
+    case invalidParameter(String)
+
+    public var description: String {
+        switch self {
+        case let .tooManyClusters(clusterCount, pointCount):
+            "k (\(clusterCount)) is larger than the number of rows (\(pointCount))"
+        case let .invalidParameter(why):
+            why
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// What one Lloyd iteration did.
+public struct IterationStats: Sendable, Codable, Equatable {
+    /// 1-based.
+    public var iteration: Int
+    /// `Σ ‖x − c(x)‖²` with the centroids this iteration started from.
+    public var inertia: Double
+    /// Rows whose label changed in this iteration's assignment.
+    public var reassigned: Int
+    /// Empty clusters re-seeded in this iteration's update.
+    public var emptyClustersReseeded: Int
+    /// Largest distance any centroid moved in this iteration's update (0 when the run stopped here).
+    public var maxCentroidShift: Double
+    /// Fraction of point–centroid distances computed (1 for Lloyd, which computes them all).
+    public var distanceFraction: Double
+    public var seconds: Double
+}
+
+/// Why the iterations stopped.
+public enum StopReason: String, Sendable, Codable {
+    /// An assignment left every label unchanged.
+    case converged
+    /// The relative inertia decrease fell below the tolerance.
+    case tolerance
+    /// The iteration limit was reached; a final assignment made the labels match the centroids.
+    case maxIterations = "max-iterations"
+}
+
+/// Memory figures read from `/proc/self/status` (zero where unavailable).
+public struct MemoryReport: Sendable, Codable, Equatable {
+    /// `VmHWM`: the peak resident set, mapped file pages included.
+    public var peakResidentBytes: Int
+    /// The largest `RssAnon` seen at the checkpoints (after initialization and after each pass).
+    public var peakAnonymousBytes: Int
+    /// `RssFile` at the end: pages of the mapped input (and libraries) in memory.
+    public var fileBackedBytes: Int
+    /// Anonymous memory the engine itself holds: labels, distances, scratch, slice sums.
+    public var engineWorkingBytes: Int
+}
+
+/// The outcome of ``KMeans/fit(_:configuration:progress:)``.
+public struct KMeansResult: Sendable {
+    /// `k × d`, row-major.
+    public var centroids: [Float]
+    /// The nearest centroid of every row, computed with `centroids`.
+    public var labels: [Int32]
+    /// `Σ ‖x − c(x)‖²` for `labels` and `centroids`.
+    public var inertia: Double
+    public var clusterCount: Int
+    public var dimension: Int
+    public var iterations: [IterationStats]
+    public var stopReason: StopReason
+    /// Rows k-means++ ran on (0 for other initializations).
+    public var initializationSampleSize: Int
+    public var initializationSeconds: Double
+    public var totalSeconds: Double
+    public var plan: TilePlan
+    /// Bytes of per-thread kernel scratch.
+    public var scratchBytesPerThread: Int
+    public var memory: MemoryReport
+    /// The OpenBLAS kernel family in use.
+    public var blasCore: String
+
+    public var emptyClustersReseeded: Int { iterations.reduce(0) { $0 + $1.emptyClustersReseeded } }
+}

@@ -1,0 +1,61 @@
+import Dispatch
+
+/// Exact k-means over embedding files that are streamed, never loaded.
+///
+/// ```swift
+/// let source = try openEmbeddings(at: "vectors.npy")
+/// var configuration = KMeans.Configuration(clusterCount: 1024)
+/// configuration.seed = 7
+/// let result = try KMeans.fit(source, configuration: configuration)
+/// ```
+public enum KMeans {
+    /// Clusters every row of `source`.
+    ///
+    /// - Parameters:
+    ///   - source: The rows; read tile by tile, once per iteration.
+    ///   - configuration: k and the run's settings; validated before any work.
+    ///   - progress: Called on the calling thread after each iteration.
+    /// - Returns: Centroids, labels matching them, and per-iteration statistics.
+    /// - Throws: ``KMeansError`` for a configuration that cannot run on this data;
+    ///   ``DatasetError`` for bad rows (non-finite values, inconsistent headers).
+    /// - Complexity: O(iterations · n · k · d) time; O(n + threads · tile scratch +
+    ///   slices · k · d) anonymous memory.
+    public static func fit(
+        _ source: any EmbeddingSource, configuration: Configuration,
+        progress: (IterationStats) -> Void = { _ in }
+    ) throws -> KMeansResult {
+        try fit(source, configuration: configuration, progress: progress, observer: nil)
+    }
+
+    static func fit(
+        _ source: any EmbeddingSource, configuration: Configuration,
+        progress: (IterationStats) -> Void, observer: Lloyd.Observer?
+    ) throws -> KMeansResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+        BLAS.useSingleThreadedKernels()
+        let plan = TilePlan(
+            pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
+            pointTile: configuration.pointTile, centroidTile: configuration.centroidTile,
+            threadCount: configuration.resolvedThreadCount)
+        let (initialCentroids, sampleSize) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
+        let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let initialAnonymous = ProcessMemory.read().anonymous
+
+        let lloyd = Lloyd(source: source, configuration: configuration, plan: plan)
+        let outcome = try lloyd.run(from: initialCentroids, progress: progress, observer: observer)
+        let memory = ProcessMemory.read()
+        return KMeansResult(
+            centroids: outcome.centroids, labels: outcome.labels, inertia: outcome.inertia,
+            clusterCount: configuration.clusterCount, dimension: source.dimension,
+            iterations: outcome.iterations, stopReason: outcome.stopReason,
+            initializationSampleSize: sampleSize, initializationSeconds: initializationSeconds,
+            totalSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
+            plan: plan, scratchBytesPerThread: plan.scratchBytes(dimension: source.dimension),
+            memory: MemoryReport(
+                peakResidentBytes: memory.peakResident,
+                peakAnonymousBytes: max(initialAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
+                fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
+            blasCore: BLAS.coreName)
+    }
+}

@@ -1,0 +1,30 @@
+/// One thread's working memory for the fused kernel, allocated once per run and
+/// reused for every tile, so the hot loop never allocates.
+final class KernelScratch: @unchecked Sendable {
+    /// `pointTile × centroidTile` cross products `x · c` from `sgemm`.
+    let crossProducts: UnsafeMutablePointer<Float>
+    /// `‖x‖²` for each row of the current point tile.
+    let pointSquaredNorms: UnsafeMutablePointer<Float>
+    /// Running `min_j (‖c_j‖² − 2 x · c_j)` per row; `‖x‖²` is added once at the end.
+    let bestScores: UnsafeMutablePointer<Float>
+    /// Running argmin per row.
+    let bestLabels: UnsafeMutablePointer<Int32>
+    /// `pointTile × d` floats for rows that must be converted (float16, uint8, HDF5 chunks…).
+    let convertedRows: UnsafeMutablePointer<Float>
+
+    init(plan: TilePlan, dimension: Int) {
+        crossProducts = .allocate(capacity: plan.pointTile * plan.centroidTile)
+        pointSquaredNorms = .allocate(capacity: plan.pointTile)
+        bestScores = .allocate(capacity: plan.pointTile)
+        bestLabels = .allocate(capacity: plan.pointTile)
+        convertedRows = .allocate(capacity: plan.pointTile * dimension)
+    }
+
+    deinit {
+        crossProducts.deallocate()
+        pointSquaredNorms.deallocate()
+        bestScores.deallocate()
+        bestLabels.deallocate()
+        convertedRows.deallocate()
+    }
+}

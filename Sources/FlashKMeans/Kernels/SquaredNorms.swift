@@ -1,0 +1,33 @@
+/// Squared Euclidean norm of one row, summed in float32 in a fixed order.
+///
+/// The order (16 lanes, then the lanes, then the tail) is the same everywhere the
+/// engine needs `‖x‖²`, so equal rows always give equal norms.
+/// - Complexity: O(d).
+@inline(__always)
+func squaredNorm(_ row: UnsafePointer<Float>, dimension: Int) -> Float {
+    var lanes = SIMD16<Float>()
+    var index = 0
+    let raw = UnsafeRawPointer(row)
+    while index + 16 <= dimension {
+        let values = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+        lanes += values * values
+        index += 16
+    }
+    var total = lanes.sum()
+    while index < dimension {
+        total += row[index] * row[index]
+        index += 1
+    }
+    return total
+}
+
+/// Squared norms of `count` contiguous rows of length `dimension`, each computed in
+/// float64 and rounded once, for centroids whose norms steer every label.
+func centroidSquaredNorms(_ centroids: UnsafePointer<Float>, count: Int, dimension: Int, into output: UnsafeMutablePointer<Float>) {
+    for centroid in 0..<count {
+        let row = centroids + centroid * dimension
+        var total = 0.0
+        for index in 0..<dimension { total += Double(row[index]) * Double(row[index]) }
+        output[centroid] = Float(total)
+    }
+}

@@ -1,0 +1,52 @@
+/// Tile sizes, accumulation slices and threads for one run.
+///
+/// Points are processed `pointTile` rows at a time against `centroidTile`
+/// centroids at a time, so the kernel's working set is bounded for any `k`.
+public struct TilePlan: Sendable, Equatable, Codable {
+    /// Rows of the point tile. The default, 256, keeps a point tile of d = 128 float32
+    /// values at 128 KiB so it and the cross-product block share a 1 MiB L2.
+    public static let defaultPointTile = 256
+    /// Centroids per tile. The default, 256, makes the `pointTile × centroidTile`
+    /// float32 cross-product block 256 KiB: `sgemm` writes it and the argmin reads it
+    /// back while it is still in L2 (1–2 MiB per core on current x86 and arm64 servers).
+    public static let defaultCentroidTile = 256
+    /// The most accumulation slices a run uses. Slices, not threads, own the partial
+    /// cluster sums, so the summation order does not depend on the thread count; 16
+    /// slices keep up to 16 threads busy.
+    public static let maximumSliceCount = 16
+    /// Upper bound on memory for all slices' partial sums together.
+    public static let sliceMemoryBudget = 256 << 20
+
+    public var pointTile: Int
+    public var centroidTile: Int
+    /// Contiguous ranges of point tiles, each with its own partial sums, combined in order.
+    public var sliceCount: Int
+    public var threadCount: Int
+
+    /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
+    ///
+    /// The slice count depends only on the shape and tile sizes, never on `threadCount`:
+    /// this is what makes results identical for any number of threads.
+    public init(pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int) {
+        self.pointTile = max(1, pointTile ?? Self.defaultPointTile)
+        self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
+        let tileCount = (pointCount + self.pointTile - 1) / self.pointTile
+        let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)
+        sliceCount = max(1, min(Self.maximumSliceCount, tileCount, Self.sliceMemoryBudget / sliceBytes))
+        self.threadCount = max(1, min(threadCount, sliceCount))
+    }
+
+    /// Bytes of per-thread kernel scratch: the cross-product block, per-point
+    /// norms, best scores and labels, and a converted point tile.
+    public func scratchBytes(dimension: Int) -> Int {
+        (pointTile * centroidTile + 3 * pointTile + pointTile * dimension) * 4
+    }
+
+    /// The point range of slice `slice`, aligned to whole point tiles.
+    func rows(ofSlice slice: Int, pointCount: Int) -> Range<Int> {
+        let tileCount = (pointCount + pointTile - 1) / pointTile
+        let firstTile = slice * tileCount / sliceCount
+        let endTile = (slice + 1) * tileCount / sliceCount
+        return min(firstTile * pointTile, pointCount)..<min(endTile * pointTile, pointCount)
+    }
+}

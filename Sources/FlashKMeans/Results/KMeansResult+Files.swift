@@ -1,0 +1,32 @@
+import Foundation
+
+extension KMeansResult {
+    /// The files `flashkmeans cluster` writes.
+    public static let outputFileNames = ["centroids.npy", "labels.npy", "report.json"]
+
+    /// Writes `centroids.npy`, `labels.npy` and `report.json` into `directory`, all or nothing.
+    public func write(to directory: OutputDirectory, report: RunReport) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let reportData = try encoder.encode(report)
+        try directory.commit([
+            ("centroids.npy", { path in
+                let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCount, columns: dimension)
+                try writer.append(centroids)
+                try writer.close()
+            }),
+            ("labels.npy", { path in
+                let writer = try MatrixWriter(path: path, format: .npy, rows: labels.count, columns: nil, element: .int32)
+                try writer.append(labels)
+                try writer.close()
+            }),
+            ("report.json", { path in
+                do {
+                    try reportData.write(to: URL(fileURLWithPath: path))
+                } catch {
+                    throw OutputError(path: path, problem: "cannot write report (\(error.localizedDescription))")
+                }
+            }),
+        ])
+    }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a matrix to a file row block by row block, so generated data never has
+/// to fit in memory. Supports the formats FlashKMeans reads that have a fixed header:
+/// `.npy` (float32 or int32), `.fbin`, `.fvecs` and raw float32.
+public final class MatrixWriter {
+    public enum Element: Sendable {
+        case float32, int32
+        var descr: String { self == .float32 ? "<f4" : "<i4" }
+    }
+
+    public let path: String
+    private let file: UnsafeMutablePointer<FILE>
+    private let format: EmbeddingFormat
+    private let columns: Int
+    private let expectedRows: Int
+    private var writtenRows = 0
+    private var closed = false
+
+    /// Opens `path` for writing and writes the header.
+    ///
+    /// - Parameters:
+    ///   - shape: `(rows, columns)`; `columns == nil` writes a 1-D `.npy` of `rows` values.
+    ///   - format: `.npy`, `.fbin`, `.fvecs` or `.raw`.
+    /// - Throws: ``OutputError`` when the file cannot be created.
+    public init(path: String, format: EmbeddingFormat, rows: Int, columns: Int?, element: Element = .float32) throws {
+        guard let file = fopen(path, "wb") else {
+            throw OutputError(path: path, problem: "cannot create file (\(String(cString: strerror(errno))))")
+        }
+        self.path = path
+        self.file = file
+        self.format = format
+        self.columns = columns ?? 1
+        expectedRows = rows
+        switch format {
+        case .npy:
+            let shape = columns.map { "(\(rows), \($0))" } ?? "(\(rows),)"
+            var header = "{'descr': '\(element.descr)', 'fortran_order': False, 'shape': \(shape), }"
+            // Pad so the data start at a multiple of 64 bytes, as numpy does.
+            let unpadded = 10 + header.utf8.count + 1
+            header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+            var prefix: [UInt8] = NpyReader.magic + [1, 0]
+            let length = UInt16(header.utf8.count)
+            prefix += [UInt8(length & 0xFF), UInt8(length >> 8)]
+            try writeBytes(prefix + Array(header.utf8))
+        case .fbin:
+            var counts = [UInt32(rows).littleEndian, UInt32(self.columns).littleEndian]
+            try counts.withUnsafeMutableBytes { try writeBytes(Array($0)) }
+        case .fvecs, .raw:
+            break
+        case .bvecs, .hdf5:
+            fclose(file)
+            throw OutputError(path: path, problem: "writing \(format.rawValue) is not supported")
+        }
+    }
+
+    deinit {
+        if !closed { fclose(file) }
+    }
+
+    private func writeBytes(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try writeRaw($0) }
+    }
+
+    private func writeRaw(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count == 0 || fwrite(bytes.baseAddress, 1, bytes.count, file) == bytes.count else {
+            throw OutputError(path: path, problem: "write failed (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    /// Appends whole rows (`values.count` must be a multiple of the column count).
+    public func append<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>) throws {
+        precondition(values.count % columns == 0, "partial row")
+        if format == .fvecs {
+            var header = Int32(columns).littleEndian
+            for row in 0..<(values.count / columns) {
+                try withUnsafeBytes(of: &header) { try writeRaw($0) }
+                try writeRaw(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[(row * columns * MemoryLayout<T>.stride)..<((row + 1) * columns * MemoryLayout<T>.stride)]))
+            }
+        } else {
+            try writeRaw(UnsafeRawBufferPointer(values))
+        }
+        writtenRows += values.count / columns
+    }
+
+    public func append<T: BitwiseCopyable>(_ values: [T]) throws {
+        try values.withUnsafeBufferPointer { try append($0) }
+    }
+
+    /// Flushes and closes the file, checking that every declared row was written.
+    public func close() throws {
+        closed = true
+        let flushed = fclose(file) == 0
+        guard flushed else { throw OutputError(path: path, problem: "could not finish writing (\(String(cString: strerror(errno))))") }
+        guard writtenRows == expectedRows else {
+            throw OutputError(path: path, problem: "wrote \(writtenRows) rows, expected \(expectedRows)")
+        }
+    }
+}
+
+/// Why results could not be written.
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var problem: String
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+    public var description: String { "\(path): \(problem)" }
+}

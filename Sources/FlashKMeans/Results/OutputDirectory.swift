@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A results directory that receives all its files at once or none of them.
+///
+/// ``prepare(path:fileNames:overwrite:)`` checks the location before any work, so a
+/// run that could not save its results fails in a second, not after an hour.
+/// ``commit(_:)`` writes every file under a temporary name and renames them into place
+/// only when all have been written.
+public struct OutputDirectory: Sendable {
+    public let path: String
+    public let fileNames: [String]
+
+    /// - Throws: ``OutputError`` when the path is not a writable directory (or cannot
+    ///   become one), or already holds results and `overwrite` is false.
+    public static func prepare(path: String, fileNames: [String], overwrite: Bool) throws -> OutputDirectory {
+        var isDirectory: ObjCBool = false
+        let manager = FileManager.default
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw OutputError(path: path, problem: "exists and is not a directory") }
+            guard access(path, W_OK | X_OK) == 0 else {
+                throw OutputError(path: path, problem: "output directory is not writable (\(String(cString: strerror(errno))))")
+            }
+            let existing = fileNames.filter { manager.fileExists(atPath: path + "/" + $0) }
+            if !existing.isEmpty && !overwrite {
+                throw OutputError(path: path, problem: "already holds results (\(existing.joined(separator: ", "))); pass --force to replace them")
+            }
+        } else {
+            // The directory is created only when results are ready; check that it can be.
+            var ancestor = (path as NSString).deletingLastPathComponent
+            if ancestor.isEmpty { ancestor = "." }
+            while !manager.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+                if ancestor.isEmpty { ancestor = "." }
+            }
+            guard isDirectory.boolValue else {
+                throw OutputError(path: path, problem: "cannot create output directory: \(ancestor) is not a directory")
+            }
+            guard access(ancestor, W_OK | X_OK) == 0 else {
+                throw OutputError(path: path, problem: "cannot create output directory: \(ancestor) is not writable")
+            }
+        }
+        return OutputDirectory(path: path, fileNames: fileNames)
+    }
+
+    /// Writes each file through its closure (which receives the temporary path to
+    /// write), then renames them all into place. On any failure the temporary files
+    /// are removed and nothing is left behind.
+    public func commit(_ writers: [(name: String, write: (String) throws -> Void)]) throws {
+        let manager = FileManager.default
+        let createdDirectory = !manager.fileExists(atPath: path)
+        do {
+            try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(path: path, problem: "cannot create output directory (\(error.localizedDescription))")
+        }
+        let suffix = ".tmp-\(getpid())"
+        var temporaries: [String] = []
+        do {
+            for writer in writers {
+                let temporary = "\(path)/.\(writer.name)\(suffix)"
+                temporaries.append(temporary)
+                try writer.write(temporary)
+            }
+            for (writer, temporary) in zip(writers, temporaries) {
+                guard rename(temporary, "\(path)/\(writer.name)") == 0 else {
+                    throw OutputError(path: "\(path)/\(writer.name)", problem: "rename failed (\(String(cString: strerror(errno))))")
+                }
+            }
+        } catch {
+            for temporary in temporaries { unlink(temporary) }
+            if createdDirectory { try? manager.removeItem(atPath: path) }
+            throw error
+        }
+    }
+}
+
+/// Renames `temporary` to `destination`, replacing it; removes `temporary` on failure.
+public func renameIntoPlace(_ temporary: String, _ destination: String) throws {
+    guard rename(temporary, destination) == 0 else {
+        let message = String(cString: strerror(errno))
+        unlink(temporary)
+        throw OutputError(path: destination, problem: "rename failed (\(message))")
+    }
+}

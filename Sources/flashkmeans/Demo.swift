@@ -1,0 +1,58 @@
+import ArgumentParser
+import FlashKMeans
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a clustered float32 demo set (Gaussian blobs) to try FlashKMeans on.",
+        discussion: "Rows are generated and written in blocks, so any size fits in little memory. The format follows the extension: .npy, .fbin, .fvecs or raw .f32."
+    )
+
+    @Option(name: .shortAndLong, help: "File to write.")
+    var output: String
+
+    @Option(help: "Number of rows.")
+    var points: Int = 200_000
+
+    @Option(help: "Dimension of each row.")
+    var dim: Int = 128
+
+    @Option(help: "Number of blobs the rows are drawn around.")
+    var blobs: Int = 100
+
+    @Option(help: "Standard deviation of each blob, relative to the spread of the blob centers.")
+    var spread: Float = 1.0
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard points >= 1, dim >= 1, blobs >= 1 else { throw ValidationError("--points, --dim and --blobs must be at least 1") }
+        guard spread >= 0 else { throw ValidationError("--spread must not be negative") }
+    }
+
+    func run() throws {
+        do {
+            let name = output.split(separator: "/").last.map(String.init) ?? output
+            let ext = name.contains(".") ? String(name.split(separator: ".").last!) : ""
+            guard let format = EmbeddingFormat(pathExtension: ext), [.npy, .fbin, .fvecs, .raw].contains(format) else {
+                throw OutputError(path: output, problem: "use a .npy, .fbin, .fvecs or .f32 name for the demo set")
+            }
+            let generator = BlobGenerator(dimension: dim, blobCount: blobs, spread: spread, seed: seed)
+            let temporary = output + ".tmp"
+            let writer = try MatrixWriter(path: temporary, format: format, rows: points, columns: dim)
+            var block: [Float] = []
+            var written = 0
+            while written < points {
+                let count = min(8192, points - written)
+                generator.fill(&block, rows: written..<(written + count))
+                try writer.append(block)
+                written += count
+            }
+            try writer.close()
+            try renameIntoPlace(temporary, output)
+            print("wrote \(points) × \(dim) float32 rows around \(blobs) blobs to \(output)")
+        } catch {
+            throw fail(error)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import FlashKMeans
+
+/// How to read the input file; shared by every subcommand that reads embeddings.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).")
+    var input: String
+
+    @Option(help: "Input format, overriding the file extension: \(EmbeddingFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: EmbeddingFormat?
+
+    @Option(help: "Row length for headerless raw float32 files.")
+    var dim: Int?
+
+    @Option(help: "Dataset to read from an HDF5 file.")
+    var dataset: String = "train"
+
+    var openOptions: EmbeddingOpenOptions {
+        EmbeddingOpenOptions(format: format, dimension: dim, dataset: dataset)
+    }
+
+    func open() throws -> any EmbeddingSource {
+        try openEmbeddings(at: input, options: openOptions)
+    }
+}
+
+extension EmbeddingFormat: ExpressibleByArgument {}
