@@ -12,6 +12,15 @@ public struct RowTile {
     /// Index of the tile's first row in the whole file.
     public let firstRow: Int
 
+    public init(base: UnsafePointer<Float>, rowStride: Int, rowCount: Int, dimension: Int, firstRow: Int) {
+        precondition(rowStride >= dimension, "row stride \(rowStride) is shorter than a row of \(dimension)")
+        self.base = base
+        self.rowStride = rowStride
+        self.rowCount = rowCount
+        self.dimension = dimension
+        self.firstRow = firstRow
+    }
+
     @inline(__always)
     public func row(_ index: Int) -> UnsafePointer<Float> {
         assert(index >= 0 && index < rowCount, "row \(index) outside a tile of \(rowCount)")
@@ -39,6 +48,18 @@ public struct EmbeddingDescription: Sendable, Codable, Equatable {
     public var layout: RowLayout
     /// Size of the file on disk.
     public var byteCount: Int
+
+    public init(
+        path: String, format: EmbeddingFormat, rowCount: Int, dimension: Int, dataType: String, layout: RowLayout, byteCount: Int
+    ) {
+        self.path = path
+        self.format = format
+        self.rowCount = rowCount
+        self.dimension = dimension
+        self.dataType = dataType
+        self.layout = layout
+        self.byteCount = byteCount
+    }
 }
 
 /// A matrix of embeddings that hands out tiles of float32 rows.

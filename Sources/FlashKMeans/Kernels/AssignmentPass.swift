@@ -62,7 +62,7 @@ final class AssignmentPass: @unchecked Sendable {
 
     /// Current label of each row; −1 before the first pass.
     let labels: UnsafeMutableBufferPointer<Int32>
-    /// `‖x − c(x)‖²` for each row from the latest pass, clamped at zero.
+    /// `‖x − c(x)‖²` for each row from the latest pass, recomputed directly for the winning centroid.
     let squaredDistances: UnsafeMutableBufferPointer<Float>
     private let scratches: [KernelScratch]
     private let slices: [SliceAccumulator]
@@ -144,13 +144,6 @@ final class AssignmentPass: @unchecked Sendable {
     private func processTile(
         _ tile: RowTile, centroids: UnsafePointer<Float>, scratch: KernelScratch, slice: SliceAccumulator, accumulateSums: Bool
     ) throws {
-        for row in 0..<tile.rowCount {
-            let norm = squaredNorm(tile.row(row), dimension: dimension)
-            guard norm.isFinite else {
-                throw DatasetError(path: source.path, .nonFiniteValue(row: tile.firstRow + row))
-            }
-            scratch.pointSquaredNorms[row] = norm
-        }
         findNearestCentroids(
             tile: tile, centroids: centroids, centroidSquaredNorms: centroidNorms,
             clusterCount: clusterCount, centroidTile: plan.centroidTile, scratch: scratch)
@@ -159,8 +152,11 @@ final class AssignmentPass: @unchecked Sendable {
         for row in 0..<tile.rowCount {
             let point = tile.firstRow + row
             let label = scratch.bestLabels[row]
-            // The expanded form ‖x‖² + ‖c‖² − 2x·c can dip below zero by rounding.
-            let distance = max(0, scratch.pointSquaredNorms[row] + scratch.bestScores[row])
+            let distance = squaredDistance(tile.row(row), centroids + Int(label) * dimension, dimension: dimension)
+            // Centroids are finite, so a non-finite distance means the row holds NaN or Inf.
+            guard distance.isFinite else {
+                throw DatasetError(path: source.path, .nonFiniteValue(row: point))
+            }
             if labels[point] != label {
                 labels[point] = label
                 reassigned += 1

@@ -3,9 +3,7 @@
 final class KernelScratch: @unchecked Sendable {
     /// `pointTile × centroidTile` cross products `x · c` from `sgemm`.
     let crossProducts: UnsafeMutablePointer<Float>
-    /// `‖x‖²` for each row of the current point tile.
-    let pointSquaredNorms: UnsafeMutablePointer<Float>
-    /// Running `min_j (‖c_j‖² − 2 x · c_j)` per row; `‖x‖²` is added once at the end.
+    /// Running `min_j (‖c_j‖² − 2 x · c_j)` per row: the distance without the constant `‖x‖²`.
     let bestScores: UnsafeMutablePointer<Float>
     /// Running argmin per row.
     let bestLabels: UnsafeMutablePointer<Int32>
@@ -14,7 +12,6 @@ final class KernelScratch: @unchecked Sendable {
 
     init(plan: TilePlan, dimension: Int) {
         crossProducts = .allocate(capacity: plan.pointTile * plan.centroidTile)
-        pointSquaredNorms = .allocate(capacity: plan.pointTile)
         bestScores = .allocate(capacity: plan.pointTile)
         bestLabels = .allocate(capacity: plan.pointTile)
         convertedRows = .allocate(capacity: plan.pointTile * dimension)
@@ -22,7 +19,6 @@ final class KernelScratch: @unchecked Sendable {
 
     deinit {
         crossProducts.deallocate()
-        pointSquaredNorms.deallocate()
         bestScores.deallocate()
         bestLabels.deallocate()
         convertedRows.deallocate()

@@ -31,3 +31,31 @@ func centroidSquaredNorms(_ centroids: UnsafePointer<Float>, count: Int, dimensi
         output[centroid] = Float(total)
     }
 }
+
+/// `‖a − b‖²` summed directly in float32, in the same fixed lane order as
+/// ``squaredNorm(_:dimension:)``.
+///
+/// The kernel picks labels with the expanded form `‖x‖² + ‖c‖² − 2x·c`, whose
+/// rounding error grows with `‖x‖²`; the winning distance is then recomputed here,
+/// so reported distances and inertia are accurate relative to themselves (and never negative).
+/// - Complexity: O(d).
+@inline(__always)
+func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, dimension: Int) -> Float {
+    var lanes = SIMD16<Float>()
+    var index = 0
+    let rawA = UnsafeRawPointer(a)
+    let rawB = UnsafeRawPointer(b)
+    while index + 16 <= dimension {
+        let difference = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            - rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+        lanes += difference * difference
+        index += 16
+    }
+    var total = lanes.sum()
+    while index < dimension {
+        let difference = a[index] - b[index]
+        total += difference * difference
+        index += 1
+    }
+    return total
+}

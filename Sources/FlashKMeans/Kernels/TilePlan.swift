@@ -36,10 +36,10 @@ public struct TilePlan: Sendable, Equatable, Codable {
         self.threadCount = max(1, min(threadCount, sliceCount))
     }
 
-    /// Bytes of per-thread kernel scratch: the cross-product block, per-point
-    /// norms, best scores and labels, and a converted point tile.
+    /// Bytes of per-thread kernel scratch: the cross-product block, best scores
+    /// and labels per point, and a converted point tile.
     public func scratchBytes(dimension: Int) -> Int {
-        (pointTile * centroidTile + 3 * pointTile + pointTile * dimension) * 4
+        (pointTile * centroidTile + 2 * pointTile + pointTile * dimension) * 4
     }
 
     /// The point range of slice `slice`, aligned to whole point tiles.

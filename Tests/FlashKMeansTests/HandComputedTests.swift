@@ -1,0 +1,44 @@
+import Testing
+@testable import FlashKMeans
+import _FlashKMeansTestSupport
+
+@Suite struct HandComputedTests {
+    /// Four points in two pairs; worked out by hand:
+    /// iteration 1 (centroids (0,0), (10,0)): labels 0 0 1 1, inertia 0 + 4 + 0 + 4 = 8;
+    /// update: centroids (0,1), (10,1); iteration 2: no label changes, inertia 4 × 1 = 4.
+    @Test func twoPairs() throws {
+        let points: [Float] = [0, 0, 0, 2, 10, 0, 10, 2]
+        let source = InMemorySource(points, dimension: 2)
+        let (result, iterations) = try fitRecording(source, configuration(k: 2, initial: [0, 0, 10, 0], threads: 1))
+        #expect(result.labels == [0, 0, 1, 1])
+        #expect(result.centroids == [0, 1, 10, 1])
+        #expect(result.inertia == 4)
+        #expect(result.stopReason == .converged)
+        #expect(iterations.map(\.stats.inertia) == [8, 4])
+        #expect(iterations.map(\.stats.reassigned) == [4, 0])
+        #expect(iterations[0].labels == [0, 0, 1, 1])
+    }
+
+    /// A point equidistant from two centroids goes to the lower index, as a plain scan would.
+    @Test func tiesGoToTheLowestCentroid() throws {
+        let source = InMemorySource([5, 0, 10], dimension: 1)
+        let (result, iterations) = try fitRecording(source, configuration(k: 2, initial: [0, 10], maxIterations: 1, threads: 1))
+        #expect(iterations[0].labels == [0, 0, 1])
+        #expect(result.centroids == [2.5, 10])
+    }
+
+    /// An initial centroid far from every point gets no points; it is re-seeded with
+    /// the point farthest from its centroid.
+    @Test func emptyClusterIsReseededWithFarthestPoint() throws {
+        let points: [Float] = [0, 1, 2, 9]
+        let source = InMemorySource(points, dimension: 1)
+        let (result, iterations) = try fitRecording(source, configuration(k: 2, initial: [1, 100], threads: 1))
+        // Iteration 1: all points go to centroid 1.0 (point 9 is at distance 64 vs 8281);
+        // cluster 1 is empty and takes point 9 (distance 64, the farthest).
+        #expect(result.iterations[0].emptyClustersReseeded == 1)
+        #expect(iterations[1].centroids == [1, 9])
+        #expect(result.labels == [0, 0, 0, 1])
+        #expect(result.centroids == [1, 9])
+        #expect(result.emptyClustersReseeded == 1)
+    }
+}
