@@ -1,0 +1,55 @@
+import Testing
+@testable import FlashKMeans
+import _FlashKMeansTestSupport
+
+@Suite struct DeterminismTests {
+    static let points = Fixtures.gaussian(pointCount: 3000, dimension: 24, seed: 21)
+
+    /// Slices, not threads, own the partial sums, so any thread count gives
+    /// bit-identical labels, centroids and inertia.
+    @Test(arguments: [2, 3, 5])
+    func threadCountDoesNotChangeTheResult(threads: Int) throws {
+        let source = InMemorySource(Self.points, dimension: 24)
+        var base = configuration(k: 40, maxIterations: 20, threads: 1, pointTile: 64, centroidTile: 16)
+        base.initialization = .kMeansPlusPlus
+        var other = base
+        other.threadCount = threads
+        let one = try KMeans.fit(source, configuration: base)
+        let many = try KMeans.fit(source, configuration: other)
+        #expect(one.labels == many.labels)
+        #expect(one.centroids == many.centroids)
+        #expect(one.inertia == many.inertia)
+        #expect(one.iterations.map(\.reassigned) == many.iterations.map(\.reassigned))
+    }
+
+    /// Tile sizes change the summation slices and the GEMM shapes; on data without
+    /// float32 near-ties the labels stay identical and centroids agree to float32 rounding.
+    @Test(arguments: [(7, 5), (64, 64), (256, 256), (1000, 33), (3000, 1)])
+    func tileSizesDoNotChangeTheResult(pointTile: Int, centroidTile: Int) throws {
+        let (points, _) = Fixtures.separatedBlobs(pointCount: 2000, dimension: 16, blobCount: 30, scale: 3, seed: 22)
+        let initial = Fixtures.rows(Fixtures.distinctRows(30, of: 2000, seed: 23), of: points, dimension: 16)
+        let source = InMemorySource(points, dimension: 16)
+        let reference = try KMeans.fit(source, configuration: configuration(k: 30, initial: initial, threads: 1))
+        let tiled = try KMeans.fit(
+            source, configuration: configuration(k: 30, initial: initial, pointTile: pointTile, centroidTile: centroidTile))
+        #expect(tiled.plan.pointTile == pointTile)
+        #expect(tiled.labels == reference.labels)
+        #expect(tiled.iterations.count == reference.iterations.count)
+        let difference = zip(tiled.centroids, reference.centroids).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+        #expect(difference <= 1e-6)
+    }
+
+    @Test func sameSeedSameResultOtherSeedOtherStart() throws {
+        let source = InMemorySource(Self.points, dimension: 24)
+        var first = configuration(k: 16, maxIterations: 3)
+        first.initialization = .kMeansPlusPlus
+        first.seed = 42
+        let a = try KMeans.fit(source, configuration: first)
+        let b = try KMeans.fit(source, configuration: first)
+        first.seed = 43
+        let c = try KMeans.fit(source, configuration: first)
+        #expect(a.centroids == b.centroids)
+        #expect(a.labels == b.labels)
+        #expect(a.centroids != c.centroids)
+    }
+}
