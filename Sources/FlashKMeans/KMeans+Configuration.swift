@@ -31,8 +31,9 @@ extension KMeans {
         }
 
         /// Checks the configuration against the data once, before any work.
+        /// ``KMeans/fit(_:configuration:progress:)`` calls it too.
         /// - Throws: ``KMeansError``.
-        func validate(pointCount: Int, dimension: Int) throws(KMeansError) {
+        public func validate(pointCount: Int, dimension: Int) throws(KMeansError) {
             guard clusterCount >= 1 else { throw .invalidParameter("k must be at least 1, got \(clusterCount)") }
             guard clusterCount <= pointCount else { throw .tooManyClusters(clusterCount: clusterCount, pointCount: pointCount) }
             guard maxIterations >= 1 else { throw .invalidParameter("max-iter must be at least 1, got \(maxIterations)") }

@@ -69,6 +69,11 @@ struct Cluster: ParsableCommand {
             let directory = try OutputDirectory.prepare(path: output, fileNames: KMeansResult.outputFileNames, overwrite: force)
             var configuration = try makeConfiguration(for: source)
             configuration.seed = seed
+            do {
+                try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+            } catch {
+                throw fail(error, input: input.input)
+            }
             let file = source.description
             progress.message(
                 "\(file.path): \(file.rowCount) × \(file.dimension) \(file.dataType) (\(file.format.rawValue), \(file.layout.rawValue)), "

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+import _FlashKMeansTestSupport
+
+/// Runs the built `flashkmeans` binary as a user would.
+struct CommandRun {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+
+    static let binary: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("flashkmeans")
+
+    init(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        standardOutput = String(decoding: outputData, as: UTF8.self)
+        standardError = String(decoding: errorData, as: UTF8.self)
+    }
+}
+
+@Suite struct CommandLineTests {
+    let directory = TemporaryDirectory()
+
+    func demoFile(points: Int = 3000, name: String = "demo.npy") throws -> String {
+        let path = directory.file(name)
+        let run = try CommandRun(["demo", "-o", path, "--points", "\(points)", "--dim", "16", "--blobs", "10"])
+        #expect(run.status == 0, "\(run.standardError)")
+        return path
+    }
+
+    /// The failure contract: non-zero exit, one line on stderr naming the file, nothing written.
+    func expectFailure(_ arguments: [String], naming file: String, mentioning words: String, output: String) throws {
+        let run = try CommandRun(arguments)
+        #expect(run.status != 0)
+        // Progress lines may come first; the error is the one line starting with "error:", and it is last.
+        let lines = run.standardError.split(separator: "\n")
+        let errors = lines.filter { $0.hasPrefix("error: ") }
+        #expect(errors.count == 1, "\(run.standardError)")
+        #expect(lines.last == errors.first)
+        #expect(errors.first?.contains(file) == true, "\(run.standardError)")
+        #expect(errors.first?.contains(words) == true, "\(run.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func clusterWritesResultsAndReport() throws {
+        let input = try demoFile()
+        let output = directory.file("out")
+        let run = try CommandRun(["cluster", input, "-k", "10", "-o", output, "--threads", "2", "--seed", "3"])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardError.contains("iter   1  inertia"))
+        #expect(run.standardOutput.contains("iterations ("))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/report.json"))) as! [String: Any]
+        let parameters = report["parameters"] as! [String: Any]
+        #expect(parameters["clusterCount"] as? Int == 10)
+        #expect(parameters["threads"] as? Int == 2)
+        #expect((report["iterations"] as! [Any]).count >= 1)
+        let memory = report["memory"] as! [String: Any]
+        #expect((memory["peakAnonymousBytes"] as! Int) > 0)
+        #expect((memory["peakResidentBytes"] as! Int) > 0)
+        let centroids = try Data(contentsOf: URL(fileURLWithPath: output + "/centroids.npy"))
+        #expect(centroids.count == 128 + 10 * 16 * 4)
+        let labels = try Data(contentsOf: URL(fileURLWithPath: output + "/labels.npy"))
+        #expect(labels.count == 128 + 3000 * 4)
+        let labelValues = labels[128...].withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+        #expect(Set(labelValues).isSubset(of: Set(0..<10)))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty)
+
+        // Quiet runs print nothing on stderr; existing results need --force.
+        try expectFailure(["cluster", input, "-k", "10", "-o", output], naming: output, mentioning: "--force", output: output + "/none")
+        let forced = try CommandRun(["cluster", input, "-k", "10", "-o", output, "--force", "--quiet"])
+        #expect(forced.status == 0)
+        #expect(forced.standardError.isEmpty)
+    }
+
+    /// `--init FILE` fixes k and the starting point: two runs agree exactly.
+    @Test func initFromFile() throws {
+        let input = try demoFile()
+        let first = directory.file("first")
+        #expect(try CommandRun(["cluster", input, "-k", "6", "-o", first, "--quiet", "--max-iter", "1"]).status == 0)
+        let again = directory.file("again")
+        let run = try CommandRun(["cluster", input, "--init", first + "/centroids.npy", "-o", again, "--quiet"])
+        #expect(run.status == 0, "\(run.standardError)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: again + "/report.json"))) as! [String: Any]
+        #expect((report["parameters"] as! [String: Any])["clusterCount"] as? Int == 6)
+    }
+
+    @Test func badInputsFailCleanly() throws {
+        let input = try demoFile()
+        let output = directory.file("never")
+        let missing = directory.file("missing.npy")
+        try expectFailure(["cluster", missing, "-k", "3", "-o", output], naming: missing, mentioning: "No such file", output: output)
+        try expectFailure(["cluster", input, "-k", "3001", "-o", output], naming: input, mentioning: "larger than the number of rows", output: output)
+
+        let nan = directory.file("nan.f32")
+        var values = [Float](repeating: 1, count: 40 * 4)
+        values[17 * 4 + 3] = .nan
+        Fixtures.writeBytes(nan, Fixtures.bytes(of: values))
+        try expectFailure(["cluster", nan, "--dim", "4", "-k", "2", "-o", output], naming: nan, mentioning: "row 17", output: output)
+
+        let smallInit = try demoFile(points: 20, name: "init.npy")
+        let otherDimension = directory.file("init8.npy")
+        Fixtures.writeNpy(otherDimension, descr: "<f4", shape: [2, 8], payload: Fixtures.bytes(of: [Float](repeating: 0, count: 16)))
+        try expectFailure(
+            ["cluster", input, "--init", otherDimension, "-o", output], naming: otherDimension, mentioning: "dimension 8", output: output)
+        try expectFailure(["cluster", input, "-k", "5", "--init", smallInit, "-o", output], naming: smallInit, mentioning: "k is 5", output: output)
+
+        let plainFile = directory.file("plain")
+        Fixtures.writeBytes(plainFile, [1])
+        try expectFailure(["cluster", input, "-k", "3", "-o", plainFile + "/out"], naming: plainFile, mentioning: "not a directory", output: plainFile + "/out")
+
+        let empty = directory.file("empty.fvecs")
+        Fixtures.writeBytes(empty, [])
+        try expectFailure(["inspect", empty], naming: empty, mentioning: "empty", output: output)
+    }
+
+    @Test func argumentErrorsAreReported() throws {
+        let input = try demoFile()
+        let run = try CommandRun(["cluster", input, "-k", "0", "-o", directory.file("x")])
+        #expect(run.status != 0)
+        #expect(run.standardError.contains("-k must be at least 1"))
+        let noK = try CommandRun(["cluster", input, "-o", directory.file("x")])
+        #expect(noK.status != 0)
+        #expect(noK.standardError.contains("-k is required"))
+    }
+
+    @Test func inspectReportsShapeAndLayout() throws {
+        let input = try demoFile()
+        let run = try CommandRun(["inspect", input, "--json"])
+        #expect(run.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as! [String: Any]
+        let file = json["file"] as! [String: Any]
+        #expect(file["rowCount"] as? Int == 3000)
+        #expect(file["dimension"] as? Int == 16)
+        #expect(file["layout"] as? String == "zero-copy")
+        let norms = json["norms"] as! [String: Any]
+        #expect((norms["minimum"] as! Double) <= (norms["mean"] as! Double))
+        #expect((norms["mean"] as! Double) <= (norms["maximum"] as! Double))
+        let text = try CommandRun(["inspect", input])
+        #expect(text.standardOutput.contains("layout     zero-copy"))
+    }
+}
