@@ -38,9 +38,9 @@ public enum KMeans {
             pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
             pointTile: configuration.pointTile, centroidTile: configuration.centroidTile,
             threadCount: configuration.resolvedThreadCount)
-        let (initialCentroids, sampleSize) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
+        let (initialCentroids, sampleSize, initializationAnonymous) = try InitialCentroids.choose(
+            for: source, configuration: configuration, plan: plan)
         let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let initialAnonymous = ProcessMemory.read().anonymous
 
         let lloyd = Lloyd(source: source, configuration: configuration, plan: plan)
         let outcome = try lloyd.run(from: initialCentroids, progress: progress, observer: observer)
@@ -54,7 +54,7 @@ public enum KMeans {
             plan: plan, scratchBytesPerThread: plan.scratchBytes(dimension: source.dimension),
             memory: MemoryReport(
                 peakResidentBytes: memory.peakResident,
-                peakAnonymousBytes: max(initialAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
+                peakAnonymousBytes: max(initializationAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
                 fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
             blasCore: BLAS.coreName)
     }

@@ -22,7 +22,7 @@ struct Cluster: ParsableCommand {
     @Option(name: .customLong("init"), help: "kmeans++, random, or a file of k × d initial centroids in any supported format.")
     var initialization: InitializationChoice = .kMeansPlusPlus
 
-    @Option(help: "Rows k-means++ runs on (default: about two Lloyd iterations' worth, at least 16 per cluster).")
+    @Option(help: "Rows k-means++ runs on (default: n/24, at least 16 per cluster; about two Lloyd iterations of work).")
     var initSample: Int?
 
     @Option(help: "Random seed; the same seed and input give the same result for any thread count.")

@@ -36,8 +36,8 @@ import _FlashKMeansTestSupport
         var configuration = configuration(k: 20, maxIterations: 1)
         configuration.initialization = .kMeansPlusPlus
         let plan = TilePlan(pointCount: 2000, clusterCount: 20, dimension: 8, pointTile: 64, centroidTile: nil, threadCount: 2)
-        let (centroids, sampleSize) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
-        #expect(sampleSize == min(2000, max(16 * 20, 2000 / (2 + 2))))
+        let (centroids, sampleSize, _) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
+        #expect(sampleSize == min(2000, max(16 * 20, 2000 / 24)))
         let blobOf = { (row: Int) in firstRows.lastIndex { $0 <= row }! }
         var blobs = Set<Int>()
         for centroid in 0..<20 {
@@ -53,7 +53,7 @@ import _FlashKMeansTestSupport
         var configuration = configuration(k: 50, maxIterations: 1)
         configuration.initialization = .random
         let plan = TilePlan(pointCount: 300, clusterCount: 50, dimension: 1, pointTile: nil, centroidTile: nil, threadCount: 1)
-        let (centroids, _) = try InitialCentroids.choose(
+        let (centroids, _, _) = try InitialCentroids.choose(
             for: InMemorySource(points, dimension: 1), configuration: configuration, plan: plan)
         #expect(Set(centroids).count == 50)
     }

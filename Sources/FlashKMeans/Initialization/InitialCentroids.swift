@@ -1,20 +1,21 @@
 /// Chooses the first centroids for a run.
 enum InitialCentroids {
-    /// - Returns: `k × d` centroids and the number of rows k-means++ ran on (0 otherwise).
+    /// - Returns: `k × d` centroids, the number of rows k-means++ ran on (0 otherwise),
+    ///   and `RssAnon` while the sample was still held.
     static func choose(
         for source: any EmbeddingSource, configuration: KMeans.Configuration, plan: TilePlan
-    ) throws -> (centroids: [Float], sampleSize: Int) {
+    ) throws -> (centroids: [Float], sampleSize: Int, peakAnonymousBytes: Int) {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
         var generator = SeededGenerator(seed: configuration.seed)
         switch configuration.initialization {
         case let .centroids(values):
-            return (values, 0)
+            return (values, 0, ProcessMemory.read().anonymous)
         case .random:
             let indices = distinctIndices(count: clusterCount, from: source.rowCount, generator: &generator)
             var centroids = [Float](repeating: 0, count: clusterCount * dimension)
             try centroids.withUnsafeMutableBufferPointer { try source.gatherRows(indices, into: $0.baseAddress!) }
-            return (centroids, 0)
+            return (centroids, 0, ProcessMemory.read().anonymous)
         case .kMeansPlusPlus:
             let sampleSize = configuration.resolvedSampleSize(pointCount: source.rowCount)
             let sampleRows = generator.sortedSample(count: sampleSize, from: source.rowCount)
@@ -29,7 +30,7 @@ enum InitialCentroids {
             for (slot, row) in chosen.enumerated() {
                 for index in 0..<dimension { centroids[slot * dimension + index] = sample[row * dimension + index] }
             }
-            return (centroids, sampleSize)
+            return (centroids, sampleSize, ProcessMemory.read().anonymous)
         }
     }
 

@@ -6,7 +6,7 @@ struct InputOptions: ParsableArguments {
     @Argument(help: "Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).")
     var input: String
 
-    @Option(help: "Input format, overriding the file extension: \(EmbeddingFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Input format, overriding the file extension.")
     var format: EmbeddingFormat?
 
     @Option(help: "Row length for headerless raw float32 files.")
