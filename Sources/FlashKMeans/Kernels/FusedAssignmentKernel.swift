@@ -1,22 +1,20 @@
 /// The nearest-centroid search for one tile of points, double-chunked over centroids.
 ///
 /// For each centroid tile, `sgemm` writes `x · c` into the L2-resident block, then one
-/// sweep turns it into `‖c‖² − 2 x · c` and folds it into a running min/argmin per
-/// point. The `n × k` distance matrix never exists: only `pointTile × centroidTile`.
-///
-/// Ties go to the lowest centroid index, as in a plain scan from 0 to k − 1.
-/// `2 x · c` is exact in float32 (a power-of-two scaling), so the score has a single
-/// rounding whether or not the compiler fuses it into an FMA: labels do not depend on
-/// the build's CPU flags.
+/// sweep turns it into the score `‖c‖² − 2 x · c` (the squared distance less the constant
+/// `‖x‖²`) and folds it into a running best and second-best score per point. The
+/// `n × k` distance matrix never exists: only `pointTile × centroidTile`.
 ///
 /// - Parameters:
 ///   - tile: The points (in).
 ///   - centroids: `k × d`, row-major (in).
 ///   - centroidSquaredNorms: `k` values of `‖c‖²` (in).
-///   - scratch: Receives `bestScores` and `bestLabels` for the tile's rows (out).
-/// - Postcondition: `scratch.bestLabels[i]` is the first `j` minimizing
-///   `‖c_j‖² − 2 x_i · c_j` as computed in float32.
-/// - Complexity: O(m · k · d) in `sgemm`, plus O(m · k) for the scan.
+///   - scratch: Receives `bestScores`, `secondScores` and `bestLabels` for the tile's rows (out).
+/// - Postcondition: `scratch.bestLabels[i]` is the first `j` minimizing the float32 score;
+///   `scratch.secondScores[i]` is the smallest score of any other centroid (equal to the
+///   best on a tie). ``ExactLabels`` turns these into labels that do not depend on how
+///   `sgemm` rounded.
+/// - Complexity: O(m · k · d) in `sgemm`, plus O(m · k) for the sweep.
 func findNearestCentroids(
     tile: RowTile,
     centroids: UnsafePointer<Float>,
@@ -27,6 +25,7 @@ func findNearestCentroids(
 ) {
     let rowCount = tile.rowCount
     scratch.bestScores.update(repeating: .infinity, count: rowCount)
+    scratch.secondScores.update(repeating: .infinity, count: rowCount)
     scratch.bestLabels.update(repeating: 0, count: rowCount)
     var firstCentroid = 0
     while firstCentroid < clusterCount {
@@ -39,26 +38,29 @@ func findNearestCentroids(
                 crossProducts: scratch.crossProducts + row * count,
                 squaredNorms: centroidSquaredNorms + firstCentroid,
                 count: count, firstLabel: firstCentroid,
-                bestScore: &scratch.bestScores[row], bestLabel: &scratch.bestLabels[row])
+                best: &scratch.bestScores[row], second: &scratch.secondScores[row], label: &scratch.bestLabels[row])
         }
         firstCentroid += count
     }
 }
 
-/// Folds `min_j (squaredNorms[j] − 2 crossProducts[j])` over one row of the block into
-/// the running best, keeping the lowest index on ties.
+/// Folds one row of the cross-product block into the running best and second-best
+/// scores, keeping the lowest index on ties.
+///
+/// `2 x · c` is exact in float32 (a power-of-two scaling), so each score has a single
+/// rounding whether or not the compiler fuses it into an FMA.
 @inline(__always)
 func foldMinimum(
     crossProducts: UnsafePointer<Float>, squaredNorms: UnsafePointer<Float>, count: Int, firstLabel: Int,
-    bestScore: inout Float, bestLabel: inout Int32
+    best: inout Float, second: inout Float, label: inout Int32
 ) {
     typealias Lanes = SIMD16<Float>
     let width = Lanes.scalarCount
     var index = 0
     if count >= width {
-        // Each lane keeps its own first minimum; the lane reduction below then picks
-        // the smallest value and, among equal values, the smallest index.
+        // Each lane keeps its own best (first on ties) and second best.
         var laneBest = Lanes(repeating: .infinity)
+        var laneSecond = Lanes(repeating: .infinity)
         var laneLabel = SIMD16<Int32>(repeating: 0)
         var labels = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &+ Int32(firstLabel)
         let crossRaw = UnsafeRawPointer(crossProducts)
@@ -68,28 +70,45 @@ func foldMinimum(
             let norms = normsRaw.loadUnaligned(fromByteOffset: index * 4, as: Lanes.self)
             let scores = norms - (cross + cross)
             let better = scores .< laneBest
+            // Masked selects only: `pointwiseMin` does not vectorize here.
+            laneSecond.replace(with: scores, where: scores .< laneSecond)
+            laneSecond.replace(with: laneBest, where: better)
             laneBest.replace(with: scores, where: better)
             laneLabel.replace(with: labels, where: better)
             labels &+= Int32(width)
             index += width
         }
+        // Across lanes: the smallest best, the lowest label among lanes holding it, and
+        // as second the smallest of every other lane's best and every lane's second.
         let tileBest = laneBest.min()
+        var winningLane = 0
         var tileLabel = Int32.max
-        for lane in 0..<width where laneBest[lane] == tileBest {
-            tileLabel = min(tileLabel, laneLabel[lane])
+        for lane in 0..<width where laneBest[lane] == tileBest && laneLabel[lane] < tileLabel {
+            tileLabel = laneLabel[lane]
+            winningLane = lane
         }
-        if tileBest < bestScore {
-            bestScore = tileBest
-            bestLabel = tileLabel
-        }
+        var others = laneBest
+        others[winningLane] = .infinity
+        let tileSecond = min(others.min(), laneSecond.min())
+        merge(score: tileBest, runnerUp: tileSecond, label: tileLabel, into: &best, &second, &label)
     }
     while index < count {
         let score = squaredNorms[index] - (crossProducts[index] + crossProducts[index])
-        if score < bestScore {
-            bestScore = score
-            bestLabel = Int32(firstLabel + index)
-        }
+        merge(score: score, runnerUp: .infinity, label: Int32(firstLabel + index), into: &best, &second, &label)
         index += 1
+    }
+}
+
+/// Merges a candidate (with its own runner-up) into the running best. Candidates come
+/// in increasing label order, so an equal score never replaces the best.
+@inline(__always)
+private func merge(score: Float, runnerUp: Float, label candidate: Int32, into best: inout Float, _ second: inout Float, _ label: inout Int32) {
+    if score < best {
+        second = min(best, runnerUp)
+        best = score
+        label = candidate
+    } else {
+        second = min(second, score)
     }
 }
 

@@ -17,39 +17,39 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// cluster sums, so the summation order does not depend on the thread count; 16
     /// slices keep up to 16 threads busy.
     public static let maximumSliceCount = 16
+    /// Fewer rows than this per slice are not worth a slice's `k × d` sums.
+    public static let minimumSliceRows = 1024
     /// Upper bound on memory for all slices' partial sums together.
     public static let sliceMemoryBudget = 256 << 20
 
     public var pointTile: Int
     public var centroidTile: Int
-    /// Contiguous ranges of point tiles, each with its own partial sums, combined in order.
+    /// Contiguous ranges of rows, each with its own partial sums, combined in order.
     public var sliceCount: Int
     public var threadCount: Int
 
     /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
     ///
-    /// The slice count depends only on the shape and tile sizes, never on `threadCount`:
-    /// this is what makes results identical for any number of threads.
+    /// The slices depend only on the shape, never on the tile sizes or `threadCount`:
+    /// every row's contribution to the sums arrives in the same order, so results are
+    /// bit-identical for any number of threads and any tiles.
     public init(pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int) {
         self.pointTile = max(1, pointTile ?? Self.defaultPointTile)
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
-        let tileCount = (pointCount + self.pointTile - 1) / self.pointTile
         let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)
-        sliceCount = max(1, min(Self.maximumSliceCount, tileCount, Self.sliceMemoryBudget / sliceBytes))
+        let bySize = (pointCount + Self.minimumSliceRows - 1) / Self.minimumSliceRows
+        sliceCount = max(1, min(Self.maximumSliceCount, bySize, Self.sliceMemoryBudget / sliceBytes))
         self.threadCount = max(1, min(threadCount, sliceCount))
     }
 
-    /// Bytes of per-thread kernel scratch: the cross-product block, best scores
-    /// and labels per point, and a converted point tile.
+    /// Bytes of per-thread kernel scratch: the cross-product block, best and
+    /// second-best scores, norms and labels per point, and a converted point tile.
     public func scratchBytes(dimension: Int) -> Int {
-        (pointTile * centroidTile + 2 * pointTile + pointTile * dimension) * 4
+        (pointTile * centroidTile + 4 * pointTile + pointTile * dimension) * 4
     }
 
-    /// The point range of slice `slice`, aligned to whole point tiles.
+    /// The rows of slice `slice`.
     func rows(ofSlice slice: Int, pointCount: Int) -> Range<Int> {
-        let tileCount = (pointCount + pointTile - 1) / pointTile
-        let firstTile = slice * tileCount / sliceCount
-        let endTile = (slice + 1) * tileCount / sliceCount
-        return min(firstTile * pointTile, pointCount)..<min(endTile * pointTile, pointCount)
+        (slice * pointCount / sliceCount)..<((slice + 1) * pointCount / sliceCount)
     }
 }
