@@ -23,7 +23,9 @@ import _FlashKMeansTestSupport
         points.withUnsafeBufferPointer { pointBuffer in
             centroids.withUnsafeBufferPointer { centroidBuffer in
                 let tile = RowTile(base: pointBuffer.baseAddress!, rowStride: dimension, rowCount: rows, dimension: dimension, firstRow: 0)
-                computeCrossProducts(points: tile, centroids: centroidBuffer.baseAddress!, count: clusterCount, output: scratch.crossProducts)
+                computeCrossProducts(
+                    points: tile, centroids: centroidBuffer.baseAddress!, count: clusterCount,
+                    output: scratch.crossProducts, outputStride: scratch.blockStride)
                 for row in 0..<rows {
                     var pointNorm = 0.0
                     for index in 0..<dimension { pointNorm += Double(points[row * dimension + index]) * Double(points[row * dimension + index]) }
@@ -35,7 +37,7 @@ import _FlashKMeansTestSupport
                             let c = Double(centroids[centroid * dimension + index])
                             trueScore += c * c - 2 * Double(points[row * dimension + index]) * c
                         }
-                        let cross = scratch.crossProducts[row * clusterCount + centroid]
+                        let cross = scratch.crossProducts[centroid * scratch.blockStride + row]
                         let score = Double(norms[centroid] - (cross + cross))
                         worstRatio = max(worstRatio, abs(score - trueScore) / allowed)
                     }

@@ -34,7 +34,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
         var chosen = [generator.nextIndex(below: rowCount)]
         chosen.reserveCapacity(clusterCount)
         squaredDistances(to: chosen, norms: norms, closest: nil, output: &candidateDistances, partials: &partialPotentials)
-        for row in 0..<rowCount { closest[row] = candidateDistances[row] }
+        for row in 0..<rowCount { closest[row] = candidateDistances[blockIndex(row: row, slot: 0, slots: 1)] }
         refreshTileSums(closest, into: &tileSums)
 
         while chosen.count < clusterCount {
@@ -57,11 +57,19 @@ struct KMeansPlusPlus: @unchecked Sendable {
             }
             chosen.append(candidates[best])
             for row in 0..<rowCount {
-                closest[row] = min(closest[row], candidateDistances[row * candidates.count + best])
+                closest[row] = min(closest[row], candidateDistances[blockIndex(row: row, slot: best, slots: candidates.count)])
             }
             refreshTileSums(closest, into: &tileSums)
         }
         return chosen
+    }
+
+    /// Where the distance of `row` to candidate `slot` sits: each tile of rows keeps its
+    /// block centroid-major (`slots × rowsInTile`), as the kernel writes it.
+    private func blockIndex(row: Int, slot: Int, slots: Int) -> Int {
+        let tileStart = row / tileRows * tileRows
+        let rowsInTile = min(tileRows, rowCount - tileStart)
+        return tileStart * slots + slot * rowsInTile + (row - tileStart)
     }
 
     private func refreshTileSums(_ closest: [Float], into tileSums: inout [Double]) {
@@ -96,7 +104,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
         return (0..<rowCount).first { !taken.contains($0) } ?? 0
     }
 
-    /// D² from every sample row to each of `candidates` into `output` (`m × candidates.count`),
+    /// D² from every sample row to each of `candidates` into `output` (see ``blockIndex(row:slot:slots:)``),
     /// and per-tile sums of `min(closest, D²)` into `partials` when `closest` is given.
     private func squaredDistances(
         to candidates: [Int], norms: [Float], closest: [Float]?, output: inout [Float], partials: inout [Double]
@@ -125,13 +133,14 @@ struct KMeansPlusPlus: @unchecked Sendable {
                     let points = RowTile(
                         base: this.rows + first * this.dimension, rowStride: this.dimension,
                         rowCount: rowsInTile, dimension: this.dimension, firstRow: first)
-                    computeCrossProducts(points: points, centroids: candidateBase, count: count, output: block)
+                    computeCrossProducts(
+                        points: points, centroids: candidateBase, count: count, output: block, outputStride: rowsInTile)
                     for slot in 0..<count { partialBase[tile * count + slot] = 0 }
-                    for row in 0..<rowsInTile {
-                        for slot in 0..<count {
-                            let cross = block[row * count + slot]
+                    for slot in 0..<count {
+                        for row in 0..<rowsInTile {
+                            let cross = block[slot * rowsInTile + row]
                             let distance = max(0, norms[first + row] + candidateSquaredNorms[slot] - (cross + cross))
-                            block[row * count + slot] = distance
+                            block[slot * rowsInTile + row] = distance
                             if let closest {
                                 partialBase[tile * count + slot] += Double(min(closest[first + row], distance))
                             }

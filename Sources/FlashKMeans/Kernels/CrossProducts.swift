@@ -1,25 +1,31 @@
 import COpenBLAS
 
-/// Computes the cross term `X · Cᵀ` of a tile of points against a tile of
-/// centroids with OpenBLAS's `cblas_sgemm`.
+/// Computes the cross term `C · Xᵀ` of a tile of centroids against a tile of points
+/// with OpenBLAS's `cblas_sgemm`, centroid-major: row `j` of the output holds
+/// `c_j · x_i` for every point `i` of the tile, so the sweep that follows runs along
+/// contiguous points, 16 at a time, with no per-point reduction.
 ///
 /// - Parameters:
-///   - points: `m × d` rows; the tile's row stride is passed to BLAS as `lda`, so
+///   - points: `m × d` rows; the tile's row stride is passed to BLAS as `ldb`, so
 ///     strided fvecs rows need no copy.
 ///   - centroids: `count × d`, row-major, contiguous (in).
 ///   - count: Number of centroids in the tile.
-///   - output: `m × count`, row-major (out); `output[i * count + j] = x_i · c_j`.
+///   - output: `count × outputStride`, row-major (out);
+///     `output[j * outputStride + i] = c_j · x_i` for `i < m`.
+///   - outputStride: At least `m`.
 /// - Complexity: O(m · count · d).
 @inline(__always)
 func computeCrossProducts(
-    points: RowTile, centroids: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
+    points: RowTile, centroids: UnsafePointer<Float>, count: Int,
+    output: UnsafeMutablePointer<Float>, outputStride: Int
 ) {
+    assert(outputStride >= points.rowCount)
     cblas_sgemm(
         CblasRowMajor, CblasNoTrans, CblasTrans,
-        blasint(points.rowCount), blasint(count), blasint(points.dimension),
-        1, points.base, blasint(points.rowStride),
-        centroids, blasint(points.dimension),
-        0, output, blasint(count))
+        blasint(count), blasint(points.rowCount), blasint(points.dimension),
+        1, centroids, blasint(points.dimension),
+        points.base, blasint(points.rowStride),
+        0, output, blasint(outputStride))
 }
 
 /// Process-wide OpenBLAS settings.

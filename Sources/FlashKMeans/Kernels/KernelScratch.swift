@@ -1,7 +1,12 @@
 /// One thread's working memory for the fused kernel, allocated once per run and
 /// reused for every tile, so the hot loop never allocates.
+///
+/// Per-point arrays are `blockStride` long (the point tile rounded up to 16) and
+/// 64-byte aligned, so the sweep loads whole SIMD16 vectors.
 final class KernelScratch: @unchecked Sendable {
-    /// `pointTile × centroidTile` cross products `x · c` from `sgemm`.
+    /// Points per block row: the point tile rounded up to a whole SIMD16 vector.
+    let blockStride: Int
+    /// `centroidTile × blockStride` cross products `c · x` from `sgemm`.
     let crossProducts: UnsafeMutablePointer<Float>
     /// Running `min_j (‖c_j‖² − 2 x · c_j)` per row: the distance without the constant `‖x‖²`.
     let bestScores: UnsafeMutablePointer<Float>
@@ -11,24 +16,39 @@ final class KernelScratch: @unchecked Sendable {
     let pointSquaredNorms: UnsafeMutablePointer<Float>
     /// Running argmin per row.
     let bestLabels: UnsafeMutablePointer<Int32>
-    /// `pointTile × d` floats for rows that must be converted (float16, uint8, HDF5 chunks…).
+    /// `pointTile × d` floats for rows that must be converted (float16, uint8, HDF5 chunks…)
+    /// or gathered (survivors of bound pruning).
     let convertedRows: UnsafeMutablePointer<Float>
 
     init(plan: TilePlan, dimension: Int) {
-        crossProducts = .allocate(capacity: plan.pointTile * plan.centroidTile)
-        bestScores = .allocate(capacity: plan.pointTile)
-        secondScores = .allocate(capacity: plan.pointTile)
-        pointSquaredNorms = .allocate(capacity: plan.pointTile)
-        bestLabels = .allocate(capacity: plan.pointTile)
-        convertedRows = .allocate(capacity: plan.pointTile * dimension)
+        blockStride = (plan.pointTile + 15) / 16 * 16
+        crossProducts = Self.allocateZeroed(plan.centroidTile * blockStride, as: Float.self)
+        bestScores = Self.allocateZeroed(blockStride, as: Float.self)
+        secondScores = Self.allocateZeroed(blockStride, as: Float.self)
+        pointSquaredNorms = Self.allocateZeroed(blockStride, as: Float.self)
+        bestLabels = Self.allocateZeroed(blockStride, as: Int32.self)
+        convertedRows = Self.allocateZeroed(plan.pointTile * dimension, as: Float.self)
+    }
+
+    /// Zeroed so that padding slots never hold denormals or NaN, which would slow the sweep.
+    private static func allocateZeroed<T: BitwiseCopyable>(_ count: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<T>.stride, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count) * MemoryLayout<T>.stride)
+        return raw.bindMemory(to: T.self, capacity: max(1, count))
+    }
+
+    /// Starts every row of the tile (and its padding) with no candidate yet.
+    func resetBest(rowCount: Int) {
+        bestScores.update(repeating: .infinity, count: blockStride)
+        secondScores.update(repeating: .infinity, count: blockStride)
+        bestLabels.update(repeating: 0, count: blockStride)
     }
 
     deinit {
-        crossProducts.deallocate()
-        bestScores.deallocate()
-        secondScores.deallocate()
-        pointSquaredNorms.deallocate()
-        bestLabels.deallocate()
-        convertedRows.deallocate()
+        for pointer in [UnsafeMutableRawPointer(crossProducts), UnsafeMutableRawPointer(bestScores),
+                        UnsafeMutableRawPointer(secondScores), UnsafeMutableRawPointer(pointSquaredNorms),
+                        UnsafeMutableRawPointer(bestLabels), UnsafeMutableRawPointer(convertedRows)] {
+            pointer.deallocate()
+        }
     }
 }

@@ -45,7 +45,8 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// Bytes of per-thread kernel scratch: the cross-product block, best and
     /// second-best scores, norms and labels per point, and a converted point tile.
     public func scratchBytes(dimension: Int) -> Int {
-        (pointTile * centroidTile + 4 * pointTile + pointTile * dimension) * 4
+        let blockStride = (pointTile + 15) / 16 * 16
+        return (centroidTile * blockStride + 4 * blockStride + pointTile * dimension) * 4
     }
 
     /// The rows of slice `slice`.
