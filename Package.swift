@@ -7,9 +7,12 @@ import PackageDescription
 /// FLASHKMEANS_PORTABLE=1 to build a binary that runs on any CPU of the architecture.
 /// Results do not depend on the choice: labels are re-ranked in float64 wherever
 /// float32 rounding could decide them, and Swift never fuses multiply-adds on its own.
-let engineSettings: [SwiftSetting] = Context.environment["FLASHKMEANS_PORTABLE"] == nil
-    ? [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
-    : []
+/// Debug builds (and so the tests) also check, at every use, that pruning bounds really
+/// bound the distances: `KMEANS_INTERNAL_CHECKS`.
+let engineSettings: [SwiftSetting] = [.define("KMEANS_INTERNAL_CHECKS", .when(configuration: .debug))]
+    + (Context.environment["FLASHKMEANS_PORTABLE"] == nil
+        ? [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+        : [])
 
 let package = Package(
     name: "FlashKMeans",

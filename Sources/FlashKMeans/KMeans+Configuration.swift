@@ -27,6 +27,17 @@ extension KMeans {
         public var pointTile: Int?
         /// Centroids per centroid tile. The default, `nil`, is ``TilePlan/defaultCentroidTile``.
         public var centroidTile: Int?
+        /// How nearest centroids are found. The default is ``Algorithm/auto``; every
+        /// choice gives the same result.
+        public var algorithm: Algorithm = .auto
+        /// Most bytes the bounds of a pruning algorithm may take. The default, `nil`, is a
+        /// quarter of physical memory. `auto` picks an algorithm that fits; an explicit
+        /// algorithm that does not fit is an error.
+        public var memoryBudget: Int?
+        /// Pruning starts once fewer than this fraction of the rows change label in one
+        /// iteration. The default is 0.1: before that, centroids move so far that bounds
+        /// prune little and only cost time.
+        public var pruningStartFraction = 0.1
 
         public init(clusterCount: Int) {
             self.clusterCount = clusterCount
@@ -43,6 +54,10 @@ extension KMeans {
             if let threadCount, threadCount < 1 { throw .invalidParameter("threads must be at least 1, got \(threadCount)") }
             if let pointTile, pointTile < 1 { throw .invalidParameter("tile-points must be at least 1, got \(pointTile)") }
             if let centroidTile, centroidTile < 1 { throw .invalidParameter("tile-centroids must be at least 1, got \(centroidTile)") }
+            if let memoryBudget, memoryBudget < 0 { throw .invalidParameter("memory-budget must not be negative") }
+            guard pruningStartFraction >= 0, pruningStartFraction <= 1 else {
+                throw .invalidParameter("the pruning start fraction must be between 0 and 1, got \(pruningStartFraction)")
+            }
             if let size = initializationSampleSize, size < clusterCount {
                 throw .invalidParameter("init-sample (\(size)) must be at least k (\(clusterCount))")
             }
@@ -57,6 +72,15 @@ extension KMeans {
         }
 
         var resolvedThreadCount: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
+
+        /// The algorithm this configuration runs on `pointCount × dimension` data, and why.
+        /// - Throws: ``KMeansError`` when an explicitly chosen algorithm's bounds exceed the budget.
+        public func chooseAlgorithm(pointCount: Int, dimension: Int) throws(KMeansError) -> AlgorithmChoice {
+            try AlgorithmPlanner(
+                pointCount: pointCount, clusterCount: clusterCount, dimension: dimension,
+                memoryBudget: memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget
+            ).choose(algorithm)
+        }
     }
 }
 

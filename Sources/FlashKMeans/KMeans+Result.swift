@@ -13,8 +13,18 @@ public struct IterationStats: Sendable, Codable, Equatable {
     public var emptyClustersReseeded: Int
     /// Largest distance any centroid moved in this iteration's update (0 when the run stopped here).
     public var maxCentroidShift: Double
-    /// Fraction of point–centroid distances computed (1 for Lloyd, which computes them all).
+    /// Fraction of the `n × k` point–centroid distances computed (1 for Lloyd).
     public var distanceFraction: Double
+    /// Points that passed the global filter and were compared with some centroids (n for Lloyd).
+    public var examinedPoints: Int
+    /// Whether bound pruning was on in this iteration (off in the first iterations,
+    /// while many labels still change, and for Lloyd).
+    public var pruning: Bool
+    /// Bytes of bounds held.
+    public var boundBytes: Int
+    /// Bound invariants verified in this iteration; non-zero only in debug builds,
+    /// which check every bound before it is used (`KMEANS_INTERNAL_CHECKS`).
+    public var invariantChecks: Int
     public var seconds: Double
 }
 
@@ -62,6 +72,8 @@ public struct KMeansResult: Sendable {
     public var memory: MemoryReport
     /// The OpenBLAS kernel family in use.
     public var blasCore: String
+    /// The algorithm used, and why (for `auto`, including any fallback to Lloyd).
+    public var algorithm: AlgorithmChoice
 
     public var emptyClustersReseeded: Int { iterations.reduce(0) { $0 + $1.emptyClustersReseeded } }
 }

@@ -29,7 +29,7 @@ public enum KMeans {
 
     static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
-        progress: (IterationStats) -> Void, observer: Lloyd.Observer?
+        progress: (IterationStats) -> Void, observer: LloydObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
@@ -42,8 +42,35 @@ public enum KMeans {
             for: source, configuration: configuration, plan: plan)
         let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
-        let lloyd = Lloyd(source: source, configuration: configuration, plan: plan)
-        let outcome = try lloyd.run(from: initialCentroids, progress: progress, observer: observer)
+        var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
+        // The one place the algorithm is dispatched: each branch runs a specialised Lloyd.
+        let outcome: LloydOutcome
+        func run<Step: AssignmentStep>(_ step: Step) throws -> LloydOutcome {
+            try Lloyd(
+                source: source, configuration: configuration, plan: plan, step: step,
+                fallsBackWhenSlower: configuration.algorithm == .auto
+            ).run(from: initialCentroids, progress: progress, observer: observer)
+        }
+        let planner = AlgorithmPlanner(
+            pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
+            memoryBudget: configuration.memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget)
+        switch choice.algorithm {
+        case .lloyd, .auto:
+            outcome = try run(LloydStep())
+        case .hamerly:
+            outcome = try run(HamerlyStep(pointCount: source.rowCount, clusterCount: configuration.clusterCount))
+        case .yinyang:
+            outcome = try run(GroupedStep<YinyangBounds>(
+                groups: CentroidGroups(initialCentroids: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
+                pointCount: source.rowCount, pointTile: plan.pointTile))
+        case .elkan:
+            outcome = try run(GroupedStep<ElkanBounds>(
+                groups: CentroidGroups(initialCentroids: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
+                pointCount: source.rowCount, pointTile: plan.pointTile))
+        }
+        if let iteration = outcome.fellBackAfter {
+            choice.reason += "; pruning was no faster than dense iterations, so Lloyd ran from iteration \(iteration + 1) on"
+        }
         let memory = ProcessMemory.read()
         return KMeansResult(
             centroids: outcome.centroids, labels: outcome.labels, inertia: outcome.inertia,
@@ -56,6 +83,6 @@ public enum KMeans {
                 peakResidentBytes: memory.peakResident,
                 peakAnonymousBytes: max(initializationAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
                 fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
-            blasCore: BLAS.coreName)
+            blasCore: BLAS.coreName, algorithm: choice)
     }
 }

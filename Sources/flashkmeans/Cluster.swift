@@ -43,6 +43,14 @@ struct Cluster: ParsableCommand {
     @Option(help: "Centroids per centroid tile (default \(TilePlan.defaultCentroidTile)).")
     var tileCentroids: Int?
 
+    @Option(help: "lloyd, hamerly, elkan, yinyang or auto. All give identical results; they differ in the distance work they skip.")
+    var algorithm: Algorithm = .auto
+
+    @Option(help: ArgumentHelp(
+        "Most memory for pruning bounds, in MB (default: a quarter of physical memory).",
+        discussion: "auto picks an algorithm whose bounds fit; an explicit algorithm that does not fit is refused."))
+    var memoryBudget: Int?
+
     @Flag(help: "Replace results already in the output directory.")
     var force = false
 
@@ -60,6 +68,7 @@ struct Cluster: ParsableCommand {
         if let tilePoints, tilePoints < 1 { throw ValidationError("--tile-points must be at least 1") }
         if let tileCentroids, tileCentroids < 1 { throw ValidationError("--tile-centroids must be at least 1") }
         if let initSample, initSample < 1 { throw ValidationError("--init-sample must be at least 1") }
+        if let memoryBudget, memoryBudget < 0 { throw ValidationError("--memory-budget must not be negative") }
     }
 
     func run() throws {
@@ -69,15 +78,18 @@ struct Cluster: ParsableCommand {
             let directory = try OutputDirectory.prepare(path: output, fileNames: KMeansResult.outputFileNames, overwrite: force)
             var configuration = try makeConfiguration(for: source)
             configuration.seed = seed
+            let choice: AlgorithmChoice
             do {
                 try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+                choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
             } catch {
                 throw fail(error, input: input.input)
             }
             let file = source.description
             progress.message(
                 "\(file.path): \(file.rowCount) × \(file.dimension) \(file.dataType) (\(file.format.rawValue), \(file.layout.rawValue)), "
-                    + "k = \(configuration.clusterCount), init \(initialization.defaultValueDescription)")
+                    + "k = \(configuration.clusterCount), init \(initialization.defaultValueDescription), "
+                    + "algorithm \(choice.algorithm.rawValue) (\(choice.reason))")
             let result: KMeansResult
             do {
                 result = try KMeans.fit(source, configuration: configuration, progress: progress.iteration)
@@ -124,15 +136,17 @@ struct Cluster: ParsableCommand {
         configuration.threadCount = threads
         configuration.pointTile = tilePoints
         configuration.centroidTile = tileCentroids
+        configuration.algorithm = algorithm
+        configuration.memoryBudget = memoryBudget.map { $0 << 20 }
         return configuration
     }
 
     private func summary(_ result: KMeansResult, report: RunReport) -> String {
         let megabyte = 1_048_576.0
         return String(
-            format: "%d iterations (%@), inertia %.6e, %.2f s total (init %.2f s, median %.3f s/iteration), "
+            format: "%d iterations (%@), inertia %.6e, %@, %.2f s total (init %.2f s, median %.3f s/iteration), "
                 + "%d empty clusters re-seeded, peak RSS %.0f MB, RssAnon %.0f MB, %d threads, tiles %d × %d -> %@",
-            result.iterations.count, result.stopReason.rawValue, result.inertia, result.totalSeconds,
+            result.iterations.count, result.stopReason.rawValue, result.inertia, result.algorithm.algorithm.rawValue, result.totalSeconds,
             result.initializationSeconds, report.timing.medianIterationSeconds, result.emptyClustersReseeded,
             Double(result.memory.peakResidentBytes) / megabyte, Double(result.memory.peakAnonymousBytes) / megabyte,
             result.plan.threadCount, result.plan.pointTile, result.plan.centroidTile, output)

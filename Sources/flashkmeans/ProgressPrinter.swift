@@ -24,6 +24,11 @@ final class ProgressPrinter {
         var line = String(
             format: "iter %3d  inertia %.6e  reassigned %d  %.3f s",
             stats.iteration, stats.inertia, stats.reassigned, stats.seconds)
+        if stats.pruning {
+            line += String(
+                format: "  distances %.1f%%  examined %d  bounds %.1f MB",
+                100 * stats.distanceFraction, stats.examinedPoints, Double(stats.boundBytes) / 1_048_576)
+        }
         if stats.ambiguousRows > 0 { line += "  float64 re-ranked \(stats.ambiguousRows)" }
         if stats.emptyClustersReseeded > 0 { line += "  re-seeded \(stats.emptyClustersReseeded) empty" }
         writeToStandardError(clearBar + line + "\n")

@@ -29,8 +29,7 @@ import _FlashKMeansTestSupport
                 for row in 0..<rows {
                     var pointNorm = 0.0
                     for index in 0..<dimension { pointNorm += Double(points[row * dimension + index]) * Double(points[row * dimension + index]) }
-                    // The margin covers twice the error of one score (best and runner-up), times 1.25.
-                    let allowed = (exact.centroidTerm + exact.crossTerm * pointNorm.squareRoot()) / 2.5
+                    let allowed = exact.scoreError(pointSquaredNorm: Float(pointNorm))
                     for centroid in 0..<clusterCount {
                         var trueScore = 0.0
                         for index in 0..<dimension {

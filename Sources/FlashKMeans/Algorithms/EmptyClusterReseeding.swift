@@ -9,8 +9,8 @@ enum EmptyClusterReseeding {
     ///   - sums: `k × d` float64 cluster sums (inout).
     ///   - counts: `k` cluster sizes (inout).
     /// - Returns: The number of clusters re-seeded.
-    static func reseed(
-        pass: AssignmentPass, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>
+    static func reseed<Step>(
+        pass: AssignmentPass<Step>, sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>
     ) throws -> Int {
         let clusterCount = pass.clusterCount
         let dimension = pass.dimension

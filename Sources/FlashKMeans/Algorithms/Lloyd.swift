@@ -8,29 +8,27 @@ import Dispatch
 /// 2. the inertia falls by less than `tolerance` relative to the previous iteration, or
 /// 3. `maxIterations` is reached, after which one more assignment (without update)
 ///    makes the labels match the returned centroids.
-struct Lloyd {
+///
+/// The `step` decides how each assignment finds nearest centroids; all steps give the
+/// same labels. Pruning steps run dense until fewer than
+/// ``KMeans/Configuration/pruningStartFraction`` of the rows change label in an
+/// iteration, since bounds prune little while centroids still move far.
+struct Lloyd<Step: AssignmentStep> {
     let source: any EmbeddingSource
     let configuration: KMeans.Configuration
     let plan: TilePlan
-
-    struct Outcome {
-        var centroids: [Float]
-        var labels: [Int32]
-        var inertia: Double
-        var iterations: [IterationStats]
-        var stopReason: StopReason
-        var peakAnonymousBytes: Int
-        var workingBytes: Int
-    }
+    let step: Step
+    /// For `auto`: give up pruning when a pruned iteration is no faster than a dense one.
+    let fallsBackWhenSlower: Bool
 
     /// Seen after each assignment: the stats, the labels just computed, and the
     /// centroids they were computed with. Tests use it to compare every iteration.
-    typealias Observer = (IterationStats, UnsafeBufferPointer<Int32>, [Float]) -> Void
+    typealias Observer = LloydObserver
 
-    func run(from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: Observer?) throws -> Outcome {
+    func run(from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: Observer?) throws -> LloydOutcome {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
-        let pass = AssignmentPass(source: source, clusterCount: clusterCount, plan: plan)
+        let pass = AssignmentPass(source: source, step: step, clusterCount: clusterCount, plan: plan)
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: clusterCount * dimension)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: clusterCount)
         defer {
@@ -43,14 +41,24 @@ struct Lloyd {
         var stopReason = StopReason.maxIterations
         var peakAnonymous = ProcessMemory.read().anonymous
 
+        var pruning = false
+        var pruningAllowed = step.boundBytes > 0
+        var lastDenseSeconds: Double?
+        var prunedIterations = 0
+        var fellBackAfter: Int?
+        let totalDistances = Double(source.rowCount) * Double(clusterCount)
+
         for iteration in 1...configuration.maxIterations {
             let started = DispatchTime.now().uptimeNanoseconds
             let outcome = try centroids.withUnsafeBufferPointer {
-                try pass.run(centroids: $0.baseAddress!, accumulateSums: true)
+                try pass.run(centroids: $0.baseAddress!, accumulateSums: true, pruning: pruning)
             }
             var stats = IterationStats(
                 iteration: iteration, inertia: outcome.inertia, reassigned: outcome.reassigned,
-                ambiguousRows: outcome.ambiguousRows, emptyClustersReseeded: 0, maxCentroidShift: 0, distanceFraction: 1, seconds: 0)
+                ambiguousRows: outcome.counters.ambiguousRows, emptyClustersReseeded: 0, maxCentroidShift: 0,
+                distanceFraction: Double(outcome.counters.distanceEvaluations) / totalDistances,
+                examinedPoints: outcome.counters.examinedPoints, pruning: pruning, boundBytes: step.boundBytes,
+                invariantChecks: outcome.counters.invariantChecks, seconds: 0)
             observer?(stats, UnsafeBufferPointer(pass.labels), centroids)
 
             let labelsStable = outcome.reassigned == 0
@@ -60,7 +68,9 @@ struct Lloyd {
             } else {
                 pass.combineSums(into: sums, counts: counts)
                 stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(pass: pass, sums: sums, counts: counts)
-                stats.maxCentroidShift = updateCentroids(&centroids, sums: sums, counts: counts, dimension: dimension)
+                let drifts = updateCentroids(&centroids, sums: sums, counts: counts, dimension: dimension)
+                stats.maxCentroidShift = drifts.max() ?? 0
+                step.centroidsMoved(drifts)
                 previousInertia = outcome.inertia
             }
             stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -68,27 +78,45 @@ struct Lloyd {
             iterations.append(stats)
             progress(stats)
             if stopReason != .maxIterations { break }
+
+            // Decide the next iteration's mode.
+            if pruning {
+                prunedIterations += 1
+                // The first pruned iteration also builds the bounds; judge from the second on.
+                if fallsBackWhenSlower, prunedIterations >= 2, let dense = lastDenseSeconds, stats.seconds > 0.95 * dense {
+                    pruning = false
+                    pruningAllowed = false
+                    fellBackAfter = iteration
+                }
+            } else {
+                lastDenseSeconds = stats.seconds
+                if pruningAllowed, Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount) {
+                    pruning = true
+                }
+            }
         }
 
         var inertia = iterations.last!.inertia
         if stopReason == .maxIterations {
             let outcome = try centroids.withUnsafeBufferPointer {
-                try pass.run(centroids: $0.baseAddress!, accumulateSums: false)
+                try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
             }
             inertia = outcome.inertia
         }
-        return Outcome(
+        return LloydOutcome(
             centroids: centroids, labels: Array(pass.labels), inertia: inertia, iterations: iterations,
-            stopReason: stopReason, peakAnonymousBytes: peakAnonymous, workingBytes: pass.workingBytes)
+            stopReason: stopReason, peakAnonymousBytes: peakAnonymous, workingBytes: pass.workingBytes,
+            fellBackAfter: fellBackAfter)
     }
 
     /// Step 2: each centroid becomes the mean of its rows; a cluster left empty
     /// (no row could be spared to re-seed it) keeps its centroid.
-    /// - Returns: The largest distance a centroid moved.
+    /// - Returns: How far each centroid moved, computed in float64 from the float32
+    ///   centroids (pruning steps subtract it from their bounds).
     private func updateCentroids(
         _ centroids: inout [Float], sums: UnsafePointer<Double>, counts: UnsafePointer<Int>, dimension: Int
-    ) -> Double {
-        var largestShift = 0.0
+    ) -> [Double] {
+        var drifts = [Double](repeating: 0, count: configuration.clusterCount)
         for cluster in 0..<configuration.clusterCount where counts[cluster] > 0 {
             let count = Double(counts[cluster])
             var squaredShift = 0.0
@@ -99,8 +127,25 @@ struct Lloyd {
                 squaredShift += step * step
                 centroids[slot] = mean
             }
-            largestShift = max(largestShift, squaredShift.squareRoot())
+            drifts[cluster] = squaredShift.squareRoot()
         }
-        return largestShift
+        return drifts
     }
+}
+
+/// Seen after each assignment: the stats, the labels just computed, and the centroids
+/// they were computed with. Tests use it to compare every iteration.
+typealias LloydObserver = (IterationStats, UnsafeBufferPointer<Int32>, [Float]) -> Void
+
+/// What ``Lloyd`` returns.
+struct LloydOutcome {
+    var centroids: [Float]
+    var labels: [Int32]
+    var inertia: Double
+    var iterations: [IterationStats]
+    var stopReason: StopReason
+    var peakAnonymousBytes: Int
+    var workingBytes: Int
+    /// The iteration after which `auto` stopped pruning, if it did.
+    var fellBackAfter: Int?
 }

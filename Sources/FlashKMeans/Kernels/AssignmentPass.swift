@@ -7,7 +7,7 @@ final class SliceAccumulator: @unchecked Sendable {
     let counts: UnsafeMutablePointer<Int>
     var inertia = 0.0
     var reassigned = 0
-    var ambiguousRows = 0
+    var counters = StepCounters()
     var failure: (any Error)?
     private let sumCount: Int
     private let clusterCount: Int
@@ -31,7 +31,7 @@ final class SliceAccumulator: @unchecked Sendable {
         }
         inertia = 0
         reassigned = 0
-        ambiguousRows = 0
+        counters = StepCounters()
         failure = nil
     }
 }
@@ -42,8 +42,8 @@ struct PassOutcome {
     var inertia: Double
     /// Rows whose label differs from the previous pass (all rows on the first pass).
     var reassigned: Int
-    /// Rows whose two best float32 scores were within rounding, re-ranked in float64.
-    var ambiguousRows: Int
+    /// What the step computed and skipped.
+    var counters: StepCounters
 }
 
 /// The streaming assignment pass: every row's nearest centroid, its squared
@@ -55,10 +55,16 @@ struct PassOutcome {
 /// Slices are combined in index order, so results are bit-identical for any thread
 /// count.
 ///
+/// Which centroids each row is compared with is the `step`'s business (all of them for
+/// Lloyd; those its bounds cannot rule out for Hamerly, Elkan and Yinyang); the pass
+/// streams the tiles, checks rows for NaN and Inf, and keeps labels, sums and inertia,
+/// so every step's results are summed identically.
+///
 /// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch``
-/// per thread, and `k × d` float64 sums per slice.
-final class AssignmentPass: @unchecked Sendable {
+/// per thread, and `k × d` float64 sums per slice, plus the step's bounds.
+final class AssignmentPass<Step: AssignmentStep>: @unchecked Sendable {
     let source: any EmbeddingSource
+    let step: Step
     let plan: TilePlan
     let clusterCount: Int
     let dimension: Int
@@ -69,12 +75,13 @@ final class AssignmentPass: @unchecked Sendable {
     /// `‖x − c(x)‖²` for each row from the latest pass, recomputed directly for the winning centroid.
     let squaredDistances: UnsafeMutableBufferPointer<Float>
     private let scratches: [KernelScratch]
+    private let stepScratches: [Step.Scratch]
     private let slices: [SliceAccumulator]
     private let centroidNorms: UnsafeMutablePointer<Float>
-    private var exactLabels = ExactLabels(dimension: 1, largestCentroidNorm: 0)
 
-    init(source: any EmbeddingSource, clusterCount: Int, plan: TilePlan) {
+    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
         self.source = source
+        self.step = step
         self.plan = plan
         self.clusterCount = clusterCount
         dimension = source.dimension
@@ -83,6 +90,7 @@ final class AssignmentPass: @unchecked Sendable {
         squaredDistances = .allocate(capacity: source.rowCount)
         squaredDistances.initialize(repeating: 0)
         scratches = (0..<plan.threadCount).map { _ in KernelScratch(plan: plan, dimension: source.dimension) }
+        stepScratches = (0..<plan.threadCount).map { _ in step.makeScratch() }
         slices = (0..<plan.sliceCount).map { _ in SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension) }
         centroidNorms = .allocate(capacity: clusterCount)
     }
@@ -96,7 +104,7 @@ final class AssignmentPass: @unchecked Sendable {
     /// Bytes of anonymous memory this pass holds, for the run report.
     var workingBytes: Int {
         pointCount * 8 + scratches.count * plan.scratchBytes(dimension: dimension)
-            + slices.count * clusterCount * (dimension * 8 + 8) + clusterCount * 4
+            + slices.count * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
     }
 
     /// Assigns every row to its nearest centroid.
@@ -104,45 +112,56 @@ final class AssignmentPass: @unchecked Sendable {
     /// - Parameters:
     ///   - centroids: `k × d`, row-major (in).
     ///   - accumulateSums: Whether to gather per-cluster sums for ``combineSums(into:counts:)``.
+    ///   - pruning: Whether the step may skip work its bounds rule out.
     /// - Throws: The first (lowest-row) ``DatasetError`` any slice met, such as a
     ///   non-finite row or an inconsistent fvecs header.
-    func run(centroids: UnsafePointer<Float>, accumulateSums: Bool) throws -> PassOutcome {
+    func run(centroids: UnsafePointer<Float>, accumulateSums: Bool, pruning: Bool) throws -> PassOutcome {
         centroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidNorms)
         let largestSquaredNorm = (0..<clusterCount).reduce(Float(0)) { max($0, centroidNorms[$1]) }
-        exactLabels = ExactLabels(dimension: dimension, largestCentroidNorm: Double(largestSquaredNorm).squareRoot() * (1 + 0x1p-20))
+        let context = PassContext(
+            centroids: centroids, centroidSquaredNorms: centroidNorms, clusterCount: clusterCount, dimension: dimension,
+            centroidTile: plan.centroidTile,
+            exactLabels: ExactLabels(dimension: dimension, largestCentroidNorm: Double(largestSquaredNorm).squareRoot() * (1 + 0x1p-20)),
+            labels: labels, pruning: pruning)
+        step.beginPass(context)
         for slice in slices { slice.reset(sums: accumulateSums) }
         let threads = plan.threadCount
-        // Each thread reads the centroids and writes only its own slices and scratch.
-        nonisolated(unsafe) let centroids = centroids
+        // Each thread reads the centroids and writes only its own slices, scratch and rows.
+        nonisolated(unsafe) let sharedContext = context
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             var slice = thread
             while slice < slices.count {
                 do {
-                    try runSlice(slice, centroids: centroids, scratch: scratches[thread], accumulateSums: accumulateSums)
+                    try runSlice(
+                        slice, context: sharedContext, scratch: scratches[thread], stepScratch: stepScratches[thread],
+                        accumulateSums: accumulateSums)
                 } catch {
                     slices[slice].failure = error
                 }
                 slice += threads
             }
         }
-        var outcome = PassOutcome(inertia: 0, reassigned: 0, ambiguousRows: 0)
+        var outcome = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
         for slice in slices {
             if let failure = slice.failure { throw failure }
             outcome.inertia += slice.inertia
             outcome.reassigned += slice.reassigned
-            outcome.ambiguousRows += slice.ambiguousRows
+            outcome.counters += slice.counters
         }
         return outcome
     }
 
-    private func runSlice(_ sliceIndex: Int, centroids: UnsafePointer<Float>, scratch: KernelScratch, accumulateSums: Bool) throws {
+    private func runSlice(
+        _ sliceIndex: Int, context: PassContext, scratch: KernelScratch, stepScratch: Step.Scratch, accumulateSums: Bool
+    ) throws {
         let slice = slices[sliceIndex]
         let rows = plan.rows(ofSlice: sliceIndex, pointCount: pointCount)
         var tileStart = rows.lowerBound
         while tileStart < rows.upperBound {
             let tileRows = tileStart..<min(tileStart + plan.pointTile, rows.upperBound)
             try source.withRows(tileRows, scratch: scratch.convertedRows) { tile in
-                try processTile(tile, centroids: centroids, scratch: scratch, slice: slice, accumulateSums: accumulateSums)
+                try processTile(
+                    tile, context: context, scratch: scratch, stepScratch: stepScratch, slice: slice, accumulateSums: accumulateSums)
             }
             tileStart = tileRows.upperBound
         }
@@ -150,7 +169,8 @@ final class AssignmentPass: @unchecked Sendable {
 
     @inline(__always)
     private func processTile(
-        _ tile: RowTile, centroids: UnsafePointer<Float>, scratch: KernelScratch, slice: SliceAccumulator, accumulateSums: Bool
+        _ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Step.Scratch,
+        slice: SliceAccumulator, accumulateSums: Bool
     ) throws {
         for row in 0..<tile.rowCount {
             let norm = squaredNorm(tile.row(row), dimension: dimension)
@@ -160,22 +180,13 @@ final class AssignmentPass: @unchecked Sendable {
             }
             scratch.pointSquaredNorms[row] = norm
         }
-        findNearestCentroids(
-            tile: tile, centroids: centroids, centroidSquaredNorms: centroidNorms,
-            clusterCount: clusterCount, centroidTile: plan.centroidTile, scratch: scratch)
+        try step.assignTile(tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &slice.counters)
         var inertia = 0.0
         var reassigned = 0
-        var ambiguous = 0
         for row in 0..<tile.rowCount {
             let point = tile.firstRow + row
-            var label = scratch.bestLabels[row]
-            if exactLabels.isAmbiguous(
-                best: scratch.bestScores[row], second: scratch.secondScores[row], pointSquaredNorm: scratch.pointSquaredNorms[row]
-            ) {
-                label = ExactLabels.nearest(tile.row(row), centroids: centroids, clusterCount: clusterCount, dimension: dimension)
-                ambiguous += 1
-            }
-            let distance = squaredDistance(tile.row(row), centroids + Int(label) * dimension, dimension: dimension)
+            let label = scratch.finalLabels[row]
+            let distance = scratch.labelDistances[row]
             if labels[point] != label {
                 labels[point] = label
                 reassigned += 1
@@ -189,7 +200,6 @@ final class AssignmentPass: @unchecked Sendable {
         }
         slice.inertia += inertia
         slice.reassigned += reassigned
-        slice.ambiguousRows += ambiguous
     }
 
     /// Adds the slices' sums in slice order.

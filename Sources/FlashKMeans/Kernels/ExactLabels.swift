@@ -8,43 +8,69 @@
 ///     |score error| ≤ E(x) = 2.1 u C² + (2 γ_d + 2.1 u) ‖x‖ C,    C = max_j ‖c_j‖.
 ///
 /// When the second-best score exceeds the best by more than `2.5 E(x)`, the float32
-/// winner is provably the exact nearest centroid. Otherwise the row is re-ranked
-/// against every centroid in float64, `Σ (x_i − c_i)²` in index order, ties to the
-/// lowest index. Labels are therefore the float64 argmin for the given centroids, the
+/// winner is provably the exact nearest centroid. Otherwise the row is re-ranked in
+/// float64, `Σ (x_i − c_i)²` in index order, ties to the lowest index, among the
+/// centroids that can still be nearest. Labels are therefore the float64 argmin for the given centroids, the
 /// same for any tile shape, thread count, BLAS build or pruning algorithm.
 struct ExactLabels {
-    /// `2.5 × 2.1 u` and `2.5 × (2 γ_d + 2.1 u)`: the two coefficients of the margin.
-    let centroidTerm: Double
-    let crossTerm: Double
-    let largestCentroidNorm: Double
+    /// `E(x) = scoreErrorConstant + scoreErrorPerNorm · ‖x‖`: the most one float32 score can be off.
+    let scoreErrorConstant: Double
+    let scoreErrorPerNorm: Double
 
     init(dimension: Int, largestCentroidNorm: Double) {
         let unitRoundoff = 0x1p-24
         let gamma = Double(dimension) * unitRoundoff / (1 - Double(dimension) * unitRoundoff)
-        centroidTerm = 2.5 * 2.1 * unitRoundoff * largestCentroidNorm * largestCentroidNorm
-        crossTerm = 2.5 * (2 * gamma + 2.1 * unitRoundoff) * largestCentroidNorm
-        self.largestCentroidNorm = largestCentroidNorm
+        scoreErrorConstant = 2.1 * unitRoundoff * largestCentroidNorm * largestCentroidNorm
+        scoreErrorPerNorm = (2 * gamma + 2.1 * unitRoundoff) * largestCentroidNorm
+    }
+
+    /// The most a float32 score of a row with squared norm `pointSquaredNorm` can be off.
+    @inline(__always)
+    func scoreError(pointSquaredNorm: Float) -> Double {
+        scoreErrorConstant + scoreErrorPerNorm * Double(pointSquaredNorm).squareRoot()
     }
 
     /// Whether the float32 scores of a row with squared norm `pointSquaredNorm` are too
-    /// close to tell apart.
+    /// close to tell apart: within `2.5 E(x)`, twice the error of one score with a 25% reserve.
     @inline(__always)
     func isAmbiguous(best: Float, second: Float, pointSquaredNorm: Float) -> Bool {
-        Double(second) - Double(best) <= centroidTerm + crossTerm * Double(pointSquaredNorm).squareRoot()
+        Double(second) - Double(best) <= 2.5 * scoreError(pointSquaredNorm: pointSquaredNorm)
     }
 
-    /// The float64 nearest centroid of `row` among `clusterCount` centroids, ties to the lowest index.
-    /// - Complexity: O(k · d).
-    static func nearest(_ row: UnsafePointer<Float>, centroids: UnsafePointer<Float>, clusterCount: Int, dimension: Int) -> Int32 {
+    /// The float64 squared distance `Σ (x_i − c_i)²`, summed in index order.
+    @inline(__always)
+    static func squaredDistance64(_ row: UnsafePointer<Float>, _ centroid: UnsafePointer<Float>, dimension: Int) -> Double {
+        var distance = 0.0
+        for index in 0..<dimension {
+            let difference = Double(row[index]) - Double(centroid[index])
+            distance += difference * difference
+        }
+        return distance
+    }
+
+    /// The float64 nearest centroid of `row`, ties to the lowest index.
+    ///
+    /// Only centroids whose float32 score (from a direct dot product, with the same error
+    /// bound as the kernel's) is within `2.5 E(x)` of the smallest can be the nearest, so
+    /// only those are measured in float64: usually two or three of the k.
+    /// - Complexity: O(k · d) in float32, plus O(d) in float64 per close centroid.
+    func nearest(
+        _ row: UnsafePointer<Float>, pointSquaredNorm: Float, centroids: UnsafePointer<Float>,
+        centroidSquaredNorms: UnsafePointer<Float>, clusterCount: Int, dimension: Int
+    ) -> Int32 {
+        var smallest = Float.infinity
+        for centroid in 0..<clusterCount {
+            smallest = min(smallest, directScore(
+                row, centroids + centroid * dimension, centroidSquaredNorm: centroidSquaredNorms[centroid], dimension: dimension))
+        }
+        let threshold = Double(smallest) + 2.5 * scoreError(pointSquaredNorm: pointSquaredNorm)
         var best = Double.infinity
         var label: Int32 = 0
         for centroid in 0..<clusterCount {
-            let values = centroids + centroid * dimension
-            var distance = 0.0
-            for index in 0..<dimension {
-                let difference = Double(row[index]) - Double(values[index])
-                distance += difference * difference
-            }
+            let score = directScore(
+                row, centroids + centroid * dimension, centroidSquaredNorm: centroidSquaredNorms[centroid], dimension: dimension)
+            guard Double(score) <= threshold else { continue }
+            let distance = Self.squaredDistance64(row, centroids + centroid * dimension, dimension: dimension)
             if distance < best {
                 best = distance
                 label = Int32(centroid)

@@ -41,15 +41,17 @@ func findNearestCentroids(
     }
 }
 
-/// Folds `count` rows of the centroid-major block into the running best and second
-/// best of every point, 16 points at a time.
+/// Folds `count` rows of the centroid-major block, from row `firstBlockRow` on, into the
+/// running best and second best of every point, 16 points at a time.
 ///
 /// Centroids arrive in increasing label order and only a strictly smaller score
 /// replaces the best, so float32 ties keep the lowest label. `2 x · c` is exact in
 /// float32 (a power-of-two scaling), so each score has a single rounding whether or
 /// not the compiler fuses it into an FMA.
 @inline(__always)
-func foldMinimum(scratch: KernelScratch, squaredNorms: UnsafePointer<Float>, count: Int, firstLabel: Int, rowCount: Int) {
+func foldMinimum(
+    scratch: KernelScratch, squaredNorms: UnsafePointer<Float>, count: Int, firstLabel: Int, rowCount: Int, firstBlockRow: Int = 0
+) {
     typealias Lanes = SIMD16<Float>
     let width = Lanes.scalarCount
     // Padding slots past rowCount hold stale but finite values and are never read back.
@@ -60,7 +62,7 @@ func foldMinimum(scratch: KernelScratch, squaredNorms: UnsafePointer<Float>, cou
     for centroid in 0..<count {
         let norm = Lanes(repeating: squaredNorms[centroid])
         let label = SIMD16<Int32>(repeating: Int32(firstLabel + centroid))
-        let crossRaw = UnsafeRawPointer(scratch.crossProducts + centroid * scratch.blockStride)
+        let crossRaw = UnsafeRawPointer(scratch.crossProducts + (firstBlockRow + centroid) * scratch.blockStride)
         var offset = 0
         while offset < paddedRows * 4 {
             let cross = crossRaw.load(fromByteOffset: offset, as: Lanes.self)

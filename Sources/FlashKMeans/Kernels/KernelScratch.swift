@@ -16,8 +16,15 @@ final class KernelScratch: @unchecked Sendable {
     let pointSquaredNorms: UnsafeMutablePointer<Float>
     /// Running argmin per row.
     let bestLabels: UnsafeMutablePointer<Int32>
-    /// `pointTile × d` floats for rows that must be converted (float16, uint8, HDF5 chunks…)
-    /// or gathered (survivors of bound pruning).
+    /// The settled label of each tile row (output of a step).
+    let finalLabels: UnsafeMutablePointer<Int32>
+    /// ``squaredDistance(_:_:dimension:)`` of each tile row to its settled label (output of a step).
+    let labelDistances: UnsafeMutablePointer<Float>
+    /// `pointTile × d` floats into which pruning steps gather the rows they examine.
+    let gatheredRows: UnsafeMutablePointer<Float>
+    /// For each gathered slot, its row in the tile.
+    let gatheredSlots: UnsafeMutablePointer<Int32>
+    /// `pointTile × d` floats for rows that must be converted (float16, uint8, HDF5 chunks…).
     let convertedRows: UnsafeMutablePointer<Float>
 
     init(plan: TilePlan, dimension: Int) {
@@ -27,6 +34,10 @@ final class KernelScratch: @unchecked Sendable {
         secondScores = Self.allocateZeroed(blockStride, as: Float.self)
         pointSquaredNorms = Self.allocateZeroed(blockStride, as: Float.self)
         bestLabels = Self.allocateZeroed(blockStride, as: Int32.self)
+        finalLabels = Self.allocateZeroed(blockStride, as: Int32.self)
+        labelDistances = Self.allocateZeroed(blockStride, as: Float.self)
+        gatheredRows = Self.allocateZeroed(plan.pointTile * dimension, as: Float.self)
+        gatheredSlots = Self.allocateZeroed(blockStride, as: Int32.self)
         convertedRows = Self.allocateZeroed(plan.pointTile * dimension, as: Float.self)
     }
 
@@ -47,7 +58,9 @@ final class KernelScratch: @unchecked Sendable {
     deinit {
         for pointer in [UnsafeMutableRawPointer(crossProducts), UnsafeMutableRawPointer(bestScores),
                         UnsafeMutableRawPointer(secondScores), UnsafeMutableRawPointer(pointSquaredNorms),
-                        UnsafeMutableRawPointer(bestLabels), UnsafeMutableRawPointer(convertedRows)] {
+                        UnsafeMutableRawPointer(bestLabels), UnsafeMutableRawPointer(convertedRows),
+                        UnsafeMutableRawPointer(finalLabels), UnsafeMutableRawPointer(labelDistances),
+                        UnsafeMutableRawPointer(gatheredRows), UnsafeMutableRawPointer(gatheredSlots)] {
             pointer.deallocate()
         }
     }

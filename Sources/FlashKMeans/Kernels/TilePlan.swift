@@ -42,11 +42,12 @@ public struct TilePlan: Sendable, Equatable, Codable {
         self.threadCount = max(1, min(threadCount, sliceCount))
     }
 
-    /// Bytes of per-thread kernel scratch: the cross-product block, best and
-    /// second-best scores, norms and labels per point, and a converted point tile.
+    /// Bytes of per-thread kernel scratch: the cross-product block, seven per-point
+    /// arrays (scores, norms, labels, distances, gather slots), and a converted and a
+    /// gathered point tile.
     public func scratchBytes(dimension: Int) -> Int {
         let blockStride = (pointTile + 15) / 16 * 16
-        return (centroidTile * blockStride + 4 * blockStride + pointTile * dimension) * 4
+        return (centroidTile * blockStride + 7 * blockStride + 2 * pointTile * dimension) * 4
     }
 
     /// The rows of slice `slice`.

@@ -12,6 +12,8 @@ public struct RunReport: Codable, Sendable {
         public var pointTile: Int
         public var centroidTile: Int
         public var accumulationSlices: Int
+        public var memoryBudget: Int?
+        public var pruningStartFraction: Double
     }
 
     public struct Timing: Codable, Sendable {
@@ -24,6 +26,8 @@ public struct RunReport: Codable, Sendable {
     public var version: String
     public var input: EmbeddingDescription
     public var parameters: Parameters
+    /// The algorithm used and why `auto` chose it.
+    public var algorithm: AlgorithmChoice
     public var stopReason: StopReason
     public var inertia: Double
     public var iterations: [IterationStats]
@@ -41,7 +45,9 @@ public struct RunReport: Codable, Sendable {
             initializationFile: initializationFile, initializationSampleSize: result.initializationSampleSize,
             seed: configuration.seed, maxIterations: configuration.maxIterations, tolerance: configuration.tolerance,
             threads: result.plan.threadCount, pointTile: result.plan.pointTile, centroidTile: result.plan.centroidTile,
-            accumulationSlices: result.plan.sliceCount)
+            accumulationSlices: result.plan.sliceCount, memoryBudget: configuration.memoryBudget,
+            pruningStartFraction: configuration.pruningStartFraction)
+        algorithm = result.algorithm
         stopReason = result.stopReason
         inertia = result.inertia
         iterations = result.iterations

@@ -1,0 +1,143 @@
+/// What every tile of one pass shares.
+struct PassContext {
+    /// `k × d`, row-major, in label order.
+    let centroids: UnsafePointer<Float>
+    let centroidSquaredNorms: UnsafePointer<Float>
+    let clusterCount: Int
+    let dimension: Int
+    let centroidTile: Int
+    let exactLabels: ExactLabels
+    /// Labels from the previous pass (−1 before the first); the pass overwrites them
+    /// after each tile, so a step reads a row's old label before returning.
+    let labels: UnsafeMutableBufferPointer<Int32>
+    /// Whether the step may prune. While false (the first iterations, when most labels
+    /// still move) it computes everything and only records its bounds.
+    let pruning: Bool
+}
+
+/// Work counted by a step, summed over a pass.
+struct StepCounters {
+    /// Point–centroid distances computed (scores from `sgemm` or a direct dot product).
+    var distanceEvaluations = 0
+    /// Points that passed the global filter and were examined.
+    var examinedPoints = 0
+    /// Rows re-ranked in float64 because their best scores were within rounding.
+    var ambiguousRows = 0
+    /// Bound invariants verified (only with `KMEANS_INTERNAL_CHECKS`).
+    var invariantChecks = 0
+
+    static func += (lhs: inout StepCounters, rhs: StepCounters) {
+        lhs.distanceEvaluations += rhs.distanceEvaluations
+        lhs.examinedPoints += rhs.examinedPoints
+        lhs.ambiguousRows += rhs.ambiguousRows
+        lhs.invariantChecks += rhs.invariantChecks
+    }
+}
+
+/// One way of finding every row's nearest centroid. The pass streams the tiles and
+/// owns labels, sums and inertia; a step only decides labels, keeping whatever bounds
+/// it needs between passes.
+///
+/// Contract: for every row, `scratch.finalLabels[row]` must end as the float64 nearest
+/// centroid (ties to the lowest index) and `scratch.labelDistances[row]` as
+/// ``squaredDistance(_:_:dimension:)`` to it, exactly as ``DenseAssignment`` computes
+/// them. Steps that skip work may only skip centroids their bounds prove farther.
+protocol AssignmentStep: AnyObject, Sendable {
+    /// Per-thread working memory beyond ``KernelScratch``.
+    associatedtype Scratch
+    func makeScratch() -> Scratch
+    /// Called once before each pass's tiles.
+    func beginPass(_ context: PassContext)
+    func assignTile(_ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Scratch, counters: inout StepCounters) throws
+    /// Called after the update with how far each centroid moved (in label order).
+    func centroidsMoved(_ drifts: [Double])
+    /// Bytes of bounds kept between passes.
+    var boundBytes: Int { get }
+}
+
+/// Rounding allowances that turn float32 results into rigorous bounds on true distances.
+struct RoundingBounds {
+    /// Relative error of ``squaredDistance(_:_:dimension:)``: each term has a rounded
+    /// difference and a rounded square, and a sum of d non-negative terms adds at most
+    /// `d u` (Higham §3.1).
+    let distanceSlack: Double
+    /// `γ_d`, the relative error of a float32 `‖x‖²`.
+    let normSlack: Double
+
+    init(dimension: Int) {
+        let unitRoundoff = 0x1p-24
+        distanceSlack = Double(dimension + 4) * unitRoundoff * 1.01
+        normSlack = Double(dimension) * unitRoundoff / (1 - Double(dimension) * unitRoundoff)
+    }
+
+    /// An upper bound on the true distance whose float32 square is `squared`.
+    @inline(__always)
+    func upperDistance(squared: Float) -> Double {
+        (Double(squared) * (1 + distanceSlack)).squareRoot() * (1 + 0x1p-50)
+    }
+
+    /// A lower bound on the true distance whose float32 square is `squared`.
+    @inline(__always)
+    func lowerDistance(squared: Float) -> Double {
+        (Double(squared) * (1 - distanceSlack)).squareRoot() * (1 - 0x1p-50)
+    }
+
+    /// A lower bound on the true distance of a point (squared norm `pointSquaredNorm`)
+    /// to a centroid whose float32 score (`‖c‖² − 2x·c`) is `score`.
+    @inline(__always)
+    func lowerDistance(score: Float, pointSquaredNorm: Float, exact: ExactLabels) -> Double {
+        // True ‖x − c‖² = true score + true ‖x‖² ≥ (score − E) + ‖x‖²₃₂ (1 − γ_d).
+        let squared = Double(score) + Double(pointSquaredNorm) * (1 - normSlack) - exact.scoreError(pointSquaredNorm: pointSquaredNorm)
+        return max(0, squared).squareRoot() * (1 - 0x1p-50)
+    }
+}
+
+/// The shared back end of every step: the dense kernel and the settling of labels.
+enum DenseAssignment {
+    /// Every row of `tile` against every centroid.
+    static func assign(_ tile: RowTile, context: PassContext, scratch: KernelScratch, counters: inout StepCounters) {
+        findNearestCentroids(
+            tile: tile, centroids: context.centroids, centroidSquaredNorms: context.centroidSquaredNorms,
+            clusterCount: context.clusterCount, centroidTile: context.centroidTile, scratch: scratch)
+        counters.distanceEvaluations += tile.rowCount * context.clusterCount
+        counters.examinedPoints += tile.rowCount
+        for row in 0..<tile.rowCount {
+            resolve(tile.row(row), slot: row, outputRow: row, context: context, scratch: scratch, counters: &counters)
+        }
+    }
+
+    /// Settles the label of the point in kernel slot `slot` (tile row `outputRow`), after
+    /// it was compared with every centroid: the float32 winner when it is provably the
+    /// exact nearest, otherwise a float64 re-ranking. Writes `finalLabels[outputRow]`
+    /// and `labelDistances[outputRow]`, and returns whether float64 was needed.
+    @inline(__always)
+    @discardableResult
+    static func resolve(
+        _ row: UnsafePointer<Float>, slot: Int, outputRow: Int, context: PassContext, scratch: KernelScratch,
+        counters: inout StepCounters
+    ) -> Bool {
+        var label = scratch.bestLabels[slot]
+        let ambiguous = context.exactLabels.isAmbiguous(
+            best: scratch.bestScores[slot], second: scratch.secondScores[slot], pointSquaredNorm: scratch.pointSquaredNorms[outputRow])
+        if ambiguous {
+            label = context.exactLabels.nearest(
+                row, pointSquaredNorm: scratch.pointSquaredNorms[outputRow], centroids: context.centroids,
+                centroidSquaredNorms: context.centroidSquaredNorms, clusterCount: context.clusterCount, dimension: context.dimension)
+            counters.ambiguousRows += 1
+        }
+        scratch.finalLabels[outputRow] = label
+        scratch.labelDistances[outputRow] = squaredDistance(row, context.centroids + Int(label) * context.dimension, dimension: context.dimension)
+        return ambiguous
+    }
+}
+
+/// Plain Lloyd: every point against every centroid.
+final class LloydStep: AssignmentStep, @unchecked Sendable {
+    func makeScratch() {}
+    func beginPass(_ context: PassContext) {}
+    func assignTile(_ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Void, counters: inout StepCounters) {
+        DenseAssignment.assign(tile, context: context, scratch: scratch, counters: &counters)
+    }
+    func centroidsMoved(_ drifts: [Double]) {}
+    var boundBytes: Int { 0 }
+}

@@ -1,0 +1,41 @@
+/// Float32 storage for lower bounds that only ever rounds down, so a stored bound
+/// never exceeds the float64 value it was derived from.
+@inline(__always)
+func roundedDown(_ value: Double) -> Float {
+    let rounded = Float(value)
+    return Double(rounded) > value ? rounded.nextDown : rounded
+}
+
+/// A drift inflated to cover its own float64 rounding.
+@inline(__always)
+func safeDrift(_ drift: Double) -> Double {
+    drift * (1 + 0x1p-40) + 0x1p-100
+}
+
+/// Strictly larger, with a relative margin that float64 rounding of the final
+/// comparison cannot cross.
+@inline(__always)
+func provablyExceeds(_ lower: Double, _ upper: Double) -> Bool {
+    lower > upper * (1 + 0x1p-40)
+}
+
+/// The float32 score `‖c‖² − 2x·c` from a direct dot product, with the same error bound
+/// as the kernel's `sgemm` scores (Higham's bound holds for any summation order).
+@inline(__always)
+func directScore(_ row: UnsafePointer<Float>, _ centroid: UnsafePointer<Float>, centroidSquaredNorm: Float, dimension: Int) -> Float {
+    var lanes = SIMD16<Float>()
+    var index = 0
+    let rawRow = UnsafeRawPointer(row)
+    let rawCentroid = UnsafeRawPointer(centroid)
+    while index + 16 <= dimension {
+        lanes += rawRow.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            * rawCentroid.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+        index += 16
+    }
+    var dot = lanes.sum()
+    while index < dimension {
+        dot += row[index] * centroid[index]
+        index += 1
+    }
+    return centroidSquaredNorm - (dot + dot)
+}

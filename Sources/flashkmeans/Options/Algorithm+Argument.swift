@@ -1,0 +1,4 @@
+import ArgumentParser
+import FlashKMeans
+
+extension Algorithm: ExpressibleByArgument {}
