@@ -80,6 +80,24 @@ import _FlashKMeansTestSupport
         #expect(result.iterations.allSatisfy { $0.boundBytes == result.algorithm.boundBytes })
     }
 
+    /// Stopped by the iteration limit while pruning: the final assignment (which may prune
+    /// too) gives Lloyd's labels for the returned centroids.
+    @Test(arguments: [Algorithm.hamerly, .elkan, .yinyang])
+    func finalAssignmentAfterIterationLimit(algorithm: Algorithm) throws {
+        let points = Self.data(.overlapping, n: 2000, d: 10, k: 40)
+        let initial = Fixtures.rows(Fixtures.distinctRows(40, of: 2000, seed: 9), of: points, dimension: 10)
+        var configuration = configuration(k: 40, initial: initial, maxIterations: 6, pointTile: 64, centroidTile: 32)
+        configuration.algorithm = .lloyd
+        let lloyd = try KMeans.fit(InMemorySource(points, dimension: 10), configuration: configuration)
+        configuration.algorithm = algorithm
+        configuration.pruningStartFraction = 1
+        let pruned = try KMeans.fit(InMemorySource(points, dimension: 10), configuration: configuration)
+        #expect(lloyd.stopReason == .maxIterations)
+        #expect(pruned.iterations.last!.pruning)
+        #expect(pruned.labels == lloyd.labels)
+        #expect(pruned.inertia == lloyd.inertia)
+    }
+
     @Test func threadCountDoesNotChangePrunedResults() throws {
         let points = Self.data(.overlapping, n: 3000, d: 12, k: 50)
         let initial = Fixtures.rows(Fixtures.distinctRows(50, of: 3000, seed: 7), of: points, dimension: 12)

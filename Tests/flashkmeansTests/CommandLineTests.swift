@@ -125,6 +125,38 @@ struct CommandRun {
         try expectFailure(["inspect", empty], naming: empty, mentioning: "empty", output: output)
     }
 
+    /// Every algorithm writes the same labels and centroids; the report says which ran and why.
+    @Test func algorithmsAgreeAndReportThemselves() throws {
+        let input = try demoFile(points: 4000)
+        var outputs: [String: (Data, Data)] = [:]
+        for algorithm in ["lloyd", "hamerly", "elkan", "yinyang", "auto"] {
+            let output = directory.file("out-\(algorithm)")
+            let run = try CommandRun(["cluster", input, "-k", "40", "-o", output, "--algorithm", algorithm, "--tol", "0", "--quiet"])
+            #expect(run.status == 0, "\(run.standardError)")
+            outputs[algorithm] = (
+                try Data(contentsOf: URL(fileURLWithPath: output + "/labels.npy")),
+                try Data(contentsOf: URL(fileURLWithPath: output + "/centroids.npy")))
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/report.json"))) as! [String: Any]
+            let choice = report["algorithm"] as! [String: Any]
+            #expect(choice["requested"] as? String == algorithm)
+            #expect(!(choice["reason"] as! String).isEmpty)
+            let iterations = report["iterations"] as! [[String: Any]]
+            #expect(iterations.allSatisfy { ($0["distanceFraction"] as! Double) <= 1 })
+        }
+        for algorithm in ["hamerly", "elkan", "yinyang", "auto"] {
+            #expect(outputs[algorithm]!.0 == outputs["lloyd"]!.0, "\(algorithm) labels")
+            #expect(outputs[algorithm]!.1 == outputs["lloyd"]!.1, "\(algorithm) centroids")
+        }
+    }
+
+    @Test func algorithmOverMemoryBudgetIsRefused() throws {
+        let input = try demoFile()
+        let output = directory.file("budget")
+        try expectFailure(
+            ["cluster", input, "-k", "50", "-o", output, "--algorithm", "elkan", "--memory-budget", "0"],
+            naming: input, mentioning: "--memory-budget", output: output)
+    }
+
     @Test func argumentErrorsAreReported() throws {
         let input = try demoFile()
         let run = try CommandRun(["cluster", input, "-k", "0", "-o", directory.file("x")])

@@ -53,6 +53,17 @@ protocol AssignmentStep: AnyObject, Sendable {
     func centroidsMoved(_ drifts: [Double])
     /// Bytes of bounds kept between passes.
     var boundBytes: Int { get }
+    /// After an update: the fraction of distances the next pruned pass is expected to
+    /// compute, from the bounds of a sample of rows; `nil` when the step cannot tell.
+    func predictedDistanceFraction(
+        centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws -> Double?
+}
+
+extension AssignmentStep {
+    func predictedDistanceFraction(
+        centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws -> Double? {
+        nil
+    }
 }
 
 /// Rounding allowances that turn float32 results into rigorous bounds on true distances.

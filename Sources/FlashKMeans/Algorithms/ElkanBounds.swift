@@ -125,6 +125,9 @@ final class ElkanBounds: GroupBounds {
         return !anyCandidate
     }
 
+    /// Elkan's screening needs the next centroids' half distances, which are not known yet.
+    func predictedFraction(point: Int, label: Int, upper: Double, groups: CentroidGroups) -> Double? { nil }
+
     func observe(
         scratch: KernelScratch, firstPosition: Int, count: Int, slots: UnsafePointer<Int32>, slotCount: Int,
         firstRow: Int, context: PassContext, groups: CentroidGroups

@@ -20,6 +20,9 @@ protocol GroupBounds: AnyObject {
     func observe(
         scratch: KernelScratch, firstPosition: Int, count: Int, slots: UnsafePointer<Int32>, slotCount: Int,
         firstRow: Int, context: PassContext, groups: CentroidGroups)
+    /// The fraction of all centroids that `screen` would compare the point with, given the
+    /// pending drift, without changing the bounds; `nil` if the policy cannot tell.
+    func predictedFraction(point: Int, label: Int, upper: Double, groups: CentroidGroups) -> Double?
     /// Records the bounds of an examined point once its label is settled.
     func record(
         point: Int, newLabel: Int, oldLabel: Int, oldSquaredDistance: Float, pointSquaredNorm: Float,
@@ -104,6 +107,31 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     }
 
     func centroidsMoved(_ drifts: [Double]) { bounds.centroidsMoved(drifts, groups: groups) }
+
+    /// Screens up to 1,024 evenly spaced rows against the new centroids.
+    func predictedDistanceFraction(
+        centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>
+    ) throws -> Double? {
+        guard boundsRecordedLastPass else { return nil }
+        let rowCount = source.rowCount
+        let sampleCount = min(rowCount, 1024)
+        let rows = (0..<sampleCount).map { $0 * rowCount / sampleCount }
+        let dimension = source.dimension
+        var values = [Float](repeating: 0, count: sampleCount * dimension)
+        try values.withUnsafeMutableBufferPointer { try source.gatherRows(rows, into: $0.baseAddress!) }
+        let rounding = RoundingBounds(dimension: dimension)
+        var total = 0.0
+        for (slot, row) in rows.enumerated() {
+            let label = Int(labels[row])
+            let squared = values.withUnsafeBufferPointer {
+                squaredDistance($0.baseAddress! + slot * dimension, centroids + label * dimension, dimension: dimension)
+            }
+            guard let fraction = bounds.predictedFraction(
+                point: row, label: label, upper: rounding.upperDistance(squared: squared), groups: groups) else { return nil }
+            total += fraction
+        }
+        return total / Double(sampleCount)
+    }
 
     func assignTile(
         _ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters

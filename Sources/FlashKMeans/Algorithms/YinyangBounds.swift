@@ -59,6 +59,15 @@ final class YinyangBounds: GroupBounds {
         return !anyCandidate
     }
 
+    func predictedFraction(point: Int, label: Int, upper: Double, groups: CentroidGroups) -> Double? {
+        let bounds = lowerBounds.baseAddress! + point * groupCount
+        var needed = 0
+        for group in 0..<groupCount where !provablyExceeds(Double(bounds[group]) - pendingDrift[group], upper) {
+            needed += groups.size(of: group)
+        }
+        return Double(needed) / Double(groups.clusterCount)
+    }
+
     func observe(
         scratch: KernelScratch, firstPosition: Int, count: Int, slots: UnsafePointer<Int32>, slotCount: Int,
         firstRow: Int, context: PassContext, groups: CentroidGroups
@@ -70,7 +79,7 @@ final class YinyangBounds: GroupBounds {
     ) {
         let rounding = RoundingBounds(dimension: context.dimension)
         let bounds = lowerBounds.baseAddress! + point * groupCount
-        for group in 0..<groupCount where candidates[group] != 0 {
+        for group in 0..<groupCount where candidates[group] != 0 && groups.size(of: group) > 0 {
             // The new label is excluded from its own group's bound when it is the group's
             // float32 best; otherwise the best score bounds the whole group.
             let score = results.label[group] == Int32(newLabel) ? results.second[group] : results.best[group]
