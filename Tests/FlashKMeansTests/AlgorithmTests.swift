@@ -114,7 +114,7 @@ import _FlashKMeansTestSupport
         let planner = { (budget: Int) in
             AlgorithmPlanner(pointCount: 10_000, clusterCount: 256, dimension: 64, memoryBudget: budget)
         }
-        // Yinyang needs 10,000 × 16 × 4 bytes; Hamerly 10,000 × 4; Elkan 10,000 × 256 × 4 plus 2 × 256².
+        // Yinyang needs 10,000 × 16 × 2 bytes; Hamerly 10,000 × 4; Elkan 10,000 × 256 × 4 plus 2 × 256² × 4.
         #expect(try planner(1 << 30).choose(.auto).algorithm == .yinyang)
         #expect(try planner(100_000).choose(.auto).algorithm == .hamerly)
         #expect(try planner(1000).choose(.auto).algorithm == .lloyd)

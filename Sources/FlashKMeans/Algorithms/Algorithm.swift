@@ -45,7 +45,7 @@ struct AlgorithmPlanner {
         switch algorithm {
         case .lloyd, .auto: 0
         case .hamerly: pointCount * 4
-        case .yinyang: pointCount * groupCount * 4
+        case .yinyang: pointCount * groupCount * 2
         case .elkan: (pointCount * clusterCount + 2 * clusterCount * clusterCount) * 4
         }
     }

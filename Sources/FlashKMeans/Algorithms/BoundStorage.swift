@@ -6,6 +6,15 @@ func roundedDown(_ value: Double) -> Float {
     return Double(rounded) > value ? rounded.nextDown : rounded
 }
 
+/// Float16 storage for lower bounds, rounded down (and clamped to the largest finite
+/// float16, itself a valid lower bound). Float16 keeps 11 significant bits, so a bound
+/// loses at most 0.05% of its value: a negligible loss of pruning for half the memory.
+@inline(__always)
+func roundedDownHalf(_ value: Double) -> Float16 {
+    let rounded = Float16(value)
+    return Double(rounded) > value ? rounded.nextDown : rounded
+}
+
 /// A drift inflated to cover its own float64 rounding.
 @inline(__always)
 func safeDrift(_ drift: Double) -> Double {

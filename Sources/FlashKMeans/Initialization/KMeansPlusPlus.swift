@@ -64,12 +64,9 @@ struct KMeansPlusPlus: @unchecked Sendable {
         return chosen
     }
 
-    /// Where the distance of `row` to candidate `slot` sits: each tile of rows keeps its
-    /// block centroid-major (`slots × rowsInTile`), as the kernel writes it.
+    /// Where the distance of `row` to candidate `slot` sits: row-major, `m × slots`.
     private func blockIndex(row: Int, slot: Int, slots: Int) -> Int {
-        let tileStart = row / tileRows * tileRows
-        let rowsInTile = min(tileRows, rowCount - tileStart)
-        return tileStart * slots + slot * rowsInTile + (row - tileStart)
+        row * slots + slot
     }
 
     private func refreshTileSums(_ closest: [Float], into tileSums: inout [Double]) {
@@ -133,14 +130,13 @@ struct KMeansPlusPlus: @unchecked Sendable {
                     let points = RowTile(
                         base: this.rows + first * this.dimension, rowStride: this.dimension,
                         rowCount: rowsInTile, dimension: this.dimension, firstRow: first)
-                    computeCrossProducts(
-                        points: points, centroids: candidateBase, count: count, output: block, outputStride: rowsInTile)
+                    computeCrossProductsPointMajor(points: points, centroids: candidateBase, count: count, output: block)
                     for slot in 0..<count { partialBase[tile * count + slot] = 0 }
-                    for slot in 0..<count {
-                        for row in 0..<rowsInTile {
-                            let cross = block[slot * rowsInTile + row]
+                    for row in 0..<rowsInTile {
+                        for slot in 0..<count {
+                            let cross = block[row * count + slot]
                             let distance = max(0, norms[first + row] + candidateSquaredNorms[slot] - (cross + cross))
-                            block[slot * rowsInTile + row] = distance
+                            block[row * count + slot] = distance
                             if let closest {
                                 partialBase[tile * count + slot] += Double(min(closest[first + row], distance))
                             }

@@ -28,6 +28,23 @@ func computeCrossProducts(
         0, output, blasint(outputStride))
 }
 
+/// The cross term point-major: `output[i * count + j] = x_i · c_j` (`m × count`).
+///
+/// k-means++ compares a tile with only `2 + ⌊ln k⌋` candidates; with so few, `sgemm`
+/// runs faster with the points as its long dimension (measured: its seeding took 2.2 s
+/// this way against 3.0–3.5 s centroid-major, on 1M × 128, k = 1024).
+@inline(__always)
+func computeCrossProductsPointMajor(
+    points: RowTile, centroids: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
+) {
+    cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans,
+        blasint(points.rowCount), blasint(count), blasint(points.dimension),
+        1, points.base, blasint(points.rowStride),
+        centroids, blasint(points.dimension),
+        0, output, blasint(count))
+}
+
 /// Process-wide OpenBLAS settings.
 public enum BLAS {
     /// Keeps OpenBLAS single-threaded: FlashKMeans runs its own threads over point
