@@ -69,7 +69,7 @@ public enum KMeans {
                 pointCount: source.rowCount, pointTile: plan.pointTile))
         }
         if let iteration = outcome.fellBackAfter {
-            choice.reason += "; pruning was no faster than dense iterations, so Lloyd ran from iteration \(iteration + 1) on"
+            choice.reason += "; its bounds proved too loose to pay on this data, so Lloyd ran from iteration \(iteration + 1) on"
         }
         let memory = ProcessMemory.read()
         return KMeansResult(
