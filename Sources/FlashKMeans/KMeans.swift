@@ -27,6 +27,19 @@ public enum KMeans {
         try fit(source, configuration: configuration, progress: progress, observer: nil)
     }
 
+    /// The centroids a run with `configuration` would start from (k-means++, random rows,
+    /// or the given ones), so that several runs can share one start.
+    /// - Returns: `k × d`, row-major.
+    public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
+        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+        BLAS.useSingleThreadedKernels()
+        let plan = TilePlan(
+            pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
+            pointTile: configuration.pointTile, centroidTile: configuration.centroidTile,
+            threadCount: configuration.resolvedThreadCount)
+        return try InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids
+    }
+
     static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
         progress: (IterationStats) -> Void, observer: LloydObserver?

@@ -12,7 +12,7 @@ import _FlashKMeansTestSupport
             pointCount: 40_000, dimension: dimension, blobCount: 4, offset: 1000, scale: 20, spread: 0.5, seed: 31)
         let initial = Fixtures.rows(firstRows, of: points, dimension: dimension)
         let result = try KMeans.fit(
-            InMemorySource(points, dimension: dimension), configuration: configuration(k: 4, initial: initial, maxIterations: 5))
+            ArraySource(points, dimension: dimension), configuration: configuration(k: 4, initial: initial, maxIterations: 5))
         // Exact means of the final clusters in float64.
         var sums = [Double](repeating: 0, count: 4 * dimension)
         var counts = [Double](repeating: 0, count: 4)

@@ -28,7 +28,7 @@ import _FlashKMeansTestSupport
         var configuration = configuration(k: k, initial: initial, maxIterations: 40, threads: threads, pointTile: 64, centroidTile: 32)
         configuration.algorithm = algorithm
         configuration.pruningStartFraction = startFraction
-        return try fitRecording(InMemorySource(points, dimension: d), configuration)
+        return try fitRecording(ArraySource(points, dimension: d), configuration)
     }
 
     @Test(arguments: [Algorithm.hamerly, .elkan, .yinyang, .auto], DataKind.allCases)
@@ -88,10 +88,10 @@ import _FlashKMeansTestSupport
         let initial = Fixtures.rows(Fixtures.distinctRows(40, of: 2000, seed: 9), of: points, dimension: 10)
         var configuration = configuration(k: 40, initial: initial, maxIterations: 6, pointTile: 64, centroidTile: 32)
         configuration.algorithm = .lloyd
-        let lloyd = try KMeans.fit(InMemorySource(points, dimension: 10), configuration: configuration)
+        let lloyd = try KMeans.fit(ArraySource(points, dimension: 10), configuration: configuration)
         configuration.algorithm = algorithm
         configuration.pruningStartFraction = 1
-        let pruned = try KMeans.fit(InMemorySource(points, dimension: 10), configuration: configuration)
+        let pruned = try KMeans.fit(ArraySource(points, dimension: 10), configuration: configuration)
         #expect(lloyd.stopReason == .maxIterations)
         #expect(pruned.iterations.last!.pruning)
         #expect(pruned.labels == lloyd.labels)
@@ -128,14 +128,14 @@ import _FlashKMeansTestSupport
         configuration.algorithm = .elkan
         configuration.memoryBudget = 1000
         do {
-            _ = try KMeans.fit(InMemorySource(points, dimension: 4), configuration: configuration)
+            _ = try KMeans.fit(ArraySource(points, dimension: 4), configuration: configuration)
             Issue.record("expected the budget to refuse Elkan")
         } catch let error as KMeansError {
             #expect(error.description.contains("elkan needs"))
             #expect(error.description.contains("--memory-budget"))
         }
         configuration.algorithm = .auto
-        let result = try KMeans.fit(InMemorySource(points, dimension: 4), configuration: configuration)
+        let result = try KMeans.fit(ArraySource(points, dimension: 4), configuration: configuration)
         #expect(result.algorithm.algorithm == .lloyd)
         #expect(result.algorithm.reason.contains("exceeds"))
     }

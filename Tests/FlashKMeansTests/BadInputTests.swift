@@ -131,7 +131,7 @@ import _FlashKMeansTestSupport
     }
 
     @Test func clusterCountOutOfRange() throws {
-        let source = InMemorySource([1, 2, 3], dimension: 1)
+        let source = ArraySource([1, 2, 3], dimension: 1)
         #expect(throws: KMeansError.invalidParameter("k must be at least 1, got 0")) {
             try KMeans.fit(source, configuration: configuration(k: 0))
         }

@@ -9,7 +9,7 @@ import _FlashKMeansTestSupport
     /// bit-identical labels, centroids and inertia.
     @Test(arguments: [2, 3, 5])
     func threadCountDoesNotChangeTheResult(threads: Int) throws {
-        let source = InMemorySource(Self.points, dimension: 24)
+        let source = ArraySource(Self.points, dimension: 24)
         var base = configuration(k: 40, maxIterations: 20, threads: 1, pointTile: 64, centroidTile: 16)
         base.initialization = .kMeansPlusPlus
         var other = base
@@ -27,7 +27,7 @@ import _FlashKMeansTestSupport
     /// the row count only): results are bit-identical, even on overlapping data.
     @Test(arguments: [(7, 5), (64, 64), (256, 256), (1000, 33), (3000, 1)])
     func tileSizesDoNotChangeTheResult(pointTile: Int, centroidTile: Int) throws {
-        let source = InMemorySource(Self.points, dimension: 24)
+        let source = ArraySource(Self.points, dimension: 24)
         let initial = Fixtures.rows(Fixtures.distinctRows(30, of: 3000, seed: 23), of: Self.points, dimension: 24)
         let reference = try KMeans.fit(source, configuration: configuration(k: 30, initial: initial, maxIterations: 15, threads: 1))
         let tiled = try KMeans.fit(
@@ -40,7 +40,7 @@ import _FlashKMeansTestSupport
     }
 
     @Test func sameSeedSameResultOtherSeedOtherStart() throws {
-        let source = InMemorySource(Self.points, dimension: 24)
+        let source = ArraySource(Self.points, dimension: 24)
         var first = configuration(k: 16, maxIterations: 3)
         first.initialization = .kMeansPlusPlus
         first.seed = 42

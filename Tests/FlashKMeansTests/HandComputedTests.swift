@@ -8,7 +8,7 @@ import _FlashKMeansTestSupport
     /// update: centroids (0,1), (10,1); iteration 2: no label changes, inertia 4 × 1 = 4.
     @Test func twoPairs() throws {
         let points: [Float] = [0, 0, 0, 2, 10, 0, 10, 2]
-        let source = InMemorySource(points, dimension: 2)
+        let source = ArraySource(points, dimension: 2)
         let (result, iterations) = try fitRecording(source, configuration(k: 2, initial: [0, 0, 10, 0], threads: 1))
         #expect(result.labels == [0, 0, 1, 1])
         #expect(result.centroids == [0, 1, 10, 1])
@@ -21,7 +21,7 @@ import _FlashKMeansTestSupport
 
     /// A point equidistant from two centroids goes to the lower index, as a plain scan would.
     @Test func tiesGoToTheLowestCentroid() throws {
-        let source = InMemorySource([5, 0, 10], dimension: 1)
+        let source = ArraySource([5, 0, 10], dimension: 1)
         let (result, iterations) = try fitRecording(source, configuration(k: 2, initial: [0, 10], maxIterations: 1, threads: 1))
         #expect(iterations[0].labels == [0, 0, 1])
         #expect(result.centroids == [2.5, 10])
@@ -31,7 +31,7 @@ import _FlashKMeansTestSupport
     /// the point farthest from its centroid.
     @Test func emptyClusterIsReseededWithFarthestPoint() throws {
         let points: [Float] = [0, 1, 2, 9]
-        let source = InMemorySource(points, dimension: 1)
+        let source = ArraySource(points, dimension: 1)
         let (result, iterations) = try fitRecording(source, configuration(k: 2, initial: [1, 100], threads: 1))
         // Iteration 1: all points go to centroid 1.0 (point 9 is at distance 64 vs 8281);
         // cluster 1 is empty and takes point 9 (distance 64, the farthest).

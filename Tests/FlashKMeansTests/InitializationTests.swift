@@ -32,7 +32,7 @@ import _FlashKMeansTestSupport
     /// k-means++ on well-separated blobs puts one centroid in each blob.
     @Test func kMeansPlusPlusFindsEveryBlob() throws {
         let (points, firstRows) = Fixtures.separatedBlobs(pointCount: 2000, dimension: 8, blobCount: 20, seed: 3)
-        let source = InMemorySource(points, dimension: 8)
+        let source = ArraySource(points, dimension: 8)
         var configuration = configuration(k: 20, maxIterations: 1)
         configuration.initialization = .kMeansPlusPlus
         let plan = TilePlan(pointCount: 2000, clusterCount: 20, dimension: 8, pointTile: 64, centroidTile: nil, threadCount: 2)
@@ -54,7 +54,7 @@ import _FlashKMeansTestSupport
         configuration.initialization = .random
         let plan = TilePlan(pointCount: 300, clusterCount: 50, dimension: 1, pointTile: nil, centroidTile: nil, threadCount: 1)
         let (centroids, _, _) = try InitialCentroids.choose(
-            for: InMemorySource(points, dimension: 1), configuration: configuration, plan: plan)
+            for: ArraySource(points, dimension: 1), configuration: configuration, plan: plan)
         #expect(Set(centroids).count == 50)
     }
 
@@ -64,7 +64,7 @@ import _FlashKMeansTestSupport
         let points = [Float](repeating: 1, count: 40) + [Float](repeating: 5, count: 40)
         var configuration = configuration(k: 5)
         configuration.initialization = .kMeansPlusPlus
-        let result = try KMeans.fit(InMemorySource(points, dimension: 1), configuration: configuration)
+        let result = try KMeans.fit(ArraySource(points, dimension: 1), configuration: configuration)
         #expect(result.centroids.count == 5)
         #expect(Set(result.labels.map { result.centroids[Int($0)] }) == [1, 5])
         #expect(result.inertia == 0)

@@ -58,7 +58,7 @@ import _FlashKMeansTestSupport
         for decoy in 0..<20 { centroids += direction.map { $0 * Float(decoy + 5) } }
         centroids += zip(x, direction).map { $0 - $1 }
         centroids += zip(x, direction).map { $0 + $1 }
-        let source = InMemorySource(Array([[Float]](repeating: x, count: 22).joined()), dimension: dimension)
+        let source = ArraySource(Array([[Float]](repeating: x, count: 22).joined()), dimension: dimension)
         let (_, iterations) = try fitRecording(source, configuration(k: 22, initial: centroids, maxIterations: 1))
         let exactNearest = ReferenceLloyd.assign(points: x, dimension: dimension, centroids: centroids.map(Double.init), previous: nil)
         #expect(iterations[0].labels == [Int32](repeating: exactNearest.labels[0], count: 22))

@@ -22,7 +22,7 @@ import _FlashKMeansTestSupport
         for points in [blobs, gaussian] {
             let initial = Fixtures.rows(Fixtures.distinctRows(shape.k, of: shape.n, seed: 3), of: points, dimension: shape.d)
             let reference = ReferenceLloyd(points: points, dimension: shape.d, initialCentroids: initial, maxIterations: 50, tolerance: 0)
-            let source = InMemorySource(points, dimension: shape.d)
+            let source = ArraySource(points, dimension: shape.d)
             let (result, iterations) = try fitRecording(
                 source, configuration(k: shape.k, initial: initial, maxIterations: 50, pointTile: 64, centroidTile: 64))
             #expect(iterations.count == reference.iterations.count)
@@ -45,7 +45,7 @@ import _FlashKMeansTestSupport
     func everyStepIsExact(n: Int, k: Int, d: Int) throws {
         let points = Fixtures.gaussian(pointCount: n, dimension: d, seed: 7)
         let initial = Fixtures.rows(Fixtures.distinctRows(k, of: n, seed: 8), of: points, dimension: d)
-        let source = InMemorySource(points, dimension: d)
+        let source = ArraySource(points, dimension: d)
         let (result, iterations) = try fitRecording(
             source, configuration(k: k, initial: initial, maxIterations: 8, pointTile: 64, centroidTile: 64))
         var previousLabels: [Int32]?
@@ -83,7 +83,7 @@ import _FlashKMeansTestSupport
         let initial = Fixtures.rows(Array(0..<k).map { $0 * n / k }, of: points, dimension: dimension)
         let reference = ReferenceLloyd(points: points, dimension: dimension, initialCentroids: initial, maxIterations: 30, tolerance: 0)
         let (result, iterations) = try fitRecording(
-            InMemorySource(points, dimension: dimension), configuration(k: k, initial: initial, maxIterations: 30))
+            ArraySource(points, dimension: dimension), configuration(k: k, initial: initial, maxIterations: 30))
         #expect(iterations.map(\.labels) == reference.iterations.map(\.labels))
         #expect(result.labels == reference.labels)
         #expect(largestRelativeDifference(result.centroids, reference.centroids) <= 1e-5)
@@ -94,7 +94,7 @@ import _FlashKMeansTestSupport
     @Test func labelsMatchReturnedCentroidsAfterIterationLimit() throws {
         let points = Fixtures.gaussian(pointCount: 400, dimension: 8, seed: 11)
         let initial = Fixtures.rows(Fixtures.distinctRows(10, of: 400, seed: 12), of: points, dimension: 8)
-        let (result, _) = try fitRecording(InMemorySource(points, dimension: 8), configuration(k: 10, initial: initial, maxIterations: 2))
+        let (result, _) = try fitRecording(ArraySource(points, dimension: 8), configuration(k: 10, initial: initial, maxIterations: 2))
         #expect(result.stopReason == .maxIterations)
         let exact = ReferenceLloyd.assign(points: points, dimension: 8, centroids: result.centroids.map(Double.init), previous: nil)
         #expect(result.labels == exact.labels)
@@ -107,7 +107,7 @@ import _FlashKMeansTestSupport
         let initial = Fixtures.rows(Fixtures.distinctRows(12, of: 600, seed: 6), of: points, dimension: 6)
         let reference = ReferenceLloyd(points: points, dimension: 6, initialCentroids: initial, maxIterations: 100, tolerance: 1e-2)
         let (result, _) = try fitRecording(
-            InMemorySource(points, dimension: 6), configuration(k: 12, initial: initial, tolerance: 1e-2))
+            ArraySource(points, dimension: 6), configuration(k: 12, initial: initial, tolerance: 1e-2))
         #expect(result.iterations.count == reference.iterations.count)
         #expect(result.stopReason == reference.stopReason)
     }

@@ -2,27 +2,6 @@ import CHDF5
 import FlashKMeans
 import Foundation
 
-/// Rows held in memory, lent as tiles: lets shape sweeps skip file I/O.
-public final class InMemorySource: EmbeddingSource, @unchecked Sendable {
-    public let description: EmbeddingDescription
-    public let values: [Float]
-
-    public init(_ values: [Float], dimension: Int) {
-        self.values = values
-        description = EmbeddingDescription(
-            path: "memory", format: .raw, rowCount: values.count / dimension, dimension: dimension,
-            dataType: "float32", layout: .zeroCopy, byteCount: values.count * 4)
-    }
-
-    public func withRows<R>(_ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>, _ body: (RowTile) throws -> R) throws -> R {
-        try values.withUnsafeBufferPointer { buffer in
-            try body(RowTile(
-                base: buffer.baseAddress! + rows.lowerBound * dimension, rowStride: dimension,
-                rowCount: rows.count, dimension: dimension, firstRow: rows.lowerBound))
-        }
-    }
-}
-
 /// A fresh directory under the system's temporary directory, removed by `cleanup()`.
 public struct TemporaryDirectory {
     public let path: String

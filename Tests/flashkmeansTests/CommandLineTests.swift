@@ -157,6 +157,25 @@ struct CommandRun {
             naming: input, mentioning: "--memory-budget", output: output)
     }
 
+    /// One CSV row per tile combination, each measured in its own process.
+    @Test func sweepWritesOneRowPerCombination() throws {
+        let input = try demoFile()
+        let csv = directory.file("sweep.csv")
+        let run = try CommandRun(["sweep", input, "-k", "8", "--tile-points", "64,512", "--tile-centroids", "4,8", "--iterations", "2", "-o", csv])
+        #expect(run.status == 0, "\(run.standardError)")
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "tile_points,tile_centroids,seconds_per_iteration,peak_rss_bytes,peak_rss_anon_bytes,scratch_bytes_per_thread,threads")
+        let rows = lines.dropFirst().map { $0.split(separator: ",") }
+        #expect(rows.map { "\($0[0])x\($0[1])" } == ["64x4", "64x8", "512x4", "512x8"])
+        // Scratch grows with the tiles; every figure was measured.
+        let scratch = rows.map { Int($0[5])! }
+        #expect(scratch[0] < scratch[3])
+        #expect(rows.allSatisfy { Double($0[2])! > 0 && Int($0[4])! > 0 })
+        let bad = try CommandRun(["sweep", input, "-k", "8", "--tile-points", "64,x"])
+        #expect(bad.status != 0)
+        #expect(bad.standardError.contains("--tile-points"))
+    }
+
     @Test func argumentErrorsAreReported() throws {
         let input = try demoFile()
         let run = try CommandRun(["cluster", input, "-k", "0", "-o", directory.file("x")])
