@@ -14,8 +14,8 @@ enum EmptyClusterReseeding {
     ) throws -> Int {
         let clusterCount = pass.clusterCount
         let dimension = pass.dimension
+        guard (0..<clusterCount).contains(where: { counts[$0] == 0 }) else { return 0 }
         let empty = (0..<clusterCount).filter { counts[$0] == 0 }
-        guard !empty.isEmpty else { return 0 }
         let distances = pass.squaredDistances
         let farthestFirst = (0..<pass.pointCount).sorted {
             distances[$0] != distances[$1] ? distances[$0] > distances[$1] : $0 < $1

@@ -47,6 +47,8 @@ struct Lloyd<Step: AssignmentStep> {
         var stopReason = StopReason.maxIterations
         var peakAnonymous = ProcessMemory.read().anonymous
 
+        var drifts = [Double](repeating: 0, count: clusterCount)
+        iterations.reserveCapacity(configuration.maxIterations)
         var pruning = false
         var pruningAllowed = step.boundBytes > 0
         var lastDenseSeconds: Double?
@@ -74,7 +76,7 @@ struct Lloyd<Step: AssignmentStep> {
             } else {
                 pass.combineSums(into: sums, counts: counts)
                 stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(pass: pass, sums: sums, counts: counts)
-                let drifts = updateCentroids(&centroids, sums: sums, counts: counts, dimension: dimension)
+                updateCentroids(&centroids, drifts: &drifts, sums: sums, counts: counts, dimension: dimension)
                 stats.maxCentroidShift = drifts.max() ?? 0
                 step.centroidsMoved(drifts)
                 previousInertia = outcome.inertia
@@ -130,13 +132,14 @@ struct Lloyd<Step: AssignmentStep> {
 
     /// Step 2: each centroid becomes the mean of its rows; a cluster left empty
     /// (no row could be spared to re-seed it) keeps its centroid.
-    /// - Returns: How far each centroid moved, computed in float64 from the float32
-    ///   centroids (pruning steps subtract it from their bounds).
+    /// - Parameter drifts: Receives how far each centroid moved, computed in float64 from
+    ///   the float32 centroids (pruning steps subtract it from their bounds).
     private func updateCentroids(
-        _ centroids: inout [Float], sums: UnsafePointer<Double>, counts: UnsafePointer<Int>, dimension: Int
-    ) -> [Double] {
-        var drifts = [Double](repeating: 0, count: configuration.clusterCount)
-        for cluster in 0..<configuration.clusterCount where counts[cluster] > 0 {
+        _ centroids: inout [Float], drifts: inout [Double], sums: UnsafePointer<Double>, counts: UnsafePointer<Int>, dimension: Int
+    ) {
+        for cluster in 0..<configuration.clusterCount {
+            drifts[cluster] = 0
+            guard counts[cluster] > 0 else { continue }
             let count = Double(counts[cluster])
             var squaredShift = 0.0
             for index in 0..<dimension {
@@ -148,7 +151,6 @@ struct Lloyd<Step: AssignmentStep> {
             }
             drifts[cluster] = squaredShift.squareRoot()
         }
-        return drifts
     }
 }
 
