@@ -87,9 +87,12 @@ struct Sweep: ParsableCommand {
             try writer.append(centroids)
             try writer.close()
 
+            // A centroid tile larger than k is k: measure each effective size once.
+            var centroidTiles: [Int] = []
+            for size in Self.sizes(tileCentroids)! where !centroidTiles.contains(min(size, k)) { centroidTiles.append(min(size, k)) }
             var rows: [Row] = []
             for pointTile in Self.sizes(tilePoints)! {
-                for centroidTile in Self.sizes(tileCentroids)! {
+                for centroidTile in centroidTiles {
                     let row = try measure(pointTile: pointTile, centroidTile: centroidTile, start: start, work: work)
                     printError(String(
                         format: "tiles %6d × %-6d %8.3f s/iteration  RssAnon %7.1f MB  peak RSS %7.1f MB  scratch %7.1f MB/thread",
