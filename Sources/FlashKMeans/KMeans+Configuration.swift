@@ -73,6 +73,15 @@ extension KMeans {
 
         var resolvedThreadCount: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
 
+        /// Validates against `source`, keeps OpenBLAS single-threaded, and plans the tiles.
+        func prepareRun(on source: any EmbeddingSource) throws -> TilePlan {
+            try validate(pointCount: source.rowCount, dimension: source.dimension)
+            BLAS.useSingleThreadedKernels()
+            return TilePlan(
+                pointCount: source.rowCount, clusterCount: clusterCount, dimension: source.dimension,
+                pointTile: pointTile, centroidTile: centroidTile, threadCount: resolvedThreadCount)
+        }
+
         /// The algorithm this configuration runs on `pointCount × dimension` data, and why.
         /// - Throws: ``KMeansError`` when an explicitly chosen algorithm's bounds exceed the budget.
         public func chooseAlgorithm(pointCount: Int, dimension: Int) throws(KMeansError) -> AlgorithmChoice {

@@ -31,12 +31,7 @@ public enum KMeans {
     /// or the given ones), so that several runs can share one start.
     /// - Returns: `k × d`, row-major.
     public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
-        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-        BLAS.useSingleThreadedKernels()
-        let plan = TilePlan(
-            pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
-            pointTile: configuration.pointTile, centroidTile: configuration.centroidTile,
-            threadCount: configuration.resolvedThreadCount)
+        let plan = try configuration.prepareRun(on: source)
         return try InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids
     }
 
@@ -45,12 +40,7 @@ public enum KMeans {
         progress: (IterationStats) -> Void, observer: LloydObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-        BLAS.useSingleThreadedKernels()
-        let plan = TilePlan(
-            pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
-            pointTile: configuration.pointTile, centroidTile: configuration.centroidTile,
-            threadCount: configuration.resolvedThreadCount)
+        let plan = try configuration.prepareRun(on: source)
         let (initialCentroids, sampleSize, initializationAnonymous) = try InitialCentroids.choose(
             for: source, configuration: configuration, plan: plan)
         let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
