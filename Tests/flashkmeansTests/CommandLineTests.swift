@@ -176,6 +176,32 @@ struct CommandRun {
         #expect(bad.standardError.contains("--tile-points"))
     }
 
+    /// `assign` with the centroids `cluster` wrote gives `cluster`'s labels; `--top` writes n × M.
+    @Test func assignMatchesClusterLabels() throws {
+        let input = try demoFile()
+        let clustered = directory.file("clustered")
+        #expect(try CommandRun(["cluster", input, "-k", "12", "-o", clustered, "--quiet"]).status == 0)
+        let assigned = directory.file("assigned")
+        let run = try CommandRun(["assign", input, "--centroids", clustered + "/centroids.npy", "-o", assigned])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: assigned + "/labels.npy")) == Data(contentsOf: URL(fileURLWithPath: clustered + "/labels.npy")))
+        let top = directory.file("top")
+        #expect(try CommandRun(["assign", input, "--centroids", clustered + "/centroids.npy", "-o", top, "--top", "3"]).status == 0)
+        let labels = try Data(contentsOf: URL(fileURLWithPath: top + "/labels.npy"))
+        #expect(labels.count == 128 + 3000 * 3 * 4)
+        let distances = try Data(contentsOf: URL(fileURLWithPath: top + "/distances.npy"))
+        let values: [Float] = distances[128...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        var ascending = true
+        for row in 0..<3000 where values[row * 3] > values[row * 3 + 1] || values[row * 3 + 1] > values[row * 3 + 2] {
+            ascending = false
+        }
+        #expect(ascending)
+        // A dimension mismatch names the centroids file; nothing is written.
+        let wrong = directory.file("wrong.npy")
+        Fixtures.writeNpy(wrong, descr: "<f4", shape: [2, 8], payload: Fixtures.bytes(of: [Float](repeating: 0, count: 16)))
+        try expectFailure(["assign", input, "--centroids", wrong, "-o", directory.file("none")], naming: wrong, mentioning: "dimension 8", output: directory.file("none"))
+    }
+
     @Test func argumentErrorsAreReported() throws {
         let input = try demoFile()
         let run = try CommandRun(["cluster", input, "-k", "0", "-o", directory.file("x")])
