@@ -76,4 +76,29 @@ public struct KMeansResult: Sendable {
     public var algorithm: AlgorithmChoice
 
     public var emptyClustersReseeded: Int { iterations.reduce(0) { $0 + $1.emptyClustersReseeded } }
+
+    /// How evenly the rows spread over the clusters.
+    public var balance: ClusterBalance { ClusterBalance(labels: labels, clusterCount: clusterCount) }
+}
+
+/// Cluster sizes, and faiss's imbalance factor `k · Σ nᵢ² / n²` (1 when every cluster
+/// has n / k rows; larger means longer inverted lists to scan in an IVF index).
+public struct ClusterBalance: Sendable, Codable, Equatable {
+    public var smallest: Int
+    public var median: Int
+    public var largest: Int
+    public var emptyClusters: Int
+    public var imbalanceFactor: Double
+
+    public init(labels: [Int32], clusterCount: Int) {
+        var sizes = [Int](repeating: 0, count: clusterCount)
+        for label in labels { sizes[Int(label)] += 1 }
+        sizes.sort()
+        smallest = sizes.first ?? 0
+        median = sizes.isEmpty ? 0 : sizes[sizes.count / 2]
+        largest = sizes.last ?? 0
+        emptyClusters = sizes.prefix { $0 == 0 }.count
+        let rows = Double(labels.count)
+        imbalanceFactor = rows == 0 ? 0 : Double(clusterCount) * sizes.reduce(0.0) { $0 + Double($1) * Double($1) } / (rows * rows)
+    }
 }

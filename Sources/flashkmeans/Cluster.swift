@@ -145,9 +145,12 @@ struct Cluster: ParsableCommand {
         let megabyte = 1_048_576.0
         return String(
             format: "%d iterations (%@), inertia %.6e, %@, %.2f s total (init %.2f s, median %.3f s/iteration), "
+                + "cluster sizes %d / %d / %d (min / median / max, imbalance %.3f), "
                 + "%d empty clusters re-seeded, peak RSS %.0f MB, RssAnon %.0f MB, %d threads, tiles %d × %d -> %@",
             result.iterations.count, result.stopReason.rawValue, result.inertia, result.algorithm.algorithm.rawValue, result.totalSeconds,
-            result.initializationSeconds, report.timing.medianIterationSeconds, result.emptyClustersReseeded,
+            result.initializationSeconds, report.timing.medianIterationSeconds,
+            report.balance.smallest, report.balance.median, report.balance.largest, report.balance.imbalanceFactor,
+            result.emptyClustersReseeded,
             Double(result.memory.peakResidentBytes) / megabyte, Double(result.memory.peakAnonymousBytes) / megabyte,
             result.plan.threadCount, result.plan.pointTile, result.plan.centroidTile, output)
     }

@@ -19,6 +19,15 @@ import _FlashKMeansTestSupport
         #expect(iterations[0].labels == [0, 0, 1, 1])
     }
 
+    /// Sizes 1, 2, 3 and an empty cluster: k Σnᵢ²/n² = 4 · 14 / 36.
+    @Test func balanceByHand() {
+        let balance = ClusterBalance(labels: [0, 1, 1, 2, 2, 2], clusterCount: 4)
+        #expect(balance == ClusterBalance(labels: [2, 1, 0, 2, 1, 2], clusterCount: 4))
+        #expect(balance.smallest == 0 && balance.median == 2 && balance.largest == 3 && balance.emptyClusters == 1)
+        #expect(abs(balance.imbalanceFactor - 56.0 / 36.0) < 1e-12)
+        #expect(ClusterBalance(labels: [0, 1, 2, 3], clusterCount: 4).imbalanceFactor == 1)
+    }
+
     /// A point equidistant from two centroids goes to the lower index, as a plain scan would.
     @Test func tiesGoToTheLowestCentroid() throws {
         let source = ArraySource([5, 0, 10], dimension: 1)

@@ -32,6 +32,7 @@ public struct RunReport: Codable, Sendable {
     public var inertia: Double
     public var iterations: [IterationStats]
     public var emptyClustersReseeded: Int
+    public var balance: ClusterBalance
     public var timing: Timing
     public var memory: MemoryReport
     public var scratchBytesPerThread: Int
@@ -52,6 +53,7 @@ public struct RunReport: Codable, Sendable {
         inertia = result.inertia
         iterations = result.iterations
         emptyClustersReseeded = result.emptyClustersReseeded
+        balance = result.balance
         let seconds = result.iterations.map(\.seconds).sorted()
         timing = Timing(
             totalSeconds: result.totalSeconds, initializationSeconds: result.initializationSeconds,
