@@ -4,7 +4,7 @@ import Dispatch
 public struct Assignment: Sendable {
     /// `n` labels.
     public var labels: [Int32]
-    /// `n` squared distances to the assigned centroid.
+    /// `n` squared distances to the assigned centroid (cosine similarities with ``Metric/cosine``).
     public var squaredDistances: [Float]
     /// The sum of `squaredDistances`, accumulated in float64.
     public var inertia: Double
@@ -14,7 +14,8 @@ public struct Assignment: Sendable {
 
 extension KMeans {
     /// Assigns every row of `source` to its nearest centroid through the fused kernel,
-    /// with the exact labels of ``fit(_:configuration:progress:)``.
+    /// with the exact labels of ``fit(_:configuration:progress:)``. With ``Metric/cosine``,
+    /// rows and centroids are normalized and `squaredDistances` holds cosine similarities.
     ///
     /// - Parameters:
     ///   - centroids: `k × d`, row-major.
@@ -25,12 +26,15 @@ extension KMeans {
     ///   ``DatasetError`` for bad rows.
     /// - Complexity: O(n · k · d) time; O(n) memory for the results plus the kernel's scratch.
     public static func assign(
-        _ source: any EmbeddingSource, centroids: [Float], threadCount: Int? = nil, pointTile: Int? = nil, centroidTile: Int? = nil
+        _ source: any EmbeddingSource, centroids: [Float], metric: Metric = .l2, threadCount: Int? = nil,
+        pointTile: Int? = nil, centroidTile: Int? = nil
     ) throws -> Assignment {
         let dimension = source.dimension
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.invalidParameter("centroids hold \(centroids.count) values, not a whole number of rows of \(dimension)")
         }
+        let source = metric == .cosine ? NormalizedSource(source) : source
+        let centroids = try metric.prepared(centroids, dimension: dimension)
         BLAS.useSingleThreadedKernels()
         let clusterCount = centroids.count / dimension
         var configuration = Configuration(clusterCount: clusterCount)
@@ -44,7 +48,7 @@ extension KMeans {
             try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
         }
         return Assignment(
-            labels: Array(pass.labels), squaredDistances: Array(pass.squaredDistances), inertia: outcome.inertia,
+            labels: Array(pass.labels), squaredDistances: pass.squaredDistances.map { metric.reported($0) }, inertia: outcome.inertia,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, plan: plan)
     }
 }

@@ -27,6 +27,10 @@ extension KMeans {
         public var pointTile: Int?
         /// Centroids per centroid tile. The default, `nil`, is ``TilePlan/defaultCentroidTile``.
         public var centroidTile: Int?
+        /// Squared Euclidean distance, or cosine similarity (spherical k-means: rows are
+        /// normalized tile by tile and centroids re-normalized after every update, as faiss's
+        /// `spherical` option does). The default is ``Metric/l2``.
+        public var metric: Metric = .l2
         /// How nearest centroids are found. The default is ``Algorithm/auto``; every
         /// choice gives the same result.
         public var algorithm: Algorithm = .auto
@@ -90,6 +94,37 @@ extension KMeans {
                 memoryBudget: memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget
             ).choose(algorithm)
         }
+    }
+}
+
+/// What "nearest" means.
+public enum Metric: String, CaseIterable, Sendable, Codable {
+    /// Squared Euclidean distance.
+    case l2
+    /// Cosine similarity; every pruning algorithm supports it exactly, since on unit
+    /// vectors the most similar centroid is the one at the smallest Euclidean distance.
+    case cosine
+
+    /// What is reported for a squared distance: itself, or for unit vectors the cosine
+    /// similarity `1 − ‖x − c‖² / 2`.
+    func reported(_ squaredDistance: Float) -> Float {
+        self == .cosine ? 1 - squaredDistance / 2 : squaredDistance
+    }
+
+    /// Initial centroids ready for this metric: for cosine, each scaled to unit length.
+    /// - Throws: ``KMeansError`` for an all-zero centroid under cosine.
+    func prepared(_ centroids: [Float], dimension: Int) throws(KMeansError) -> [Float] {
+        guard self == .cosine else { return centroids }
+        var normalized = centroids
+        for row in 0..<(centroids.count / dimension) {
+            var squared = 0.0
+            for index in 0..<dimension { squared += Double(centroids[row * dimension + index]) * Double(centroids[row * dimension + index]) }
+            guard squared > 0 else { throw .invalidParameter("initial centroid \(row) is all zeros and has no direction for cosine") }
+            for index in 0..<dimension {
+                normalized[row * dimension + index] = Float(Double(centroids[row * dimension + index]) / squared.squareRoot())
+            }
+        }
+        return normalized
     }
 }
 

@@ -5,7 +5,8 @@ public struct NearestCentroids: Sendable {
     public var count: Int
     /// `n × M` labels, row-major, nearest first (ties to the lower label).
     public var labels: [Int32]
-    /// `n × M` squared distances matching `labels`, computed in float64 and rounded to float32.
+    /// `n × M` squared distances matching `labels`, computed in float64 and rounded to
+    /// float32 (cosine similarities with ``Metric/cosine``).
     public var squaredDistances: [Float]
 }
 
@@ -25,12 +26,15 @@ extension KMeans {
     /// - Throws: ``KMeansError`` for a bad `count` or centroid shape; ``DatasetError`` for bad rows.
     /// - Complexity: O(n · k · d) time; O(n · M) memory for the results.
     public static func nearest(
-        _ source: any EmbeddingSource, centroids: [Float], count: Int, threadCount: Int? = nil, pointTile: Int? = nil
+        _ source: any EmbeddingSource, centroids: [Float], count: Int, metric: Metric = .l2, threadCount: Int? = nil,
+        pointTile: Int? = nil
     ) throws -> NearestCentroids {
         let dimension = source.dimension
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.invalidParameter("centroids hold \(centroids.count) values, not a whole number of rows of \(dimension)")
         }
+        let source = metric == .cosine ? NormalizedSource(source) : source
+        let centroids = try metric.prepared(centroids, dimension: dimension)
         let clusterCount = centroids.count / dimension
         guard count >= 1, count <= clusterCount else {
             throw KMeansError.invalidParameter("--top must be between 1 and k = \(clusterCount), got \(count)")
@@ -125,7 +129,7 @@ extension KMeans {
             }
         }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
-        return NearestCentroids(count: count, labels: labels, squaredDistances: distances)
+        return NearestCentroids(count: count, labels: labels, squaredDistances: distances.map { metric.reported($0) })
     }
 
     /// Inserts a score into a row's sorted list of the best `length`, keeping the first

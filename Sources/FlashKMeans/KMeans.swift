@@ -31,8 +31,10 @@ public enum KMeans {
     /// or the given ones), so that several runs can share one start.
     /// - Returns: `k × d`, row-major.
     public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
+        let source = configuration.metric == .cosine ? NormalizedSource(source) : source
         let plan = try configuration.prepareRun(on: source)
-        return try InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids
+        return try configuration.metric.prepared(
+            InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids, dimension: source.dimension)
     }
 
     static func fit(
@@ -40,9 +42,11 @@ public enum KMeans {
         progress: (IterationStats) -> Void, observer: LloydObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
+        let source = configuration.metric == .cosine ? NormalizedSource(source) : source
         let plan = try configuration.prepareRun(on: source)
-        let (initialCentroids, sampleSize, initializationAnonymous) = try InitialCentroids.choose(
+        let (chosenCentroids, sampleSize, initializationAnonymous) = try InitialCentroids.choose(
             for: source, configuration: configuration, plan: plan)
+        let initialCentroids = try configuration.metric.prepared(chosenCentroids, dimension: source.dimension)
         let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)

@@ -20,6 +20,9 @@ struct Assign: ParsableCommand {
     @Option(name: .shortAndLong, help: "Directory for the results.")
     var output: String
 
+    @Option(help: "l2, or cosine (rows and centroids normalized; distances.npy then holds cosine similarities).")
+    var metric: Metric = .l2
+
     @Option(help: "How many nearest centroids to write per row.")
     var top: Int = 1
 
@@ -47,10 +50,10 @@ struct Assign: ParsableCommand {
             let labels: [Int32]
             let distances: [Float]
             if top == 1 {
-                let assignment = try KMeans.assign(source, centroids: loaded.centroids, threadCount: threads)
+                let assignment = try KMeans.assign(source, centroids: loaded.centroids, metric: metric, threadCount: threads)
                 (labels, distances) = (assignment.labels, assignment.squaredDistances)
             } else {
-                let nearest = try KMeans.nearest(source, centroids: loaded.centroids, count: top, threadCount: threads)
+                let nearest = try KMeans.nearest(source, centroids: loaded.centroids, count: top, metric: metric, threadCount: threads)
                 (labels, distances) = (nearest.labels, nearest.squaredDistances)
             }
             let rows = source.rowCount

@@ -43,6 +43,9 @@ struct Cluster: ParsableCommand {
     @Option(help: "Centroids per centroid tile (default \(TilePlan.defaultCentroidTile)).")
     var tileCentroids: Int?
 
+    @Option(help: "l2 (squared Euclidean) or cosine (spherical k-means: rows normalized on the fly, unit centroids).")
+    var metric: Metric = .l2
+
     @Option(help: "lloyd, hamerly, elkan, yinyang or auto. All give identical results; they differ in the distance work they skip.")
     var algorithm: Algorithm = .auto
 
@@ -137,6 +140,7 @@ struct Cluster: ParsableCommand {
         configuration.pointTile = tilePoints
         configuration.centroidTile = tileCentroids
         configuration.algorithm = algorithm
+        configuration.metric = metric
         configuration.memoryBudget = memoryBudget.map { $0 << 20 }
         return configuration
     }

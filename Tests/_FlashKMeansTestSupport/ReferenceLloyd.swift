@@ -25,8 +25,9 @@ public struct ReferenceLloyd {
     let dimension: Int
     var pointCount: Int { points.count / dimension }
 
-    /// Runs Lloyd from `initialCentroids` (`k × d`).
-    public init(points: [Float], dimension: Int, initialCentroids: [Float], maxIterations: Int, tolerance: Double) {
+    /// Runs Lloyd from `initialCentroids` (`k × d`). `spherical`: centroids are the unit
+    /// directions of the sums (the rows must already be unit vectors).
+    public init(points: [Float], dimension: Int, initialCentroids: [Float], maxIterations: Int, tolerance: Double, spherical: Bool = false) {
         self.points = points
         self.dimension = dimension
         let clusterCount = initialCentroids.count / dimension
@@ -47,7 +48,7 @@ public struct ReferenceLloyd {
             }
             centroids = Self.update(
                 points: points, dimension: dimension, clusterCount: clusterCount, labels: labels,
-                squaredDistances: step.squaredDistances, previous: centroids)
+                squaredDistances: step.squaredDistances, previous: centroids, spherical: spherical)
             previousInertia = step.inertia
         }
         if stopReason == .maxIterations {
@@ -112,7 +113,8 @@ public struct ReferenceLloyd {
 
     /// Means of the clusters, with the engine's re-seeding of empty clusters.
     public static func update(
-        points: [Float], dimension: Int, clusterCount: Int, labels: [Int32], squaredDistances: [Double], previous: [Double]
+        points: [Float], dimension: Int, clusterCount: Int, labels: [Int32], squaredDistances: [Double], previous: [Double],
+        spherical: Bool = false
     ) -> [Double] {
         let pointCount = points.count / dimension
         var sums = [Double](repeating: 0, count: clusterCount * dimension)
@@ -143,10 +145,17 @@ public struct ReferenceLloyd {
         }
         var centroids = previous
         for cluster in 0..<clusterCount where counts[cluster] > 0 {
+            var divisor = Double(counts[cluster])
+            if spherical {
+                var squared = 0.0
+                for index in 0..<dimension { squared += sums[cluster * dimension + index] * sums[cluster * dimension + index] }
+                if squared == 0 { continue }
+                divisor = squared.squareRoot()
+            }
             for index in 0..<dimension {
                 // The engine stores float32 centroids; round the same way so both
                 // continue from the same point.
-                centroids[cluster * dimension + index] = Double(Float(sums[cluster * dimension + index] / Double(counts[cluster])))
+                centroids[cluster * dimension + index] = Double(Float(sums[cluster * dimension + index] / divisor))
             }
         }
         return centroids

@@ -130,8 +130,8 @@ struct Lloyd<Step: AssignmentStep> {
             fellBackAfter: fellBackAfter)
     }
 
-    /// Step 2: each centroid becomes the mean of its rows; a cluster left empty
-    /// (no row could be spared to re-seed it) keeps its centroid.
+    /// Step 2: each centroid becomes the mean of its rows (for cosine, its unit
+    /// direction); a cluster left empty (no row could be spared to re-seed it) keeps its centroid.
     /// - Parameter drifts: Receives how far each centroid moved, computed in float64 from
     ///   the float32 centroids (pruning steps subtract it from their bounds).
     private func updateCentroids(
@@ -140,11 +140,19 @@ struct Lloyd<Step: AssignmentStep> {
         for cluster in 0..<configuration.clusterCount {
             drifts[cluster] = 0
             guard counts[cluster] > 0 else { continue }
-            let count = Double(counts[cluster])
+            // Spherical k-means: the mean's direction, i.e. the sum scaled to unit length. A
+            // sum of zero has no direction; that centroid stays where it was.
+            var divisor = Double(counts[cluster])
+            if configuration.metric == .cosine {
+                var squared = 0.0
+                for index in 0..<dimension { squared += sums[cluster * dimension + index] * sums[cluster * dimension + index] }
+                guard squared > 0 else { continue }
+                divisor = squared.squareRoot()
+            }
             var squaredShift = 0.0
             for index in 0..<dimension {
                 let slot = cluster * dimension + index
-                let mean = Float(sums[slot] / count)
+                let mean = Float(sums[slot] / divisor)
                 let step = Double(mean) - Double(centroids[slot])
                 squaredShift += step * step
                 centroids[slot] = mean

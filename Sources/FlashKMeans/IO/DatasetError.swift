@@ -17,6 +17,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case inconsistentRow(row: Int, found: Int, expected: Int)
         /// A row holds NaN or an infinity (or values whose squared norm overflows float32).
         case nonFiniteValue(row: Int)
+        /// A row of length zero, which has no direction for cosine similarity.
+        case zeroNorm(row: Int)
         case missingDimension
         case hdf5(String)
     }
@@ -50,6 +52,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
             detail = "row \(row) declares dimension \(found), but the file's dimension is \(expected)"
         case let .nonFiniteValue(row):
             detail = "row \(row) contains NaN or Inf (or values too large for float32 distances)"
+        case let .zeroNorm(row):
+            detail = "row \(row) is all zeros and has no direction for --metric cosine"
         case .missingDimension:
             detail = "headerless raw float32 needs --dim"
         case let .hdf5(why):

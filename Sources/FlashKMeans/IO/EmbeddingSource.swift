@@ -39,6 +39,7 @@ public enum RowLayout: String, Sendable, Codable {
 
 /// What a source holds, as `inspect` reports it.
 public struct EmbeddingDescription: Sendable, Codable, Equatable {
+    // Properties are `var` so that wrappers (such as on-the-fly normalization) can amend them.
     public var path: String
     public var format: EmbeddingFormat
     public var rowCount: Int

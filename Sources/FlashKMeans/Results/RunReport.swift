@@ -2,6 +2,7 @@
 public struct RunReport: Codable, Sendable {
     public struct Parameters: Codable, Sendable {
         public var clusterCount: Int
+        public var metric: Metric
         public var initialization: String
         public var initializationFile: String?
         public var initializationSampleSize: Int
@@ -42,7 +43,7 @@ public struct RunReport: Codable, Sendable {
         version = FlashKMeansVersion.current
         self.input = input
         parameters = Parameters(
-            clusterCount: result.clusterCount, initialization: configuration.initialization.name,
+            clusterCount: result.clusterCount, metric: configuration.metric, initialization: configuration.initialization.name,
             initializationFile: initializationFile, initializationSampleSize: result.initializationSampleSize,
             seed: configuration.seed, maxIterations: configuration.maxIterations, tolerance: configuration.tolerance,
             threads: result.plan.threadCount, pointTile: result.plan.pointTile, centroidTile: result.plan.centroidTile,

@@ -2,3 +2,4 @@ import ArgumentParser
 import FlashKMeans
 
 extension Algorithm: ExpressibleByArgument {}
+extension Metric: ExpressibleByArgument {}
