@@ -34,21 +34,41 @@ extension KMeans {
             throw KMeansError.invalidParameter("centroids hold \(centroids.count) values, not a whole number of rows of \(dimension)")
         }
         let source = metric == .cosine ? NormalizedSource(source) : source
-        let centroids = try metric.prepared(centroids, dimension: dimension)
-        BLAS.useSingleThreadedKernels()
-        let clusterCount = centroids.count / dimension
-        var configuration = Configuration(clusterCount: clusterCount)
+        var configuration = Configuration(clusterCount: centroids.count / dimension)
         configuration.threadCount = threadCount
-        let plan = TilePlan(
-            pointCount: source.rowCount, clusterCount: clusterCount, dimension: dimension,
-            pointTile: pointTile, centroidTile: centroidTile, threadCount: configuration.resolvedThreadCount)
-        let pass = AssignmentPass(source: source, step: LloydStep(), clusterCount: clusterCount, plan: plan)
+        configuration.pointTile = pointTile
+        configuration.centroidTile = centroidTile
+        var assignment = try TilePlanned(source: source, configuration: configuration)
+            .assign(centroids: try metric.prepared(centroids, dimension: dimension))
+        if metric == .cosine { assignment.squaredDistances = assignment.squaredDistances.map { metric.reported($0) } }
+        return assignment
+    }
+}
+
+/// A source with the tile plan a configuration gives it, ready for a plain assignment pass.
+struct TilePlanned {
+    let source: any EmbeddingSource
+    let plan: TilePlan
+
+    init(source: any EmbeddingSource, configuration: KMeans.Configuration) {
+        self.source = source
+        plan = TilePlan(
+            pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,
+            pointTile: configuration.pointTile, centroidTile: configuration.centroidTile,
+            threadCount: configuration.resolvedThreadCount)
+    }
+
+    /// Every row's nearest of `centroids` (`k × d`), labels exact.
+    func assign(centroids: [Float]) throws -> Assignment {
+        BLAS.useSingleThreadedKernels()
+        let pass = AssignmentPass(
+            source: source, step: LloydStep(), clusterCount: centroids.count / source.dimension, plan: plan)
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome = try centroids.withUnsafeBufferPointer {
             try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
         }
         return Assignment(
-            labels: Array(pass.labels), squaredDistances: pass.squaredDistances.map { metric.reported($0) }, inertia: outcome.inertia,
+            labels: Array(pass.labels), squaredDistances: Array(pass.squaredDistances), inertia: outcome.inertia,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, plan: plan)
     }
 }

@@ -31,6 +31,10 @@ extension KMeans {
         /// normalized tile by tile and centroids re-normalized after every update, as faiss's
         /// `spherical` option does). The default is ``Metric/l2``.
         public var metric: Metric = .l2
+        /// Train on a seeded uniform sample of `k × maxPointsPerCentroid` rows, as faiss does
+        /// by default, then label every row in one final assignment pass. The default, `nil`,
+        /// trains on all rows, so results stay exact Lloyd on the whole input.
+        public var maxPointsPerCentroid: Int?
         /// How nearest centroids are found. The default is ``Algorithm/auto``; every
         /// choice gives the same result.
         public var algorithm: Algorithm = .auto
@@ -58,6 +62,9 @@ extension KMeans {
             if let threadCount, threadCount < 1 { throw .invalidParameter("threads must be at least 1, got \(threadCount)") }
             if let pointTile, pointTile < 1 { throw .invalidParameter("tile-points must be at least 1, got \(pointTile)") }
             if let centroidTile, centroidTile < 1 { throw .invalidParameter("tile-centroids must be at least 1, got \(centroidTile)") }
+            if let maxPointsPerCentroid, maxPointsPerCentroid < 1 {
+                throw .invalidParameter("max-points-per-centroid must be at least 1, got \(maxPointsPerCentroid)")
+            }
             if let memoryBudget, memoryBudget < 0 { throw .invalidParameter("memory-budget must not be negative") }
             guard pruningStartFraction >= 0, pruningStartFraction <= 1 else {
                 throw .invalidParameter("the pruning start fraction must be between 0 and 1, got \(pruningStartFraction)")

@@ -74,6 +74,8 @@ public struct KMeansResult: Sendable {
     public var blasCore: String
     /// The algorithm used, and why (for `auto`, including any fallback to Lloyd).
     public var algorithm: AlgorithmChoice
+    /// Rows the centroids were trained on: n, or the sample that `maxPointsPerCentroid` asked for.
+    public var trainingRowCount: Int
 
     public var emptyClustersReseeded: Int { iterations.reduce(0) { $0 + $1.emptyClustersReseeded } }
 

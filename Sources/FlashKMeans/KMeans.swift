@@ -37,12 +37,25 @@ public enum KMeans {
             InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids, dimension: source.dimension)
     }
 
+    /// The rows to train on when `maxPointsPerCentroid` asks for a sample smaller than
+    /// the input; `nil` to train on every row.
+    static func trainingRows(of source: any EmbeddingSource, configuration: Configuration) -> SampledSource? {
+        guard let perCentroid = configuration.maxPointsPerCentroid else { return nil }
+        let (size, overflow) = configuration.clusterCount.multipliedReportingOverflow(by: perCentroid)
+        guard !overflow, size < source.rowCount else { return nil }
+        // A generator of its own, so that sampling does not shift the initialization's draws.
+        var generator = SeededGenerator(seed: configuration.seed ^ 0x5A4D_504C_4553_0000)
+        return SampledSource(source, sampledRows: generator.sortedSample(count: size, from: source.rowCount))
+    }
+
     static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
         progress: (IterationStats) -> Void, observer: LloydObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let source = configuration.metric == .cosine ? NormalizedSource(source) : source
+        let allRows = configuration.metric == .cosine ? NormalizedSource(source) : source
+        let training = trainingRows(of: allRows, configuration: configuration)
+        let source = training ?? allRows
         let plan = try configuration.prepareRun(on: source)
         let (chosenCentroids, sampleSize, initializationAnonymous) = try InitialCentroids.choose(
             for: source, configuration: configuration, plan: plan)
@@ -51,7 +64,7 @@ public enum KMeans {
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
         // The one place the algorithm is dispatched: each branch runs a specialised Lloyd.
-        let outcome: LloydOutcome
+        let lloydOutcome: LloydOutcome
         func run<Step: AssignmentStep>(_ step: Step) throws -> LloydOutcome {
             try Lloyd(
                 source: source, configuration: configuration, plan: plan, step: step,
@@ -63,17 +76,24 @@ public enum KMeans {
             memoryBudget: configuration.memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget)
         switch choice.algorithm {
         case .lloyd, .auto:
-            outcome = try run(LloydStep())
+            lloydOutcome = try run(LloydStep())
         case .hamerly:
-            outcome = try run(HamerlyStep(pointCount: source.rowCount, clusterCount: configuration.clusterCount))
+            lloydOutcome = try run(HamerlyStep(pointCount: source.rowCount, clusterCount: configuration.clusterCount))
         case .yinyang:
-            outcome = try run(GroupedStep<YinyangBounds>(
+            lloydOutcome = try run(GroupedStep<YinyangBounds>(
                 groups: CentroidGroups(initialCentroids: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
                 pointCount: source.rowCount, pointTile: plan.pointTile))
         case .elkan:
-            outcome = try run(GroupedStep<ElkanBounds>(
+            lloydOutcome = try run(GroupedStep<ElkanBounds>(
                 groups: CentroidGroups(initialCentroids: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
                 pointCount: source.rowCount, pointTile: plan.pointTile))
+        }
+        var outcome = lloydOutcome
+        if training != nil {
+            // Trained on a sample: one more pass labels every row with the final centroids.
+            let everyRow = try TilePlanned(source: allRows, configuration: configuration).assign(centroids: outcome.centroids)
+            outcome.labels = everyRow.labels
+            outcome.inertia = everyRow.inertia
         }
         if let iteration = outcome.fellBackAfter {
             choice.reason += "; its bounds proved too loose to pay on this data, so Lloyd ran from iteration \(iteration + 1) on"
@@ -90,6 +110,6 @@ public enum KMeans {
                 peakResidentBytes: memory.peakResident,
                 peakAnonymousBytes: max(initializationAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
                 fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
-            blasCore: BLAS.coreName, algorithm: choice)
+            blasCore: BLAS.coreName, algorithm: choice, trainingRowCount: source.rowCount)
     }
 }

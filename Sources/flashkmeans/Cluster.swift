@@ -46,6 +46,11 @@ struct Cluster: ParsableCommand {
     @Option(help: "l2 (squared Euclidean) or cosine (spherical k-means: rows normalized on the fly, unit centroids).")
     var metric: Metric = .l2
 
+    @Option(help: ArgumentHelp(
+        "Train on a seeded sample of k × this many rows (as faiss does), then label every row.",
+        discussion: "Off by default: training then uses every row and stays exact Lloyd."))
+    var maxPointsPerCentroid: Int?
+
     @Option(help: "lloyd, hamerly, elkan, yinyang or auto. All give identical results; they differ in the distance work they skip.")
     var algorithm: Algorithm = .auto
 
@@ -72,6 +77,7 @@ struct Cluster: ParsableCommand {
         if let tileCentroids, tileCentroids < 1 { throw ValidationError("--tile-centroids must be at least 1") }
         if let initSample, initSample < 1 { throw ValidationError("--init-sample must be at least 1") }
         if let memoryBudget, memoryBudget < 0 { throw ValidationError("--memory-budget must not be negative") }
+        if let maxPointsPerCentroid, maxPointsPerCentroid < 1 { throw ValidationError("--max-points-per-centroid must be at least 1") }
     }
 
     func run() throws {
@@ -103,7 +109,9 @@ struct Cluster: ParsableCommand {
             let initializationFile: String? = if case let .file(path) = initialization { path } else { nil }
             let report = RunReport(input: file, configuration: configuration, initializationFile: initializationFile, result: result)
             try result.write(to: directory, report: report)
-            print(summary(result, report: report))
+            var line = summary(result, report: report)
+            if report.trainingRows < file.rowCount { line += " (trained on a sample of \(report.trainingRows) rows, then every row labelled)" }
+            print(line)
         } catch let exit as ExitCode {
             progress.finish()
             throw exit
@@ -141,6 +149,7 @@ struct Cluster: ParsableCommand {
         configuration.centroidTile = tileCentroids
         configuration.algorithm = algorithm
         configuration.metric = metric
+        configuration.maxPointsPerCentroid = maxPointsPerCentroid
         configuration.memoryBudget = memoryBudget.map { $0 << 20 }
         return configuration
     }

@@ -3,6 +3,7 @@ public struct RunReport: Codable, Sendable {
     public struct Parameters: Codable, Sendable {
         public var clusterCount: Int
         public var metric: Metric
+        public var maxPointsPerCentroid: Int?
         public var initialization: String
         public var initializationFile: String?
         public var initializationSampleSize: Int
@@ -34,6 +35,8 @@ public struct RunReport: Codable, Sendable {
     public var iterations: [IterationStats]
     public var emptyClustersReseeded: Int
     public var balance: ClusterBalance
+    /// Rows the centroids were trained on (a sample with `--max-points-per-centroid`).
+    public var trainingRows: Int
     public var timing: Timing
     public var memory: MemoryReport
     public var scratchBytesPerThread: Int
@@ -43,7 +46,8 @@ public struct RunReport: Codable, Sendable {
         version = FlashKMeansVersion.current
         self.input = input
         parameters = Parameters(
-            clusterCount: result.clusterCount, metric: configuration.metric, initialization: configuration.initialization.name,
+            clusterCount: result.clusterCount, metric: configuration.metric,
+            maxPointsPerCentroid: configuration.maxPointsPerCentroid, initialization: configuration.initialization.name,
             initializationFile: initializationFile, initializationSampleSize: result.initializationSampleSize,
             seed: configuration.seed, maxIterations: configuration.maxIterations, tolerance: configuration.tolerance,
             threads: result.plan.threadCount, pointTile: result.plan.pointTile, centroidTile: result.plan.centroidTile,
@@ -55,6 +59,7 @@ public struct RunReport: Codable, Sendable {
         iterations = result.iterations
         emptyClustersReseeded = result.emptyClustersReseeded
         balance = result.balance
+        trainingRows = result.trainingRowCount
         let seconds = result.iterations.map(\.seconds).sorted()
         timing = Timing(
             totalSeconds: result.totalSeconds, initializationSeconds: result.initializationSeconds,
