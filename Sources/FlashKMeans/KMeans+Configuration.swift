@@ -112,6 +112,11 @@ public enum Metric: String, CaseIterable, Sendable, Codable {
     /// vectors the most similar centroid is the one at the smallest Euclidean distance.
     case cosine
 
+    /// The rows as this metric sees them: for cosine, each scaled to unit length as it is read.
+    public func rows(of source: any EmbeddingSource) -> any EmbeddingSource {
+        self == .cosine ? NormalizedSource(source) : source
+    }
+
     /// What is reported for a squared distance: itself, or for unit vectors the cosine
     /// similarity `1 − ‖x − c‖² / 2`.
     func reported(_ squaredDistance: Float) -> Float {

@@ -33,7 +33,7 @@ extension KMeans {
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.invalidParameter("centroids hold \(centroids.count) values, not a whole number of rows of \(dimension)")
         }
-        let source = metric == .cosine ? NormalizedSource(source) : source
+        let source = metric.rows(of: source)
         let centroids = try metric.prepared(centroids, dimension: dimension)
         let clusterCount = centroids.count / dimension
         guard count >= 1, count <= clusterCount else {

@@ -31,7 +31,7 @@ public enum KMeans {
     /// or the given ones), so that several runs can share one start.
     /// - Returns: `k × d`, row-major.
     public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
-        let source = configuration.metric == .cosine ? NormalizedSource(source) : source
+        let source = configuration.metric.rows(of: source)
         let plan = try configuration.prepareRun(on: source)
         return try configuration.metric.prepared(
             InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids, dimension: source.dimension)
@@ -53,7 +53,7 @@ public enum KMeans {
         progress: (IterationStats) -> Void, observer: LloydObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let allRows = configuration.metric == .cosine ? NormalizedSource(source) : source
+        let allRows = configuration.metric.rows(of: source)
         let training = trainingRows(of: allRows, configuration: configuration)
         let source = training ?? allRows
         let plan = try configuration.prepareRun(on: source)

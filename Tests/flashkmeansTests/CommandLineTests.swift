@@ -202,6 +202,21 @@ struct CommandRun {
         try expectFailure(["assign", input, "--centroids", wrong, "-o", directory.file("none")], naming: wrong, mentioning: "dimension 8", output: directory.file("none"))
     }
 
+    @Test func ivfWritesListsAndAFaissIndex() throws {
+        let input = try demoFile()
+        let output = directory.file("ivf")
+        let run = try CommandRun(["ivf", input, "-k", "16", "-o", output, "--quiet"])
+        #expect(run.status == 0, "\(run.standardError)")
+        for name in ["centroids.npy", "list_offsets.npy", "ids.npy", "index.ivfflat.faiss"] {
+            #expect(FileManager.default.fileExists(atPath: output + "/" + name), "\(name)")
+        }
+        let offsets = try Data(contentsOf: URL(fileURLWithPath: output + "/list_offsets.npy"))
+        let values: [Int64] = offsets[128...].withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }
+        #expect(values.count == 17 && values.first == 0 && values.last == 3000)
+        let both = try CommandRun(["ivf", input, "-k", "16", "--centroids", output + "/centroids.npy", "-o", directory.file("x")])
+        #expect(both.status != 0)
+    }
+
     @Test func argumentErrorsAreReported() throws {
         let input = try demoFile()
         let run = try CommandRun(["cluster", input, "-k", "0", "-o", directory.file("x")])

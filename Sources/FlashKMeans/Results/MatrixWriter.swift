@@ -11,8 +11,14 @@ import Darwin
 /// `.npy` (float32 or int32), `.fbin`, `.fvecs` and raw float32.
 public final class MatrixWriter {
     public enum Element: Sendable {
-        case float32, int32
-        var descr: String { self == .float32 ? "<f4" : "<i4" }
+        case float32, int32, int64
+        var descr: String {
+            switch self {
+            case .float32: "<f4"
+            case .int32: "<i4"
+            case .int64: "<i8"
+            }
+        }
     }
 
     public let path: String
