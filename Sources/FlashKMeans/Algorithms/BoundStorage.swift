@@ -9,10 +9,20 @@ func roundedDown(_ value: Double) -> Float {
 /// Float16 storage for lower bounds, rounded down (and clamped to the largest finite
 /// float16, itself a valid lower bound). Float16 keeps 11 significant bits, so a bound
 /// loses at most 0.05% of its value: a negligible loss of pruning for half the memory.
+///
+/// Converts through float32: double-to-half has no instruction and becomes a library
+/// call, while float-to-half is one F16C instruction. The double rounding can only round
+/// up past `value`, which the check below undoes.
 @inline(__always)
 func roundedDownHalf(_ value: Double) -> Float16 {
-    let rounded = Float16(value)
-    return Double(rounded) > value ? rounded.nextDown : rounded
+    let rounded = Float16(Float(value))
+    return widened(rounded) > value ? rounded.nextDown : rounded
+}
+
+/// A float16 bound as float64, through float32 for the same reason.
+@inline(__always)
+func widened(_ bound: Float16) -> Double {
+    Double(Float(bound))
 }
 
 /// A drift inflated to cover its own float64 rounding.

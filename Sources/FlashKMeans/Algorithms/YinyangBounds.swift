@@ -48,11 +48,11 @@ final class YinyangBounds: GroupBounds {
         let bounds = lowerBounds.baseAddress! + point * groupCount
         var anyCandidate = false
         for group in 0..<groupCount {
-            let lower = Double(bounds[group]) - drift[group]
+            let lower = widened(bounds[group]) - drift[group]
             bounds[group] = roundedDownHalf(lower)
-            checkInvariant(x, label: label, group: group, lower: Double(bounds[group]), context: context, groups: groups, counters: &counters)
+            checkInvariant(x, label: label, group: group, lower: widened(bounds[group]), context: context, groups: groups, counters: &counters)
             // Group filter: a group whose bound exceeds the own distance holds no closer centroid.
-            let needed = !provablyExceeds(Double(bounds[group]), upper)
+            let needed = !provablyExceeds(widened(bounds[group]), upper)
             candidates[group] = needed ? 1 : 0
             anyCandidate = anyCandidate || needed
         }
@@ -63,7 +63,7 @@ final class YinyangBounds: GroupBounds {
     func predictedFraction(point: Int, label: Int, upper: Double, groups: CentroidGroups) -> Double? {
         let bounds = lowerBounds.baseAddress! + point * groupCount
         var needed = 0
-        for group in 0..<groupCount where !provablyExceeds(Double(bounds[group]) - pendingDrift[group], upper) {
+        for group in 0..<groupCount where !provablyExceeds(widened(bounds[group]) - pendingDrift[group], upper) {
             needed += groups.size(of: group)
         }
         return Double(needed) / Double(groups.clusterCount)
