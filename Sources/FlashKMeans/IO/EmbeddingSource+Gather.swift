@@ -31,6 +31,12 @@ extension EmbeddingSource {
 
     /// The lowest row in `0...last` whose squared norm is not finite (`last` itself is known to be bad).
     func firstNonFiniteRow(upTo last: Int) throws -> Int {
+        try firstRow(upTo: last) { !squaredNorm($0, dimension: dimension).isFinite }
+    }
+
+    /// The lowest row in `0...last` that `isBad` (`last` itself is known to be): error
+    /// messages name the first bad row of the file, not the first one a thread met.
+    func firstRow(upTo last: Int, where isBad: (UnsafePointer<Float>) -> Bool) throws -> Int {
         let tileRows = 256
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * dimension)
         defer { scratch.deallocate() }
@@ -38,7 +44,7 @@ extension EmbeddingSource {
         while start < last {
             let rows = start..<min(start + tileRows, last)
             let bad: Int? = try withRows(rows, scratch: scratch) { tile in
-                (0..<tile.rowCount).first { !squaredNorm(tile.row($0), dimension: dimension).isFinite }.map { rows.lowerBound + $0 }
+                (0..<tile.rowCount).first { isBad(tile.row($0)) }.map { rows.lowerBound + $0 }
             }
             if let bad { return bad }
             start = rows.upperBound

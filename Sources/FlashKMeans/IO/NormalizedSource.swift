@@ -17,13 +17,12 @@ final class NormalizedSource: EmbeddingSource, @unchecked Sendable {
             // In place when the inner source converted into the same scratch (stride d).
             for row in 0..<tile.rowCount {
                 let source = tile.row(row)
-                var squared = 0.0
-                for index in 0..<dimension { squared += Double(source[index]) * Double(source[index]) }
+                let squared = squaredLength(source)
                 guard squared.isFinite else {
-                    throw DatasetError(path: path, .nonFiniteValue(row: try firstRow(upTo: tile.firstRow + row) { !$0.isFinite }))
+                    throw DatasetError(path: path, .nonFiniteValue(row: try rows.firstRow(upTo: tile.firstRow + row) { !squaredLength($0).isFinite }))
                 }
                 guard squared > 0 else {
-                    throw DatasetError(path: path, .zeroNorm(row: try firstRow(upTo: tile.firstRow + row) { $0 == 0 }))
+                    throw DatasetError(path: path, .zeroNorm(row: try rows.firstRow(upTo: tile.firstRow + row) { squaredLength($0) == 0 }))
                 }
                 let scale = 1 / squared.squareRoot()
                 let destination = scratch + row * dimension
@@ -34,23 +33,10 @@ final class NormalizedSource: EmbeddingSource, @unchecked Sendable {
             base: UnsafePointer(scratch), rowStride: dimension, rowCount: range.count, dimension: dimension, firstRow: range.lowerBound))
     }
 
-    /// The lowest row in `0...last` whose squared norm (in float64) is `bad` (`last` itself is).
-    private func firstRow(upTo last: Int, where bad: (Double) -> Bool) throws -> Int {
-        let dimension = description.dimension
-        let tileRows = 256
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * dimension)
-        defer { scratch.deallocate() }
-        var start = 0
-        while start < last {
-            let range = start..<min(start + tileRows, last)
-            let found: Int? = try rows.withRows(range, scratch: scratch) { tile in
-                (0..<tile.rowCount).first { row in
-                    bad((0..<dimension).reduce(0.0) { $0 + Double(tile.row(row)[$1]) * Double(tile.row(row)[$1]) })
-                }.map { range.lowerBound + $0 }
-            }
-            if let found { return found }
-            start = range.upperBound
-        }
-        return last
+    /// `‖x‖²` in float64.
+    private func squaredLength(_ row: UnsafePointer<Float>) -> Double {
+        var squared = 0.0
+        for index in 0..<description.dimension { squared += Double(row[index]) * Double(row[index]) }
+        return squared
     }
 }
