@@ -59,3 +59,12 @@ func fail(_ error: any Error, input: String? = nil) -> ExitCode {
     }
     return ExitCode.failure
 }
+
+/// Validates `configuration` against `source` before any work, as a one-line error naming the input.
+func checkRunnable(_ configuration: KMeans.Configuration, on source: any EmbeddingSource, input: String) throws {
+    do {
+        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+    } catch {
+        throw fail(error, input: input)
+    }
+}

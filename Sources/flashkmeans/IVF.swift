@@ -73,11 +73,7 @@ struct IVF: ParsableCommand {
                 configuration.maxIterations = maxIter
                 configuration.seed = seed
                 configuration.threadCount = threads
-                do {
-                    try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-                } catch {
-                    throw fail(error, input: input.input)
-                }
+                try checkRunnable(configuration, on: source, input: input.input)
                 let result = try KMeans.fit(source, configuration: configuration, progress: progress.iteration)
                 progress.finish()
                 (trained, labels) = (result.centroids, result.labels)

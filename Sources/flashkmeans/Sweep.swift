@@ -72,11 +72,7 @@ struct Sweep: ParsableCommand {
             var configuration = KMeans.Configuration(clusterCount: k)
             configuration.seed = seed
             configuration.threadCount = threads
-            do {
-                try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-            } catch {
-                throw fail(error, input: input.input)
-            }
+            try checkRunnable(configuration, on: source, input: input.input)
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("flashkmeans-sweep-\(getpid())").path
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: work) }

@@ -10,9 +10,6 @@ public struct ReferenceLloyd {
         public var labels: [Int32]
         public var inertia: Double
         public var reassigned: Int
-        /// The smallest `(second-best − best) / (‖x‖² + ‖c_best‖²)` over all rows:
-        /// below float32 precision, a float32 engine may legitimately pick either label.
-        public var smallestRelativeGap: Double
     }
 
     public var iterations: [Iteration] = []
@@ -37,9 +34,7 @@ public struct ReferenceLloyd {
         for _ in 0..<maxIterations {
             let step = Self.assign(points: points, dimension: dimension, centroids: centroids, previous: labels)
             labels = step.labels
-            iterations.append(Iteration(
-                centroids: centroids, labels: labels, inertia: step.inertia, reassigned: step.reassigned,
-                smallestRelativeGap: step.smallestRelativeGap))
+            iterations.append(Iteration(centroids: centroids, labels: labels, inertia: step.inertia, reassigned: step.reassigned))
             let stable = step.reassigned == 0
             let small = previousInertia.map { $0 - step.inertia <= tolerance * $0 } ?? false
             if stable || small {
@@ -67,9 +62,6 @@ public struct ReferenceLloyd {
         public var squaredDistances: [Double]
         public var inertia: Double
         public var reassigned: Int
-        public var smallestRelativeGap: Double
-        /// Per row: `(second-best − best) / (‖x‖² + ‖c_best‖²)`.
-        public var relativeGaps: [Double]
     }
 
     /// Nearest centroid of every row, ties to the lowest index.
@@ -77,13 +69,10 @@ public struct ReferenceLloyd {
         let pointCount = points.count / dimension
         let clusterCount = centroids.count / dimension
         var result = Assignment(
-            labels: [], squaredDistances: [], inertia: 0, reassigned: 0, smallestRelativeGap: .infinity, relativeGaps: [])
+            labels: [], squaredDistances: [], inertia: 0, reassigned: 0)
         for point in 0..<pointCount {
             var best = Double.infinity
-            var second = Double.infinity
             var label = 0
-            var pointNorm = 0.0
-            for index in 0..<dimension { pointNorm += Double(points[point * dimension + index]) * Double(points[point * dimension + index]) }
             for cluster in 0..<clusterCount {
                 var distance = 0.0
                 for index in 0..<dimension {
@@ -91,18 +80,10 @@ public struct ReferenceLloyd {
                     distance += difference * difference
                 }
                 if distance < best {
-                    second = best
                     best = distance
                     label = cluster
-                } else if distance < second {
-                    second = distance
                 }
             }
-            var centroidNorm = 0.0
-            for index in 0..<dimension { centroidNorm += centroids[label * dimension + index] * centroids[label * dimension + index] }
-            let gap = clusterCount > 1 ? (second - best) / max(pointNorm + centroidNorm, .leastNormalMagnitude) : .infinity
-            result.relativeGaps.append(gap)
-            result.smallestRelativeGap = min(result.smallestRelativeGap, gap)
             result.labels.append(Int32(label))
             result.squaredDistances.append(best)
             result.inertia += best

@@ -304,7 +304,7 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
                 let first = max(groups.groupStart[group], tileStart)
                 let end = min(groups.groupStart[group + 1], tileStart + count)
                 if first >= end { continue }
-                if unfinishedGroup != group { scratch.resetBest(rowCount: slotCount) }
+                if unfinishedGroup != group { scratch.resetBest() }
                 foldMinimum(
                     scratch: scratch, squaredNorms: groups.groupedSquaredNorms + first, count: end - first,
                     firstLabel: first, rowCount: slotCount, firstBlockRow: first - tileStart)

@@ -54,8 +54,4 @@ enum Syscalls {
     static func closeDescriptor(_ descriptor: Int32) {
         _ = close(descriptor)
     }
-
-    static func isTerminal(_ descriptor: Int32) -> Bool {
-        isatty(descriptor) == 1
-    }
 }

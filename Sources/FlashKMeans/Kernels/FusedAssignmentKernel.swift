@@ -9,9 +9,7 @@
 ///   - tile: The points (in).
 ///   - centroids: `k × d`, row-major (in).
 ///   - centroidSquaredNorms: `k` values of `‖c‖²` (in).
-///   - firstLabel: The label of `centroids[0]`, when they are a slice of a larger set.
-///   - scratch: Receives `bestScores`, `secondScores` and `bestLabels` for the tile's rows
-///     (out); with `resetting: false` they are folded into instead.
+///   - scratch: Receives `bestScores`, `secondScores` and `bestLabels` for the tile's rows (out).
 /// - Postcondition: `scratch.bestLabels[i]` is the first `j` minimizing the float32 score;
 ///   `scratch.secondScores[i]` is the smallest score of any other centroid (equal to the
 ///   best on a tie). ``ExactLabels`` turns these into labels that do not depend on how
@@ -22,12 +20,10 @@ func findNearestCentroids(
     centroids: UnsafePointer<Float>,
     centroidSquaredNorms: UnsafePointer<Float>,
     clusterCount: Int,
-    firstLabel: Int = 0,
     centroidTile: Int,
-    scratch: KernelScratch,
-    resetting: Bool = true
+    scratch: KernelScratch
 ) {
-    if resetting { scratch.resetBest(rowCount: tile.rowCount) }
+    scratch.resetBest()
     var firstCentroid = 0
     while firstCentroid < clusterCount {
         let count = min(centroidTile, clusterCount - firstCentroid)
@@ -36,7 +32,7 @@ func findNearestCentroids(
             output: scratch.crossProducts, outputStride: scratch.blockStride)
         foldMinimum(
             scratch: scratch, squaredNorms: centroidSquaredNorms + firstCentroid, count: count,
-            firstLabel: firstLabel + firstCentroid, rowCount: tile.rowCount)
+            firstLabel: firstCentroid, rowCount: tile.rowCount)
         firstCentroid += count
     }
 }

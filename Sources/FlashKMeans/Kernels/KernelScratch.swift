@@ -48,8 +48,8 @@ final class KernelScratch: @unchecked Sendable {
         return raw.bindMemory(to: T.self, capacity: max(1, count))
     }
 
-    /// Starts every row of the tile (and its padding) with no candidate yet.
-    func resetBest(rowCount: Int) {
+    /// Starts every row of a tile (and its padding) with no candidate yet.
+    func resetBest() {
         bestScores.update(repeating: .infinity, count: blockStride)
         secondScores.update(repeating: .infinity, count: blockStride)
         bestLabels.update(repeating: 0, count: blockStride)
