@@ -6,6 +6,13 @@ func roundedDown(_ value: Double) -> Float {
     return Double(rounded) > value ? rounded.nextDown : rounded
 }
 
+/// Float32 that is never below `value`, for upper bounds.
+@inline(__always)
+func roundedUp(_ value: Double) -> Float {
+    let rounded = Float(value)
+    return Double(rounded) < value ? rounded.nextUp : rounded
+}
+
 /// Float16 storage for lower bounds, rounded down (and clamped to the largest finite
 /// float16, itself a valid lower bound). Float16 keeps 11 significant bits, so a bound
 /// loses at most 0.05% of its value: a negligible loss of pruning for half the memory.

@@ -51,13 +51,25 @@ final class GroupedScratch {
     let rowLabel: UnsafeMutablePointer<Int32>
     let ownSquaredDistance: UnsafeMutablePointer<Float>
     let examined: UnsafeMutablePointer<Bool>
+    /// Per group, the tile rows that need it: `groupRowCounts[g]` rows from `groupRows + g × pointTile`.
+    let groupRows: UnsafeMutablePointer<Int32>
+    let groupRowCounts: UnsafeMutablePointer<Int>
+    let pointTile: Int
 
     init(pointTile: Int, groupCount: Int) {
         self.groupCount = groupCount
+        self.pointTile = pointTile
         candidates = .allocate(capacity: pointTile * groupCount)
+        groupRows = .allocate(capacity: pointTile * groupCount)
+        groupRowCounts = .allocate(capacity: groupCount)
         groupBest = .allocate(capacity: pointTile * groupCount)
         groupSecond = .allocate(capacity: pointTile * groupCount)
         groupLabel = .allocate(capacity: pointTile * groupCount)
+        // Bound updates read every group's slot and keep only the compared ones; the others
+        // must still hold numbers.
+        groupBest.initialize(repeating: 0, count: pointTile * groupCount)
+        groupSecond.initialize(repeating: 0, count: pointTile * groupCount)
+        groupLabel.initialize(repeating: 0, count: pointTile * groupCount)
         rowBest = .allocate(capacity: pointTile)
         rowSecond = .allocate(capacity: pointTile)
         rowLabel = .allocate(capacity: pointTile)
@@ -75,6 +87,8 @@ final class GroupedScratch {
         rowLabel.deallocate()
         ownSquaredDistance.deallocate()
         examined.deallocate()
+        groupRows.deallocate()
+        groupRowCounts.deallocate()
     }
 }
 
@@ -203,8 +217,8 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             // Groups most rows need are compared with the whole tile in place, consecutive
             // ones in one `sgemm` (each call repacks the point tile, so fewer calls is
             // faster); copying a row costs about as much as comparing it with a 16-centroid
-            // group. The extra scores are true scores: they can only make a row's ambiguity
-            // check more cautious. Groups few rows need are compared with those rows only.
+            // group. Scores of groups a row does not need are
+            // discarded when merged. Groups few rows need are compared with those rows only.
             var wholeTileRun: Range<Int>?
             func flushWholeTileRun() {
                 guard let run = wholeTileRun else { return }
@@ -213,13 +227,19 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
                 counters.distanceEvaluations += tile.rowCount * (groups.groupStart[run.upperBound] - groups.groupStart[run.lowerBound])
                 wholeTileRun = nil
             }
-            for group in 0..<groupCount where groups.size(of: group) > 0 {
-                var slotCount = 0
-                for row in 0..<tile.rowCount where stepScratch.examined[row] && stepScratch.candidates[row * groupCount + group] != 0 {
-                    scratch.gatheredSlots[slotCount] = Int32(row)
-                    slotCount += 1
+            // Rows per group, in one row-major sweep of the candidate flags.
+            stepScratch.groupRowCounts.update(repeating: 0, count: groupCount)
+            for row in 0..<tile.rowCount where stepScratch.examined[row] {
+                let flags = stepScratch.candidates + row * groupCount
+                for group in 0..<groupCount where flags[group] != 0 {
+                    stepScratch.groupRows[group &* stepScratch.pointTile &+ stepScratch.groupRowCounts[group]] = Int32(truncatingIfNeeded: row)
+                    stepScratch.groupRowCounts[group] &+= 1
                 }
+            }
+            for group in 0..<groupCount where groups.size(of: group) > 0 {
+                let slotCount = stepScratch.groupRowCounts[group]
                 if slotCount == 0 { continue }
+                scratch.gatheredSlots.update(from: stepScratch.groupRows + group * stepScratch.pointTile, count: slotCount)
                 if 2 * slotCount > tile.rowCount {
                     if let run = wholeTileRun, run.upperBound == group,
                        groups.groupStart[group + 1] - groups.groupStart[run.lowerBound] <= context.centroidTile {
@@ -325,6 +345,10 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         let groupCount = groups.groupCount
         for slot in 0..<slotCount {
             let row = Int(scratch.gatheredSlots[slot])
+            // A whole-tile `sgemm` also scores groups a row does not need. Those scores are
+            // dropped: one of them may be the row's own centroid, already scored directly,
+            // and a duplicate best would make the row look like a near tie.
+            if stepScratch.candidates[row * groupCount + group] == 0 { continue }
             let best = scratch.bestScores[slot]
             let second = scratch.secondScores[slot]
             let label = groups.members[Int(scratch.bestLabels[slot])]
