@@ -49,10 +49,9 @@ final class ElkanBounds: GroupBounds {
 
     func beginPass(_ context: PassContext, groups: CentroidGroups) {
         for label in 0..<clusterCount {
-            let value = Float(pendingDrift[label])
-            drift[label] = Double(value) < pendingDrift[label] ? value.nextUp : value
+            drift[label] = roundedUp(pendingDrift[label])
+            pendingDrift[label] = 0
         }
-        pendingDrift = [Double](repeating: 0, count: clusterCount)
         // Step 1: centroid–centroid distances from one k × k `sgemm`, made into rigorous
         // lower bounds with the same rounding allowance as point scores.
         let k = clusterCount

@@ -21,7 +21,11 @@ enum ProcessMemory {
         let descriptor = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return Reading() }
         defer { close(descriptor) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+        // An inline array stays on the stack; `withUnsafeTemporaryAllocation` moves buffers
+        // over 1 KiB to the heap.
+        var storage = InlineArray<4096, UInt8>(repeating: 0)
+        return withUnsafeMutableBytes(of: &storage) { bytes in
+            let buffer = bytes.bindMemory(to: UInt8.self)
             var length = 0
             while length < buffer.count {
                 let count = readBytes(descriptor, buffer.baseAddress! + length, buffer.count - length)

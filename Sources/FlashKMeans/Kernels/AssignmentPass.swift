@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Partial results of one accumulation slice: a fixed, contiguous range of point tiles.
 final class SliceAccumulator: @unchecked Sendable {
@@ -62,7 +61,7 @@ struct PassOutcome {
 ///
 /// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch``
 /// per thread, and `k × d` float64 sums per slice, plus the step's bounds.
-final class AssignmentPass<Step: AssignmentStep>: @unchecked Sendable {
+final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Sendable {
     let source: any EmbeddingSource
     let step: Step
     let plan: TilePlan
@@ -78,6 +77,9 @@ final class AssignmentPass<Step: AssignmentStep>: @unchecked Sendable {
     private let stepScratches: [Step.Scratch]
     private let slices: [SliceAccumulator]
     private let centroidNorms: UnsafeMutablePointer<Float>
+    private let workers: WorkerThreads
+    /// What ``work(participant:)`` needs during ``run(centroids:accumulateSums:pruning:)``.
+    private var currentPass: (context: PassContext, accumulateSums: Bool)?
 
     init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
         self.source = source
@@ -93,9 +95,11 @@ final class AssignmentPass<Step: AssignmentStep>: @unchecked Sendable {
         stepScratches = (0..<plan.threadCount).map { _ in step.makeScratch() }
         slices = (0..<plan.sliceCount).map { _ in SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension) }
         centroidNorms = .allocate(capacity: clusterCount)
+        workers = WorkerThreads(count: plan.threadCount)
     }
 
     deinit {
+        workers.stop()
         labels.deallocate()
         squaredDistances.deallocate()
         centroidNorms.deallocate()
@@ -125,22 +129,9 @@ final class AssignmentPass<Step: AssignmentStep>: @unchecked Sendable {
             labels: labels, pruning: pruning)
         step.beginPass(context)
         for slice in slices { slice.reset(sums: accumulateSums) }
-        let threads = plan.threadCount
-        // Each thread reads the centroids and writes only its own slices, scratch and rows.
-        nonisolated(unsafe) let sharedContext = context
-        DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            var slice = thread
-            while slice < slices.count {
-                do {
-                    try runSlice(
-                        slice, context: sharedContext, scratch: scratches[thread], stepScratch: stepScratches[thread],
-                        accumulateSums: accumulateSums)
-                } catch {
-                    slices[slice].failure = error
-                }
-                slice += threads
-            }
-        }
+        currentPass = (context, accumulateSums)
+        workers.run(self)
+        currentPass = nil
         var outcome = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
         for slice in slices {
             if let failure = slice.failure { throw failure }
@@ -149,6 +140,23 @@ final class AssignmentPass<Step: AssignmentStep>: @unchecked Sendable {
             outcome.counters += slice.counters
         }
         return outcome
+    }
+
+    /// Participant `t` handles slices `t, t + T, t + 2T, …`; each thread reads the
+    /// centroids and writes only its own slices, scratch and rows.
+    func work(participant: Int) {
+        guard let (context, accumulateSums) = currentPass else { return }
+        var slice = participant
+        while slice < slices.count {
+            do {
+                try runSlice(
+                    slice, context: context, scratch: scratches[participant], stepScratch: stepScratches[participant],
+                    accumulateSums: accumulateSums)
+            } catch {
+                slices[slice].failure = error
+            }
+            slice += workers.count
+        }
     }
 
     private func runSlice(
