@@ -120,6 +120,8 @@ extension KMeans {
                                     threadFailures[thread] = error
                                     return
                                 }
+                                // One read of the file: its pages need not stay mapped.
+                                source.releaseRows(rows)
                                 tile += plan.threadCount
                             }
                         }

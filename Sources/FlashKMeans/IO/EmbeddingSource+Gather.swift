@@ -9,6 +9,11 @@ extension EmbeddingSource {
         let longestRun = 256
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: longestRun * dimension)
         defer { scratch.deallocate() }
+        // As in a pass, a mapped file's pages are given back every 8 MiB of rows spanned:
+        // a sample spread over the whole file would otherwise map all of it.
+        let releaseRowCount = max(1, (8 << 20) / max(1, dimension * 4))
+        var spanned = Int.max..<Int.max
+        defer { if !spanned.isEmpty { releaseRows(spanned) } }
         var position = 0
         while position < indices.count {
             var runEnd = position + 1
@@ -26,6 +31,11 @@ extension EmbeddingSource {
                 throw DatasetError(path: path, .nonFiniteValue(row: try firstNonFiniteRow(upTo: indices[slot])))
             }
             position = runEnd
+            spanned = spanned.isEmpty ? rows : min(spanned.lowerBound, rows.lowerBound)..<max(spanned.upperBound, rows.upperBound)
+            if spanned.count >= releaseRowCount {
+                releaseRows(spanned)
+                spanned = Int.max..<Int.max
+            }
         }
     }
 

@@ -84,9 +84,16 @@ public protocol EmbeddingSource: AnyObject, Sendable {
         scratch: UnsafeMutablePointer<Float>,
         _ body: (RowTile) throws -> R
     ) throws -> R
+
+    /// Says that rows `rows` will not be read again soon, so a memory-mapped source can
+    /// drop their pages from the process's resident set (they stay in the page cache).
+    /// Sources that hold nothing per row ignore it.
+    func releaseRows(_ rows: Range<Int>)
 }
 
 extension EmbeddingSource {
+    public func releaseRows(_ rows: Range<Int>) {}
+
     public var rowCount: Int { description.rowCount }
     public var dimension: Int { description.dimension }
     public var path: String { description.path }

@@ -24,6 +24,27 @@ final class MappedFile: @unchecked Sendable {
         if let base { Syscalls.unmap(base, byteCount: byteCount) }
     }
 
+    /// Releases the whole pages inside `byteRange` from the resident set (see
+    /// ``Syscalls/releasePages(_:byteCount:)``). Ranges under 64 KiB are left alone, as
+    /// the system call would cost more than the pages weigh.
+    func releasePages(in byteRange: Range<Int>) {
+        guard let base, let pages = wholePages(in: byteRange) else { return }
+        Syscalls.releasePages(base + pages.lowerBound, byteCount: pages.count)
+    }
+
+    /// Maps the whole pages inside `byteRange` before a tile reads them.
+    func populatePages(in byteRange: Range<Int>) {
+        guard let base, let pages = wholePages(in: byteRange) else { return }
+        Syscalls.populatePages(base + pages.lowerBound, byteCount: pages.count)
+    }
+
+    private func wholePages(in byteRange: Range<Int>) -> Range<Int>? {
+        let page = Syscalls.pageSize
+        let start = (byteRange.lowerBound + page - 1) / page * page
+        let end = min(byteRange.upperBound, byteCount) / page * page
+        return end - start >= 65536 ? start..<end : nil
+    }
+
     /// Lends the mapped bytes to `body`.
     func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: base, count: byteCount))

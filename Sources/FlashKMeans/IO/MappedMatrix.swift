@@ -59,6 +59,7 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
     ) throws -> R {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= description.rowCount)
         let dimension = description.dimension
+        file.populatePages(in: byteRange(of: rows))
         return try file.withBytes { bytes in
             let first = bytes.baseAddress! + dataOffset + rows.lowerBound * rowStrideBytes
             if let rowHeader { try checkRowHeaders(first, rows: rows, expected: rowHeader) }
@@ -76,6 +77,14 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
                 dimension: dimension, firstRow: rows.lowerBound)
             return try body(tile)
         }
+    }
+
+    func releaseRows(_ rows: Range<Int>) {
+        file.releasePages(in: byteRange(of: rows))
+    }
+
+    private func byteRange(of rows: Range<Int>) -> Range<Int> {
+        (dataOffset + rows.lowerBound * rowStrideBytes)..<(dataOffset + rows.upperBound * rowStrideBytes)
     }
 
     private func checkRowHeaders(_ firstRowData: UnsafeRawPointer, rows: Range<Int>, expected: Int32) throws {

@@ -11,6 +11,8 @@ final class NormalizedSource: EmbeddingSource, @unchecked Sendable {
         self.description = description
     }
 
+    func releaseRows(_ range: Range<Int>) { rows.releaseRows(range) }
+
     func withRows<R>(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>, _ body: (RowTile) throws -> R) throws -> R {
         let dimension = description.dimension
         try rows.withRows(range, scratch: scratch) { tile in

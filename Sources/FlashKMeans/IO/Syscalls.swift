@@ -51,6 +51,20 @@ enum Syscalls {
         _ = madvise(UnsafeMutableRawPointer(mutating: address), byteCount, MADV_SEQUENTIAL)
     }
 
+    /// Drops a mapped range from this process's resident set. The pages stay in the page
+    /// cache, so touching them again costs a minor fault, not a read.
+    static func releasePages(_ address: UnsafeRawPointer, byteCount: Int) {
+        _ = madvise(UnsafeMutableRawPointer(mutating: address), byteCount, MADV_DONTNEED)
+    }
+
+    /// Maps a range's pages in one system call (Linux 5.14+), which is cheaper than
+    /// taking a fault per page; older kernels refuse it and the pages fault in as read.
+    static func populatePages(_ address: UnsafeRawPointer, byteCount: Int) {
+        _ = madvise(UnsafeMutableRawPointer(mutating: address), byteCount, 22 /* MADV_POPULATE_READ */)
+    }
+
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     static func closeDescriptor(_ descriptor: Int32) {
         _ = close(descriptor)
     }

@@ -164,6 +164,12 @@ final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Senda
     ) throws {
         let slice = slices[sliceIndex]
         let rows = plan.rows(ofSlice: sliceIndex, pointCount: pointCount)
+        // A mapped file's pages are released every 8 MiB of rows read, so a pass holds
+        // about that much of the file per thread instead of all of it. Batches this size
+        // keep the cost small (each release interrupts the other threads to flush their
+        // TLBs); per tile it cost 5% of a Lloyd iteration on 1M × 128.
+        let releaseRowCount = max(plan.pointTile, (8 << 20) / max(1, dimension * 4))
+        var unreleasedStart = rows.lowerBound
         var tileStart = rows.lowerBound
         while tileStart < rows.upperBound {
             let tileRows = tileStart..<min(tileStart + plan.pointTile, rows.upperBound)
@@ -172,6 +178,10 @@ final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Senda
                     tile, context: context, scratch: scratch, stepScratch: stepScratch, slice: slice, accumulateSums: accumulateSums)
             }
             tileStart = tileRows.upperBound
+            if tileStart - unreleasedStart >= releaseRowCount || tileStart == rows.upperBound {
+                source.releaseRows(unreleasedStart..<tileStart)
+                unreleasedStart = tileStart
+            }
         }
     }
 

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import FlashKMeans
+import _FlashKMeansTestSupport
+
+/// A mapped input stays in the page cache but not in the process's resident set: passes
+/// and samples give its pages back as they go.
+@Suite struct PageReleaseTests {
+    @Test func readingMapsTheFileAndPassesGiveItBack() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let (rowCount, dimension) = (16_384, 256)
+        let path = directory.file("pages.npy")
+        Fixtures.writeNpy(
+            path, descr: "<f4", shape: [rowCount, dimension],
+            payload: Fixtures.bytes(of: Fixtures.gaussian(pointCount: rowCount, dimension: dimension, seed: 8)))
+        let source = try openEmbeddings(at: path)
+        let megabyte = 1 << 20
+
+        var copy = [Float](repeating: 0, count: rowCount * dimension)
+        try copy.withUnsafeMutableBufferPointer { try source.copyRows(0..<rowCount, into: $0.baseAddress!) }
+        let mapped = try Self.residentBytes(ofMappingsOf: path)
+        #expect(mapped > 12 * megabyte, "\(mapped) bytes")
+
+        source.releaseRows(0..<rowCount)
+        #expect(try Self.residentBytes(ofMappingsOf: path) < megabyte)
+
+        // k-means++ samples rows across the file, then each Lloyd pass reads all of it.
+        var configuration = KMeans.Configuration(clusterCount: 16)
+        configuration.maxIterations = 3
+        configuration.tolerance = 0
+        configuration.threadCount = 2
+        let result = try KMeans.fit(source, configuration: configuration)
+        #expect(result.iterations.count == 3)
+        #expect(try Self.residentBytes(ofMappingsOf: path) < megabyte)
+    }
+
+    /// The `Rss:` of every mapping of `path` in `/proc/self/smaps`.
+    static func residentBytes(ofMappingsOf path: String) throws -> Int {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        // Read to the end: /proc files report a size of 0.
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        defer { try? handle.close() }
+        let smaps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        var total = 0
+        var inMapping = false
+        for line in smaps.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit, line.contains("-") && !line.hasSuffix(":") && line.split(separator: " ").count >= 5 {
+                inMapping = line.hasSuffix(resolved)
+            } else if inMapping, line.hasPrefix("Rss:") {
+                total += (Int(line.split(separator: " ")[1]) ?? 0) * 1024
+            }
+        }
+        return total
+    }
+}
