@@ -6,6 +6,8 @@ once with a fixed seed and written to .npy), the same number of Lloyd iterations
 (no early stop, no subsampling), and the same thread count; each runs in its own
 process, several times, and medians are reported. The final inertia of every engine
 is recomputed here the same way, in float64, from its centroids and labels.
+`flashkmeans` is the tool as users run it (`--algorithm auto`, the default), the reference
+for every ratio; `flashkmeans-lloyd` is plain Lloyd (`--algorithm lloyd`).
 
     pip install -r Scripts/requirements.txt      # engines that are missing are skipped
     python3 Scripts/compare.py data.npy -k 1024 --iterations 20
@@ -27,7 +29,7 @@ import time
 
 import numpy as np
 
-ENGINES = ["flashkmeans", "flashkmeans-auto", "faiss", "sklearn-lloyd", "sklearn-elkan"]
+ENGINES = ["flashkmeans", "flashkmeans-lloyd", "faiss", "sklearn-lloyd", "sklearn-elkan"]
 
 
 def load(path, dim=None, dataset="train"):
@@ -107,7 +109,7 @@ def run_engine(name, args, init_path, out):
     if name.startswith("flashkmeans"):
         command = [args.binary, "cluster", args.input, "--init", init_path, "-o", out, "--force", "--quiet",
                    "--max-iter", str(args.iterations), "--tol", "0", "--threads", str(args.threads),
-                   "--algorithm", "auto" if name.endswith("auto") else "lloyd", "--dataset", args.dataset]
+                   "--algorithm", "lloyd" if name.endswith("lloyd") else "auto", "--dataset", args.dataset]
         if args.dim:
             command += ["--dim", str(args.dim)]
     else:
