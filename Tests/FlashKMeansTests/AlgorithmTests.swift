@@ -64,6 +64,28 @@ import _FlashKMeansTestSupport
         }
     }
 
+    /// Where bounds prune little, `auto` falls back to Lloyd, says so, gives its bounds'
+    /// memory back, and still ends exactly where Lloyd does.
+    @Test func autoFallsBackAndFreesItsBounds() throws {
+        let (n, d, k) = (4000, 64, 64)
+        let points = Fixtures.gaussian(pointCount: n, dimension: d, seed: 12)
+        let initial = Fixtures.rows(Fixtures.distinctRows(k, of: n, seed: 13), of: points, dimension: d)
+        let (lloyd, _) = try Self.run(.lloyd, points: points, d: d, k: k, initial: initial, startFraction: 1)
+        let (auto, _) = try Self.run(.auto, points: points, d: d, k: k, initial: initial, startFraction: 1)
+        #expect(auto.algorithm.reason.contains("too loose"), "\(auto.algorithm.reason)")
+        let lastPrunedIndex = auto.iterations.lastIndex { $0.pruning }
+        let lastPruned = try #require(lastPrunedIndex)
+        #expect(auto.iterations[lastPruned].boundBytes > 0)
+        let afterFallback = auto.iterations[(lastPruned + 1)...]
+        #expect(!afterFallback.isEmpty)
+        for stats in afterFallback {
+            #expect(!stats.pruning && stats.boundBytes == 0, "iteration \(stats.iteration)")
+        }
+        #expect(auto.labels == lloyd.labels)
+        #expect(auto.centroids == lloyd.centroids)
+        #expect(auto.inertia == lloyd.inertia)
+    }
+
     /// On separated data pruning really skips work once labels settle.
     @Test(arguments: [Algorithm.hamerly, .elkan, .yinyang])
     func pruningSkipsWorkOnSeparatedData(algorithm: Algorithm) throws {

@@ -53,6 +53,8 @@ protocol AssignmentStep: AnyObject, Sendable {
     func centroidsMoved(_ drifts: [Double])
     /// Bytes of bounds kept between passes.
     var boundBytes: Int { get }
+    /// Frees the bounds' memory for good: the step will only run dense passes from now on.
+    func discardBounds()
     /// After an update: the fraction of distances the next pruned pass is expected to
     /// compute, from the bounds of a sample of rows; `nil` when the step cannot tell.
     func predictedDistanceFraction(
@@ -60,6 +62,8 @@ protocol AssignmentStep: AnyObject, Sendable {
 }
 
 extension AssignmentStep {
+    func discardBounds() {}
+
     func predictedDistanceFraction(
         centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws -> Double? {
         nil

@@ -6,6 +6,18 @@ func roundedDown(_ value: Double) -> Float {
     return Double(rounded) > value ? rounded.nextDown : rounded
 }
 
+/// Gives the whole pages of a bound buffer back to the system once the bounds will not
+/// be used again (after `auto` falls back to Lloyd). The buffer stays valid and reads
+/// as zeros.
+func discardPages<Element>(of buffer: UnsafeMutableBufferPointer<Element>) {
+    guard let base = buffer.baseAddress else { return }
+    let page = Syscalls.pageSize
+    let start = (Int(bitPattern: base) + page - 1) / page * page
+    let end = (Int(bitPattern: base) + buffer.count * MemoryLayout<Element>.stride) / page * page
+    guard end > start, let pages = UnsafeRawPointer(bitPattern: start) else { return }
+    Syscalls.releasePages(pages, byteCount: end - start)
+}
+
 /// Float32 that is never below `value`, for upper bounds.
 @inline(__always)
 func roundedUp(_ value: Double) -> Float {

@@ -45,7 +45,15 @@ final class ElkanBounds: GroupBounds {
         drift.deallocate()
     }
 
-    var boundBytes: Int { (lowerBounds.count + 2 * halfDistances.count) * 4 }
+    private var discarded = false
+    var boundBytes: Int { discarded ? 0 : (lowerBounds.count + 2 * halfDistances.count) * 4 }
+
+    func discard() {
+        discardPages(of: lowerBounds)
+        discardPages(of: halfDistances)
+        discardPages(of: crossProducts)
+        discarded = true
+    }
 
     func beginPass(_ context: PassContext, groups: CentroidGroups) {
         for label in 0..<clusterCount {

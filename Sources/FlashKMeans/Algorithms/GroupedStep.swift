@@ -6,6 +6,7 @@
 protocol GroupBounds: AnyObject {
     init(pointCount: Int, groups: CentroidGroups)
     var boundBytes: Int { get }
+    func discard()
     func beginPass(_ context: PassContext, groups: CentroidGroups)
     func centroidsMoved(_ drifts: [Double], groups: CentroidGroups)
     /// Applies the last update's drift to the point's bounds, then either proves the
@@ -109,6 +110,8 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     }
 
     var boundBytes: Int { bounds.boundBytes }
+
+    func discardBounds() { bounds.discard() }
 
     func makeScratch() -> GroupedScratch { GroupedScratch(pointTile: pointTile, groupCount: groups.groupCount) }
 

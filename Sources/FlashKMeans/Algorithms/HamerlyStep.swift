@@ -24,7 +24,13 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
 
     deinit { lowerBounds.deallocate() }
 
-    var boundBytes: Int { lowerBounds.count * 4 }
+    private var boundsDiscarded = false
+    var boundBytes: Int { boundsDiscarded ? 0 : lowerBounds.count * 4 }
+
+    func discardBounds() {
+        discardPages(of: lowerBounds)
+        boundsDiscarded = true
+    }
 
     func makeScratch() {}
 

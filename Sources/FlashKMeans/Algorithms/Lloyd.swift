@@ -108,6 +108,7 @@ struct Lloyd<Step: AssignmentStep> {
                     pruning = false
                     pruningAllowed = false
                     fellBackAfter = iteration
+                    step.discardBounds()
                 }
             } else {
                 lastDenseSeconds = stats.seconds

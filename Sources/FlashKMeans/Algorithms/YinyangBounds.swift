@@ -37,7 +37,13 @@ final class YinyangBounds: GroupBounds {
         nonEmpty.deallocate()
     }
 
-    var boundBytes: Int { lowerBounds.count * 2 }
+    private var discarded = false
+    var boundBytes: Int { discarded ? 0 : lowerBounds.count * 2 }
+
+    func discard() {
+        discardPages(of: lowerBounds)
+        discarded = true
+    }
 
     func beginPass(_ context: PassContext, groups: CentroidGroups) {
         for group in 0..<groupCount {
