@@ -39,6 +39,24 @@ import _FlashKMeansTestSupport
         #expect(tiled.iterations.map(\.inertia) == reference.iterations.map(\.inertia))
     }
 
+    /// k-means++ works in fixed 512-row tiles of 16-row blocks, whatever the engine's tiles
+    /// and threads: a sample of 1,001 rows (a partial last block) seeds identically.
+    @Test(arguments: [(7, 5, 1), (64, 64, 3), (3000, 1, 2)])
+    func kMeansPlusPlusStartDoesNotDependOnTilesOrThreads(pointTile: Int, centroidTile: Int, threads: Int) throws {
+        let source = ArraySource(Self.points, dimension: 24)
+        var base = configuration(k: 37, maxIterations: 1, threads: 1)
+        base.initialization = .kMeansPlusPlus
+        base.initializationSampleSize = 1001
+        var other = configuration(k: 37, maxIterations: 1, threads: threads, pointTile: pointTile, centroidTile: centroidTile)
+        other.initialization = .kMeansPlusPlus
+        other.initializationSampleSize = 1001
+        let reference = try KMeans.fit(source, configuration: base)
+        let tiled = try KMeans.fit(source, configuration: other)
+        #expect(tiled.initializationSampleSize == 1001)
+        #expect(tiled.centroids == reference.centroids)
+        #expect(tiled.labels == reference.labels)
+    }
+
     @Test func sameSeedSameResultOtherSeedOtherStart() throws {
         let source = ArraySource(Self.points, dimension: 24)
         var first = configuration(k: 16, maxIterations: 3)

@@ -29,15 +29,19 @@ import _FlashKMeansTestSupport
         #expect(Set(draws) == Set(0..<7))
     }
 
-    /// k-means++ on well-separated blobs puts one centroid in each blob.
-    @Test func kMeansPlusPlusFindsEveryBlob() throws {
+    /// k-means++ on well-separated blobs puts one centroid in each blob, and every centroid
+    /// is an exact row of the data (the sample is rearranged into 16-row blocks while seeding;
+    /// 1,001 rows leave a partial last block).
+    @Test(arguments: [nil, 1001])
+    func kMeansPlusPlusFindsEveryBlob(sampleSize requested: Int?) throws {
         let (points, firstRows) = Fixtures.separatedBlobs(pointCount: 2000, dimension: 8, blobCount: 20, seed: 3)
         let source = ArraySource(points, dimension: 8)
         var configuration = configuration(k: 20, maxIterations: 1)
         configuration.initialization = .kMeansPlusPlus
+        configuration.initializationSampleSize = requested
         let plan = TilePlan(pointCount: 2000, clusterCount: 20, dimension: 8, pointTile: 64, centroidTile: nil, threadCount: 2)
         let (centroids, sampleSize, _) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
-        #expect(sampleSize == min(2000, max(16 * 20, 2000 / 24)))
+        #expect(sampleSize == requested ?? min(2000, max(16 * 20, 2000 / 24)))
         let blobOf = { (row: Int) in firstRows.lastIndex { $0 <= row }! }
         var blobs = Set<Int>()
         for centroid in 0..<20 {

@@ -19,12 +19,12 @@ enum InitialCentroids {
         case .kMeansPlusPlus:
             let sampleSize = configuration.resolvedSampleSize(pointCount: source.rowCount)
             let sampleRows = generator.sortedSample(count: sampleSize, from: source.rowCount)
-            let sample = UnsafeMutablePointer<Float>.allocate(capacity: sampleSize * dimension)
+            let paddedCount = KMeansPlusPlus.paddedRowCount(sampleSize) * dimension
+            let sample = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
             defer { sample.deallocate() }
             try source.gatherRows(sampleRows, into: sample)
-            let seeding = KMeansPlusPlus(
-                rows: sample, rowCount: sampleSize, dimension: dimension,
-                tileRows: plan.pointTile, threadCount: plan.threadCount)
+            (sample + sampleSize * dimension).initialize(repeating: 0, count: paddedCount - sampleSize * dimension)
+            let seeding = KMeansPlusPlus(rows: sample, rowCount: sampleSize, dimension: dimension, threadCount: plan.threadCount)
             let chosen = seeding.chooseRows(clusterCount: clusterCount, generator: &generator)
             var centroids = [Float](repeating: 0, count: clusterCount * dimension)
             for (slot, row) in chosen.enumerated() {

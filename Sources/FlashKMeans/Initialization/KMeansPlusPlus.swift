@@ -6,16 +6,31 @@ import Foundation
 /// candidates drawn with probability proportional to D², the squared distance to
 /// the nearest centroid chosen so far.
 ///
-/// D² updates run through the same `sgemm` cross-product kernel as Lloyd, a tile of
-/// sample rows against the candidates at a time, split over threads by tile. Per-tile
-/// partial sums are combined in tile order, so the choice is the same for any thread count.
+/// Every step compares the whole sample with a handful of candidates, so the sample is
+/// rearranged, for the duration, into blocks of 16 rows stored dimension by dimension:
+/// one 16-lane multiply then serves 16 rows, with no horizontal sums and no repacking
+/// (through `sgemm`, OpenBLAS copied the whole sample on every step). Tiles of 512 rows
+/// are split over threads and their partial sums combined in tile order, so the choice
+/// is the same for any thread count and any `--tile-points`.
 struct KMeansPlusPlus: @unchecked Sendable {
-    /// `m × d` sample rows, contiguous (in).
-    let rows: UnsafePointer<Float>
+    /// `m × d` sample rows, contiguous, with room for ``paddedRowCount(_:)`` rows whose
+    /// padding is zero (inout: rearranged while seeding, restored before returning).
+    let rows: UnsafeMutablePointer<Float>
     let rowCount: Int
     let dimension: Int
-    let tileRows: Int
     let threadCount: Int
+
+    /// Rows per block: one AVX-512 register of float32.
+    static let blockRows = 16
+    /// Rows per tile of work and of partial sums: 32 blocks, 256 KiB at d = 128.
+    static let tileRows = 512
+
+    /// Rows the sample buffer must have room for.
+    static func paddedRowCount(_ rowCount: Int) -> Int {
+        (rowCount + blockRows - 1) / blockRows * blockRows
+    }
+
+    private var tileRows: Int { Self.tileRows }
 
     /// Picks `clusterCount` rows of the sample.
     /// - Returns: Indices into the sample, in the order chosen.
@@ -25,6 +40,8 @@ struct KMeansPlusPlus: @unchecked Sendable {
         let tileCount = (rowCount + tileRows - 1) / tileRows
         var norms = [Float](repeating: 0, count: rowCount)
         for row in 0..<rowCount { norms[row] = squaredNorm(rows + row * dimension, dimension: dimension) }
+        rearrange(intoBlocks: true)
+        defer { rearrange(intoBlocks: false) }
         // D² of each row to its nearest chosen centroid, and its per-tile sums for sampling.
         var closest = [Float](repeating: 0, count: rowCount)
         var tileSums = [Double](repeating: 0, count: tileCount)
@@ -101,6 +118,32 @@ struct KMeansPlusPlus: @unchecked Sendable {
         return (0..<rowCount).first { !taken.contains($0) } ?? 0
     }
 
+    /// Switches the sample between row-major and blocks of 16 rows stored dimension by
+    /// dimension (row `r`, dimension `j` at `(r / 16) × 16 d + 16 j + r % 16`).
+    private func rearrange(intoBlocks: Bool) {
+        let blockSize = Self.blockRows * dimension
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
+        defer { copy.deallocate() }
+        for block in 0..<(Self.paddedRowCount(rowCount) / Self.blockRows) {
+            let base = rows + block * blockSize
+            copy.update(from: base, count: blockSize)
+            for lane in 0..<Self.blockRows {
+                for index in 0..<dimension {
+                    if intoBlocks {
+                        base[index * Self.blockRows + lane] = copy[lane * dimension + index]
+                    } else {
+                        base[lane * dimension + index] = copy[index * Self.blockRows + lane]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Value `index` of sample row `row` while the sample is in blocks.
+    private func blockedValue(row: Int, index: Int) -> Float {
+        rows[(row / Self.blockRows) * Self.blockRows * dimension + index * Self.blockRows + row % Self.blockRows]
+    }
+
     /// D² from every sample row to each of `candidates` into `output` (see ``blockIndex(row:slot:slots:)``),
     /// and per-tile sums of `min(closest, D²)` into `partials` when `closest` is given.
     private func squaredDistances(
@@ -110,7 +153,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
         var candidateRows = [Float](repeating: 0, count: count * dimension)
         var candidateNorms = [Float](repeating: 0, count: count)
         for (slot, row) in candidates.enumerated() {
-            for index in 0..<dimension { candidateRows[slot * dimension + index] = rows[row * dimension + index] }
+            for index in 0..<dimension { candidateRows[slot * dimension + index] = blockedValue(row: row, index: index) }
             candidateNorms[slot] = norms[row]
         }
         let tileCount = (rowCount + tileRows - 1) / tileRows
@@ -122,29 +165,68 @@ struct KMeansPlusPlus: @unchecked Sendable {
         candidateRows.withUnsafeBufferPointer { candidateBuffer in
             nonisolated(unsafe) let candidateBase = candidateBuffer.baseAddress!
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
+                let dots = UnsafeMutablePointer<Float>.allocate(capacity: Self.blockRows * count)
+                let sums = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                defer {
+                    dots.deallocate()
+                    sums.deallocate()
+                }
                 var tile = thread
                 while tile < tileCount {
+                    sums.initialize(repeating: 0, count: count)
                     let first = tile * this.tileRows
-                    let rowsInTile = min(this.tileRows, this.rowCount - first)
-                    let block = outputBase + first * count
-                    let points = RowTile(
-                        base: this.rows + first * this.dimension, rowStride: this.dimension,
-                        rowCount: rowsInTile, dimension: this.dimension, firstRow: first)
-                    computeCrossProductsPointMajor(points: points, centroids: candidateBase, count: count, output: block)
-                    for slot in 0..<count { partialBase[tile * count + slot] = 0 }
-                    for row in 0..<rowsInTile {
-                        for slot in 0..<count {
-                            let cross = block[row * count + slot]
-                            let distance = max(0, norms[first + row] + candidateSquaredNorms[slot] - (cross + cross))
-                            block[row * count + slot] = distance
-                            if let closest {
-                                partialBase[tile * count + slot] += Double(min(closest[first + row], distance))
+                    let end = min(first + this.tileRows, this.rowCount)
+                    for blockStart in stride(from: first, to: end, by: Self.blockRows) {
+                        this.blockDotProducts(block: blockStart / Self.blockRows, candidates: candidateBase, count: count, output: dots)
+                        // Rows in order, so each partial sum adds them in row order.
+                        for row in blockStart..<min(blockStart + Self.blockRows, end) {
+                            let lane = row - blockStart
+                            let output = outputBase + this.blockIndex(row: row, slot: 0, slots: count)
+                            let closestDistance = closest?[row] ?? 0
+                            for slot in 0..<count {
+                                let cross = dots[slot * Self.blockRows + lane]
+                                let distance = max(0, norms[row] + candidateSquaredNorms[slot] - (cross + cross))
+                                output[slot] = distance
+                                sums[slot] += Double(min(closestDistance, distance))
                             }
                         }
+                    }
+                    if closest != nil {
+                        for slot in 0..<count { partialBase[tile * count + slot] = sums[slot] }
                     }
                     tile += threads
                 }
             }
+        }
+    }
+
+    /// `x · c` for the 16 rows of `block` and each of `count` candidates (`count × d`,
+    /// row-major) into `output[slot × 16 + lane]`, four candidates at a time so that
+    /// four independent sums hide the adder's latency.
+    private func blockDotProducts(block: Int, candidates: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
+        typealias Lanes = SIMD16<Float>
+        let values = UnsafeRawPointer(rows + block * Self.blockRows * dimension)
+        var firstSlot = 0
+        while firstSlot < count {
+            // Slots past the last candidate repeat it; their sums are not stored.
+            let c0 = candidates + firstSlot * dimension
+            let c1 = candidates + min(firstSlot + 1, count - 1) * dimension
+            let c2 = candidates + min(firstSlot + 2, count - 1) * dimension
+            let c3 = candidates + min(firstSlot + 3, count - 1) * dimension
+            var sum0 = Lanes(), sum1 = Lanes(), sum2 = Lanes(), sum3 = Lanes()
+            for index in 0..<dimension {
+                let x = values.load(fromByteOffset: index * Self.blockRows * 4, as: Lanes.self)
+                sum0 += x * Lanes(repeating: c0[index])
+                sum1 += x * Lanes(repeating: c1[index])
+                sum2 += x * Lanes(repeating: c2[index])
+                sum3 += x * Lanes(repeating: c3[index])
+            }
+            let raw = UnsafeMutableRawPointer(output + firstSlot * Self.blockRows)
+            raw.storeBytes(of: sum0, as: Lanes.self)
+            if firstSlot + 1 < count { raw.storeBytes(of: sum1, toByteOffset: Self.blockRows * 4, as: Lanes.self) }
+            if firstSlot + 2 < count { raw.storeBytes(of: sum2, toByteOffset: 2 * Self.blockRows * 4, as: Lanes.self) }
+            if firstSlot + 3 < count { raw.storeBytes(of: sum3, toByteOffset: 3 * Self.blockRows * 4, as: Lanes.self) }
+            firstSlot += 4
         }
     }
 }
