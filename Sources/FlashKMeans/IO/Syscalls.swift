@@ -60,7 +60,9 @@ enum Syscalls {
     /// Maps a range's pages in one system call (Linux 5.14+), which is cheaper than
     /// taking a fault per page; older kernels refuse it and the pages fault in as read.
     static func populatePages(_ address: UnsafeRawPointer, byteCount: Int) {
+        #if os(Linux)
         _ = madvise(UnsafeMutableRawPointer(mutating: address), byteCount, 22 /* MADV_POPULATE_READ */)
+        #endif
     }
 
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
