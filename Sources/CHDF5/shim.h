@@ -1,5 +1,7 @@
 #pragma once
 #include <hdf5.h>
+// zlib inflates deflate-compressed chunks read raw with H5Dread_chunk (libhdf5 links it too).
+#include <zlib.h>
 
 // HDF5's type and flag constants are comma-expression macros (they call H5open()),
 // which Swift cannot import. These inline functions return the same values.

@@ -128,6 +128,48 @@ import _FlashKMeansTestSupport
         try Self.check(openEmbeddings(at: path), expected: Self.values, layout: layout, dataType: float64 ? "float64" : "float32")
     }
 
+    /// Chunks of whole rows, raw or deflated (with or without shuffle), are decoded by
+    /// FlashKMeans itself; other layouts (column chunks, checksums) still read through
+    /// libhdf5. Both give the same rows, including a partial last chunk.
+    @Test(arguments: [
+        (false, 8, nil, Fixtures.HDF5Filters.none, true), (false, 5, nil, .shuffleAndDeflate, true),
+        (true, 7, nil, .shuffleAndDeflate, true), (true, 4, nil, .deflate, true),
+        (false, 8, 2, .deflate, false), (false, 6, nil, .fletcher32, false),
+    ] as [(Bool, Int, Int?, Fixtures.HDF5Filters, Bool)])
+    func hdf5ChunkLayouts(float64: Bool, chunkRows: Int, chunkColumns: Int?, filters: Fixtures.HDF5Filters, decodedHere: Bool) throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("a.hdf5")
+        Fixtures.writeHDF5(
+            path, dataset: "train", values: Self.values, shape: [Self.rows, Self.dimension], float64: float64,
+            chunkRows: chunkRows, chunkColumns: chunkColumns, filters: filters)
+        let source = try openEmbeddings(at: path)
+        #expect((source is HDF5ChunkSource) == decodedHere)
+        try Self.check(source, expected: Self.values, layout: .converted, dataType: float64 ? "float64" : "float32")
+    }
+
+    /// Threads decoding chunks at once see the rows a contiguous copy holds: a run on each gives the same result.
+    @Test func compressedHDF5ClustersLikeContiguous() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let (rows, dimension) = (5000, 12)
+        let values = Fixtures.gaussian(pointCount: rows, dimension: dimension, seed: 31)
+        let plain = directory.file("plain.hdf5")
+        let packed = directory.file("packed.hdf5")
+        Fixtures.writeHDF5(plain, dataset: "train", values: values, shape: [rows, dimension])
+        Fixtures.writeHDF5(packed, dataset: "train", values: values, shape: [rows, dimension], chunkRows: 300, filters: .shuffleAndDeflate)
+        var configuration = KMeans.Configuration(clusterCount: 20)
+        configuration.maxIterations = 8
+        configuration.threadCount = 3
+        configuration.pointTile = 128
+        let reference = try KMeans.fit(try openEmbeddings(at: plain), configuration: configuration)
+        let source = try openEmbeddings(at: packed)
+        #expect(source is HDF5ChunkSource)
+        let result = try KMeans.fit(source, configuration: configuration)
+        #expect(result.labels == reference.labels)
+        #expect(result.centroids == reference.centroids)
+    }
+
     @Test func hdf5OtherDatasetByName() throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }

@@ -92,12 +92,20 @@ public enum Fixtures {
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
 
+    /// How a chunked HDF5 test dataset is filtered.
+    public enum HDF5Filters: Sendable {
+        case none, deflate, shuffleAndDeflate, fletcher32
+    }
+
     /// Writes a 2-D (or other rank) HDF5 dataset of float32 or float64.
     ///
-    /// - Parameter chunkRows: When given, the dataset is chunked by this many rows
-    ///   and deflate-compressed; otherwise it is contiguous.
+    /// - Parameters:
+    ///   - chunkRows: When given, the dataset is chunked by this many rows (and
+    ///     `chunkColumns` columns, all of them by default), filtered by `filters`;
+    ///     otherwise it is contiguous.
     public static func writeHDF5(
-        _ path: String, dataset: String, values: [Float], shape: [Int], float64: Bool = false, chunkRows: Int? = nil
+        _ path: String, dataset: String, values: [Float], shape: [Int], float64: Bool = false, chunkRows: Int? = nil,
+        chunkColumns: Int? = nil, filters: HDF5Filters = .deflate
     ) {
         let file = H5Fcreate(path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default())
         defer { H5Fclose(file) }
@@ -109,8 +117,16 @@ public enum Fixtures {
         if let chunkRows {
             var chunk = dims
             chunk[0] = hsize_t(chunkRows)
+            if let chunkColumns { chunk[1] = hsize_t(chunkColumns) }
             H5Pset_chunk(creation, Int32(chunk.count), &chunk)
-            H5Pset_deflate(creation, 4)
+            switch filters {
+            case .none: break
+            case .deflate: H5Pset_deflate(creation, 4)
+            case .shuffleAndDeflate:
+                H5Pset_shuffle(creation)
+                H5Pset_deflate(creation, 4)
+            case .fletcher32: H5Pset_fletcher32(creation)
+            }
         }
         let fileType = float64 ? chdf5_ieee_f64le() : chdf5_ieee_f32le()
         let handle = H5Dcreate2(file, dataset, fileType, space, chdf5_p_default(), creation, chdf5_p_default())

@@ -7,8 +7,9 @@ let hdf5Lock = NSLock()
 /// Opens a 2-D float32 or float64 dataset in an HDF5 file.
 ///
 /// A contiguous, unfiltered dataset is mapped directly at its offset in the file
-/// (zero-copy for float32). A chunked or compressed one is read by hyperslab, one
-/// tile at a time, with HDF5 converting to float32.
+/// (zero-copy for float32). A chunked one whose chunks hold whole rows, raw or deflated
+/// (with or without shuffle), is decoded by ``HDF5ChunkSource`` on every thread at once;
+/// any other layout is read by hyperslab, one tile at a time, with HDF5 converting to float32.
 enum HDF5Reader {
     /// Chunk cache per dataset: large enough that consecutive tiles falling in one
     /// compressed chunk do not decompress it again.
@@ -68,6 +69,13 @@ enum HDF5Reader {
         }
         keepFileOpen = true
         keepDatasetOpen = true
+        let description = EmbeddingDescription(
+            path: path, format: .hdf5, rowCount: rows, dimension: dimension,
+            dataType: element.name, layout: .converted, byteCount: mapped.byteCount)
+        if H5Tget_order(type) == H5T_ORDER_LE,
+           let layout = HDF5ChunkSource.layout(of: creation, dimension: dimension, elementBytes: element.byteWidth) {
+            return HDF5ChunkSource(file: file, dataset: dataset, layout: layout, element: element, description: description)
+        }
         return HDF5HyperslabSource(
             file: file, dataset: dataset,
             description: EmbeddingDescription(
