@@ -7,8 +7,9 @@ import Foundation
 /// libhdf5 is not thread-safe, so reading through it decompresses on one thread at a time.
 /// This source reads each chunk's stored bytes under ``hdf5Lock`` (`H5Dread_chunk`, a plain
 /// file read), then inflates and unshuffles them outside it, so threads decompress in
-/// parallel. Each thread keeps its last chunk: the tiles of a slice are consecutive, so a
-/// chunk is decompressed once per pass however many tiles it spans.
+/// parallel. Decoded chunks are kept, one per reader at a time, and a read takes the one
+/// holding its chunk: the tiles of a slice are consecutive, so a chunk is decompressed
+/// once per pass however many tiles it spans.
 final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     let description: EmbeddingDescription
     private let file: hid_t
@@ -17,9 +18,9 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     private let element: StoredElement
     private let deflated: Bool
     private let shuffled: Bool
-    /// Each thread's ``ChunkCache``, created on its first read.
-    private var cacheKey = pthread_key_t()
-    private var caches: [ChunkCache] = []
+    /// Decoded chunks not in use, least recently returned first; there are never more than
+    /// readers at once.
+    private var idleCaches: [ChunkCache] = []
     private let cachesLock = NSLock()
 
     /// Largest chunk this source decompresses itself (per thread); larger chunks go through libhdf5.
@@ -64,11 +65,10 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
         chunkRows = layout.chunkRows
         deflated = layout.deflated
         shuffled = layout.shuffled
-        pthread_key_create(&cacheKey, nil)
+        idleCaches.reserveCapacity(64)
     }
 
     deinit {
-        pthread_key_delete(cacheKey)
         hdf5Lock.lock()
         H5Dclose(dataset)
         H5Fclose(file)
@@ -80,8 +80,9 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     ) throws -> R {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= description.rowCount)
         let dimension = description.dimension
-        let cache = threadCache()
         var row = rows.lowerBound
+        let cache = takeCache(for: row / chunkRows)
+        defer { returnCache(cache) }
         while row < rows.upperBound {
             let chunk = row / chunkRows
             if cache.chunk != chunk { try load(chunk, into: cache) }
@@ -105,16 +106,20 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
             dimension: dimension, firstRow: rows.lowerBound))
     }
 
-    private func threadCache() -> ChunkCache {
-        if let stored = pthread_getspecific(cacheKey) {
-            return Unmanaged<ChunkCache>.fromOpaque(stored).takeUnretainedValue()
-        }
-        let cache = ChunkCache(chunkBytes: chunkRows * description.dimension * element.byteWidth)
+    /// The idle decoded chunk holding `chunk` if there is one, else the least recently
+    /// used, else a new one.
+    private func takeCache(for chunk: Int) -> ChunkCache {
         cachesLock.lock()
-        caches.append(cache)
+        defer { cachesLock.unlock() }
+        if let index = idleCaches.firstIndex(where: { $0.chunk == chunk }) { return idleCaches.remove(at: index) }
+        if !idleCaches.isEmpty { return idleCaches.removeFirst() }
+        return ChunkCache(chunkBytes: chunkRows * description.dimension * element.byteWidth)
+    }
+
+    private func returnCache(_ cache: ChunkCache) {
+        cachesLock.lock()
+        idleCaches.append(cache)
         cachesLock.unlock()
-        pthread_setspecific(cacheKey, Unmanaged.passUnretained(cache).toOpaque())
-        return cache
     }
 
     /// Reads chunk `chunk`'s stored bytes under the HDF5 lock and decodes them outside it.
