@@ -220,8 +220,8 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             // Groups most rows need are compared with the whole tile in place, consecutive
             // ones in one `sgemm` (each call repacks the point tile, so fewer calls is
             // faster); copying a row costs about as much as comparing it with a 16-centroid
-            // group. Scores of groups a row does not need are
-            // discarded when merged. Groups few rows need are compared with those rows only.
+            // group. Scores of groups a row does not need are discarded when merged. Groups
+            // few rows need are compared with those rows only.
             var wholeTileRun: Range<Int>?
             func flushWholeTileRun() {
                 guard let run = wholeTileRun else { return }

@@ -1,4 +1,3 @@
-
 /// Partial results of one accumulation slice: a fixed, contiguous range of point tiles.
 final class SliceAccumulator: @unchecked Sendable {
     /// `k × d` sums of the rows assigned to each cluster, in float64.
