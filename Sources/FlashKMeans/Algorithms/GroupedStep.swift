@@ -57,39 +57,34 @@ final class GroupedScratch {
     let groupRowCounts: UnsafeMutablePointer<Int>
     let pointTile: Int
 
+    /// Every buffer starts zeroed (``KernelScratch/allocateZeroed(_:as:)``): bound updates
+    /// read every group's slot and keep only the compared ones, so the others must hold numbers.
     init(pointTile: Int, groupCount: Int) {
         self.groupCount = groupCount
         self.pointTile = pointTile
-        candidates = .allocate(capacity: pointTile * groupCount)
-        groupRows = .allocate(capacity: pointTile * groupCount)
-        groupRowCounts = .allocate(capacity: groupCount)
-        groupBest = .allocate(capacity: pointTile * groupCount)
-        groupSecond = .allocate(capacity: pointTile * groupCount)
-        groupLabel = .allocate(capacity: pointTile * groupCount)
-        // Bound updates read every group's slot and keep only the compared ones; the others
-        // must still hold numbers.
-        groupBest.initialize(repeating: 0, count: pointTile * groupCount)
-        groupSecond.initialize(repeating: 0, count: pointTile * groupCount)
-        groupLabel.initialize(repeating: 0, count: pointTile * groupCount)
-        rowBest = .allocate(capacity: pointTile)
-        rowSecond = .allocate(capacity: pointTile)
-        rowLabel = .allocate(capacity: pointTile)
-        ownSquaredDistance = .allocate(capacity: pointTile)
-        examined = .allocate(capacity: pointTile)
+        let perGroup = pointTile * groupCount
+        candidates = KernelScratch.allocateZeroed(perGroup, as: UInt8.self)
+        groupRows = KernelScratch.allocateZeroed(perGroup, as: Int32.self)
+        groupRowCounts = KernelScratch.allocateZeroed(groupCount, as: Int.self)
+        groupBest = KernelScratch.allocateZeroed(perGroup, as: Float.self)
+        groupSecond = KernelScratch.allocateZeroed(perGroup, as: Float.self)
+        groupLabel = KernelScratch.allocateZeroed(perGroup, as: Int32.self)
+        rowBest = KernelScratch.allocateZeroed(pointTile, as: Float.self)
+        rowSecond = KernelScratch.allocateZeroed(pointTile, as: Float.self)
+        rowLabel = KernelScratch.allocateZeroed(pointTile, as: Int32.self)
+        ownSquaredDistance = KernelScratch.allocateZeroed(pointTile, as: Float.self)
+        examined = KernelScratch.allocateZeroed(pointTile, as: Bool.self)
     }
 
     deinit {
-        candidates.deallocate()
-        groupBest.deallocate()
-        groupSecond.deallocate()
-        groupLabel.deallocate()
-        rowBest.deallocate()
-        rowSecond.deallocate()
-        rowLabel.deallocate()
-        ownSquaredDistance.deallocate()
-        examined.deallocate()
-        groupRows.deallocate()
-        groupRowCounts.deallocate()
+        for pointer in [UnsafeMutableRawPointer(candidates), UnsafeMutableRawPointer(groupRows),
+                        UnsafeMutableRawPointer(groupRowCounts), UnsafeMutableRawPointer(groupBest),
+                        UnsafeMutableRawPointer(groupSecond), UnsafeMutableRawPointer(groupLabel),
+                        UnsafeMutableRawPointer(rowBest), UnsafeMutableRawPointer(rowSecond),
+                        UnsafeMutableRawPointer(rowLabel), UnsafeMutableRawPointer(ownSquaredDistance),
+                        UnsafeMutableRawPointer(examined)] {
+            pointer.deallocate()
+        }
     }
 }
 

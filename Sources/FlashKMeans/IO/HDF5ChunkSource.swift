@@ -12,8 +12,8 @@ import Foundation
 /// once per pass however many tiles it spans.
 final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     let description: EmbeddingDescription
-    private let file: hid_t
-    private let dataset: hid_t
+    private let handle: HDF5OpenDataset
+    private var dataset: hid_t { handle.dataset }
     private let chunkRows: Int
     private let element: StoredElement
     private let deflated: Bool
@@ -57,22 +57,14 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
         }
     }
 
-    init(file: hid_t, dataset: hid_t, layout: Layout, element: StoredElement, description: EmbeddingDescription) {
-        self.file = file
-        self.dataset = dataset
+    init(_ handle: HDF5OpenDataset, layout: Layout, element: StoredElement, description: EmbeddingDescription) {
+        self.handle = handle
         self.description = description
         self.element = element
         chunkRows = layout.chunkRows
         deflated = layout.deflated
         shuffled = layout.shuffled
         idleCaches.reserveCapacity(64)
-    }
-
-    deinit {
-        hdf5Lock.lock()
-        H5Dclose(dataset)
-        H5Fclose(file)
-        hdf5Lock.unlock()
     }
 
     func withRows<R>(

@@ -69,31 +69,26 @@ enum HDF5Reader {
         }
         keepFileOpen = true
         keepDatasetOpen = true
+        let handle = HDF5OpenDataset(file: file, dataset: dataset)
         let description = EmbeddingDescription(
             path: path, format: .hdf5, rowCount: rows, dimension: dimension,
             dataType: element.name, layout: .converted, byteCount: mapped.byteCount)
         if H5Tget_order(type) == H5T_ORDER_LE,
            let layout = HDF5ChunkSource.layout(of: creation, dimension: dimension, elementBytes: element.byteWidth) {
-            return HDF5ChunkSource(file: file, dataset: dataset, layout: layout, element: element, description: description)
+            return HDF5ChunkSource(handle, layout: layout, element: element, description: description)
         }
-        return HDF5HyperslabSource(
-            file: file, dataset: dataset,
-            description: EmbeddingDescription(
-                path: path, format: .hdf5, rowCount: rows, dimension: dimension,
-                dataType: element.name, layout: .converted, byteCount: mapped.byteCount))
+        return HDF5HyperslabSource(handle, description: description)
     }
 }
 
-/// A chunked or compressed HDF5 dataset, read one tile of rows at a time.
-final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
-    let description: EmbeddingDescription
-    private let file: hid_t
-    private let dataset: hid_t
+/// An open HDF5 file and dataset, closed (under ``hdf5Lock``) when the last source using them goes.
+final class HDF5OpenDataset: @unchecked Sendable {
+    let file: hid_t
+    let dataset: hid_t
 
-    init(file: hid_t, dataset: hid_t, description: EmbeddingDescription) {
+    init(file: hid_t, dataset: hid_t) {
         self.file = file
         self.dataset = dataset
-        self.description = description
     }
 
     deinit {
@@ -101,6 +96,18 @@ final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
         H5Dclose(dataset)
         H5Fclose(file)
         hdf5Lock.unlock()
+    }
+}
+
+/// A chunked or compressed HDF5 dataset, read one tile of rows at a time.
+final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
+    let description: EmbeddingDescription
+    private let handle: HDF5OpenDataset
+    private var dataset: hid_t { handle.dataset }
+
+    init(_ handle: HDF5OpenDataset, description: EmbeddingDescription) {
+        self.handle = handle
+        self.description = description
     }
 
     func withRows<R>(

@@ -42,7 +42,7 @@ final class KernelScratch: @unchecked Sendable {
     }
 
     /// Zeroed so that padding slots never hold denormals or NaN, which would slow the sweep.
-    private static func allocateZeroed<T: BitwiseCopyable>(_ count: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
+    static func allocateZeroed<T: BitwiseCopyable>(_ count: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<T>.stride, alignment: 64)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count) * MemoryLayout<T>.stride)
         return raw.bindMemory(to: T.self, capacity: max(1, count))
