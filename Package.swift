@@ -1,18 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Release builds of the engine target the CPU they are built on (like `-march=native`):
-/// the kernel's SIMD16 loops then use AVX-512 or AVX2 instead of four SSE halves, and
-/// the assignment sweep runs about 15% faster on 1M × 128, k = 1024. Set
-/// FLASHKMEANS_PORTABLE=1 to build a binary that runs on any CPU of the architecture.
-/// Results do not depend on the choice: labels are re-ranked in float64 wherever
-/// float32 rounding could decide them, and Swift never fuses multiply-adds on its own.
+/// No unsafe flags anywhere, so that other packages can depend on FlashKMeans by version.
+/// The few loops that need CPU-specific SIMD live in the `CKMeansKernels` C target, compiled
+/// there for several x86-64 levels and chosen at load time, so one portable binary uses
+/// AVX-512 or AVX2 where the CPU has them.
+///
 /// Debug builds (and so the tests) also check, at every use, that pruning bounds really
 /// bound the distances: `KMEANS_INTERNAL_CHECKS`.
 let engineSettings: [SwiftSetting] = [.define("KMEANS_INTERNAL_CHECKS", .when(configuration: .debug))]
-    + (Context.environment["FLASHKMEANS_PORTABLE"] == nil
-        ? [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
-        : [])
 
 let package = Package(
     name: "FlashKMeans",
@@ -29,9 +25,12 @@ let package = Package(
         /// The engine: input readers, the fused tiled kernel, initialization and the Lloyd driver.
         .target(
             name: "FlashKMeans",
-            dependencies: ["COpenBLAS", "CHDF5"],
+            dependencies: ["COpenBLAS", "CHDF5", "CKMeansKernels"],
             swiftSettings: engineSettings
         ),
+        /// The hot SIMD loops in C, each compiled for SSE2, AVX2 and AVX-512 (NEON on arm64)
+        /// with the best level picked when the library loads (`FLASHKMEANS_SIMD` caps it).
+        .target(name: "CKMeansKernels"),
         /// The `flashkmeans` command: a thin ArgumentParser layer over the library.
         .executableTarget(
             name: "flashkmeans",

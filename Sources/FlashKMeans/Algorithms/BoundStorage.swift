@@ -1,3 +1,5 @@
+import CKMeansKernels
+
 /// Float32 storage for lower bounds that only ever rounds down, so a stored bound
 /// never exceeds the float64 value it was derived from.
 @inline(__always)
@@ -61,19 +63,5 @@ func provablyExceeds(_ lower: Double, _ upper: Double) -> Bool {
 /// as the kernel's `sgemm` scores (Higham's bound holds for any summation order).
 @inline(__always)
 func directScore(_ row: UnsafePointer<Float>, _ centroid: UnsafePointer<Float>, centroidSquaredNorm: Float, dimension: Int) -> Float {
-    var lanes = SIMD16<Float>()
-    var index = 0
-    let rawRow = UnsafeRawPointer(row)
-    let rawCentroid = UnsafeRawPointer(centroid)
-    while index + 16 <= dimension {
-        lanes += rawRow.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-            * rawCentroid.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-        index += 16
-    }
-    var dot = lanes.sum()
-    while index < dimension {
-        dot += row[index] * centroid[index]
-        index += 1
-    }
-    return centroidSquaredNorm - (dot + dot)
+    fk_direct_score(row, centroid, centroidSquaredNorm, dimension)
 }

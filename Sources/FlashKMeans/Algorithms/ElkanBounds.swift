@@ -1,3 +1,4 @@
+import CKMeansKernels
 import COpenBLAS
 
 /// Elkan's algorithm (C. Elkan, "Using the Triangle Inequality to Accelerate k-Means",
@@ -92,21 +93,7 @@ final class ElkanBounds: GroupBounds {
     ) -> Bool {
         let bounds = lowerBounds.baseAddress! + point * clusterCount
         // Step 5: l(x, j) −= drift(j). The extra 2⁻²² relative covers the float32 subtraction.
-        var index = 0
-        let boundsRaw = UnsafeMutableRawPointer(bounds)
-        let driftRaw = UnsafeRawPointer(drift.baseAddress!)
-        while index + 16 <= clusterCount {
-            let lowered = boundsRaw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-                - driftRaw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-            let magnitude = lowered.replacing(with: -lowered, where: lowered .< 0)
-            boundsRaw.storeBytes(of: lowered - magnitude * 0x1p-22, toByteOffset: index * 4, as: SIMD16<Float>.self)
-            index += 16
-        }
-        while index < clusterCount {
-            let lowered = bounds[index] - drift[index]
-            bounds[index] = lowered - abs(lowered) * 0x1p-22
-            index += 1
-        }
+        fk_lower_by_drift(bounds, drift.baseAddress!, clusterCount)
         checkInvariant(x, label: label, upper: upper, bounds: bounds, context: context, counters: &counters)
         // Step 2: the own centroid is within half the distance to any other.
         if provablyExceeds(halfNearest[label], upper) {

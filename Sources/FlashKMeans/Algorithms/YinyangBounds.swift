@@ -1,3 +1,5 @@
+import CKMeansKernels
+
 /// Yinyang k-means (Y. Ding, Y. Zhao, X. Shen, M. Musuvathi, T. Mytkowicz, "Yinyang
 /// K-Means: A Drop-In Replacement of the Classic K-Means with Consistent Speedup",
 /// ICML 2015): one lower bound per point and centroid group.
@@ -64,24 +66,10 @@ final class YinyangBounds: GroupBounds {
         candidates: UnsafeMutablePointer<UInt8>, counters: inout StepCounters
     ) -> Bool {
         let bounds = lowerBounds.baseAddress! + point * groupCount
-        let upperBound = roundedUp(upper)
-        var anyCandidate: UInt8 = 0
-        // Written so that LLVM vectorizes it (16 groups per AVX-512 instruction, F16C
-        // conversions): this loop touches every bound of every point on every pass.
-        // Rigour in float32: `b − drift` rounds to within 2⁻²⁴ relative, the float16
-        // conversion to within 2⁻¹¹ (or 2⁻²⁵ absolute below its normal range); shrinking by
-        // 2⁻¹⁰ relative and 2⁻²⁴ absolute first keeps the stored bound at or below the true
-        // `b − drift`. Clamping at 0 (distances are never negative) and at the largest
-        // finite float16 can only lower it.
-        for group in 0..<groupCount {
-            var lower = (Float(bounds[group]) - drift[group]) * (1 - 0x1p-10) - 0x1p-24
-            lower = min(max(lower, 0), 65504)
-            let stored = Float16(lower)
-            bounds[group] = stored
-            // Group filter: a group whose bound exceeds the own distance holds no closer centroid.
-            let needed: UInt8 = Float(stored) > upperBound ? 0 : 1
-            candidates[group] = needed
-            anyCandidate |= needed
+        // Every bound of every point, on every pass: the C kernel applies the drift and the
+        // group filter 16 groups per AVX-512 instruction, with proven float32 margins.
+        let anyCandidate = bounds.withMemoryRebound(to: UInt16.self, capacity: groupCount) {
+            fk_yinyang_screen($0, drift, groupCount, roundedUp(upper), candidates)
         }
         #if KMEANS_INTERNAL_CHECKS
         for group in 0..<groupCount {
@@ -119,17 +107,11 @@ final class YinyangBounds: GroupBounds {
         // the bound is the float16 maximum anyway; capping can only lower it.
         let normFloor = roundedDown(Double(pointSquaredNorm) * (1 - rounding.normSlack))
         let scoreError = roundedUp(context.exactLabels.scoreError(pointSquaredNorm: pointSquaredNorm))
-        let label = Int32(newLabel)
-        // Written for LLVM's vectorizer: in a bound-building pass this runs for every group of every point.
-        for group in 0..<groupCount {
-            // The new label is excluded from its own group's bound when it is the group's
-            // float32 best; otherwise the best score bounds the whole group.
-            let score = min(results.label[group] == label ? results.second[group] : results.best[group], 1e10)
-            let margin = (abs(score) + normFloor + scoreError) * 0x1p-21
-            let squared = max((score + normFloor) - scoreError - margin, 0)
-            let lower = min(max(squared.squareRoot() * (1 - 0x1p-10) - 0x1p-24, 0), 65504)
-            let fresh = Float16(lower)
-            bounds[group] = candidates[group] & nonEmpty[group] != 0 ? fresh : bounds[group]
+        // In a bound-building pass this runs for every group of every point: the C kernel
+        // vectorizes it (see `fk_yinyang_record` for the rounding argument).
+        bounds.withMemoryRebound(to: UInt16.self, capacity: groupCount) {
+            fk_yinyang_record(
+                $0, results.best, results.second, results.label, Int32(newLabel), candidates, nonEmpty, groupCount, normFloor, scoreError)
         }
         let oldGroup = Int(groups.groupOf[oldLabel])
         if newLabel != oldLabel, candidates[oldGroup] == 0 {

@@ -1,3 +1,5 @@
+import CKMeansKernels
+
 /// How one stored value is encoded.
 enum StoredElement: Sendable {
     case float32, float16, float64, uint8
@@ -104,9 +106,7 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
             // Unaligned float32 (rare: an odd HDF5 offset) is copied bytewise.
             UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 4)
         case .float16:
-            for i in 0..<count {
-                destination[i] = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-            }
+            fk_half_to_float(source, destination, count)
         case .float64:
             for i in 0..<count {
                 destination[i] = Float(source.loadUnaligned(fromByteOffset: 8 * i, as: Double.self))

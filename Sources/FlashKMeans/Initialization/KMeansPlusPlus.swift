@@ -1,3 +1,4 @@
+import CKMeansKernels
 import Dispatch
 import Foundation
 
@@ -204,29 +205,6 @@ struct KMeansPlusPlus: @unchecked Sendable {
     /// row-major) into `output[slot × 16 + lane]`, four candidates at a time so that
     /// four independent sums hide the adder's latency.
     private func blockDotProducts(block: Int, candidates: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
-        typealias Lanes = SIMD16<Float>
-        let values = UnsafeRawPointer(rows + block * Self.blockRows * dimension)
-        var firstSlot = 0
-        while firstSlot < count {
-            // Slots past the last candidate repeat it; their sums are not stored.
-            let c0 = candidates + firstSlot * dimension
-            let c1 = candidates + min(firstSlot + 1, count - 1) * dimension
-            let c2 = candidates + min(firstSlot + 2, count - 1) * dimension
-            let c3 = candidates + min(firstSlot + 3, count - 1) * dimension
-            var sum0 = Lanes(), sum1 = Lanes(), sum2 = Lanes(), sum3 = Lanes()
-            for index in 0..<dimension {
-                let x = values.load(fromByteOffset: index * Self.blockRows * 4, as: Lanes.self)
-                sum0 += x * Lanes(repeating: c0[index])
-                sum1 += x * Lanes(repeating: c1[index])
-                sum2 += x * Lanes(repeating: c2[index])
-                sum3 += x * Lanes(repeating: c3[index])
-            }
-            let raw = UnsafeMutableRawPointer(output + firstSlot * Self.blockRows)
-            raw.storeBytes(of: sum0, as: Lanes.self)
-            if firstSlot + 1 < count { raw.storeBytes(of: sum1, toByteOffset: Self.blockRows * 4, as: Lanes.self) }
-            if firstSlot + 2 < count { raw.storeBytes(of: sum2, toByteOffset: 2 * Self.blockRows * 4, as: Lanes.self) }
-            if firstSlot + 3 < count { raw.storeBytes(of: sum3, toByteOffset: 3 * Self.blockRows * 4, as: Lanes.self) }
-            firstSlot += 4
-        }
+        fk_block_dot_products(rows + block * Self.blockRows * dimension, candidates, count, dimension, output)
     }
 }

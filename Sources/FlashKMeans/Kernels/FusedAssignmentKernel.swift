@@ -1,3 +1,5 @@
+import CKMeansKernels
+
 /// The nearest-centroid search for one tile of points, double-chunked over centroids.
 ///
 /// For each centroid tile, `sgemm` writes `c · x` into the L2-resident block, then one
@@ -48,36 +50,11 @@ func findNearestCentroids(
 func foldMinimum(
     scratch: KernelScratch, squaredNorms: UnsafePointer<Float>, count: Int, firstLabel: Int, rowCount: Int, firstBlockRow: Int = 0
 ) {
-    typealias Lanes = SIMD16<Float>
-    let width = Lanes.scalarCount
     // Padding slots past rowCount hold stale but finite values and are never read back.
-    let paddedRows = (rowCount + width - 1) / width * width
-    let bestRaw = UnsafeMutableRawPointer(scratch.bestScores)
-    let secondRaw = UnsafeMutableRawPointer(scratch.secondScores)
-    let labelRaw = UnsafeMutableRawPointer(scratch.bestLabels)
-    for centroid in 0..<count {
-        let norm = Lanes(repeating: squaredNorms[centroid])
-        let label = SIMD16<Int32>(repeating: Int32(firstLabel + centroid))
-        let crossRaw = UnsafeRawPointer(scratch.crossProducts + (firstBlockRow + centroid) * scratch.blockStride)
-        var offset = 0
-        while offset < paddedRows * 4 {
-            let cross = crossRaw.load(fromByteOffset: offset, as: Lanes.self)
-            let scores = norm - (cross + cross)
-            var best = bestRaw.load(fromByteOffset: offset, as: Lanes.self)
-            var second = secondRaw.load(fromByteOffset: offset, as: Lanes.self)
-            var labels = labelRaw.load(fromByteOffset: offset, as: SIMD16<Int32>.self)
-            let better = scores .< best
-            // Masked selects only: `pointwiseMin` does not vectorize here.
-            second.replace(with: scores, where: scores .< second)
-            second.replace(with: best, where: better)
-            best.replace(with: scores, where: better)
-            labels.replace(with: label, where: better)
-            bestRaw.storeBytes(of: best, toByteOffset: offset, as: Lanes.self)
-            secondRaw.storeBytes(of: second, toByteOffset: offset, as: Lanes.self)
-            labelRaw.storeBytes(of: labels, toByteOffset: offset, as: SIMD16<Int32>.self)
-            offset += width * 4
-        }
-    }
+    let paddedRows = (rowCount + 15) / 16 * 16
+    fk_fold_minimum(
+        scratch.crossProducts + firstBlockRow * scratch.blockStride, scratch.blockStride, squaredNorms, count, Int32(firstLabel),
+        paddedRows, scratch.bestScores, scratch.secondScores, scratch.bestLabels)
 }
 
 /// Adds one float32 row into float64 cluster sums.
@@ -87,17 +64,5 @@ func foldMinimum(
 /// 1,000 rows summed in float32; float64 leaves them exact to float32 precision).
 @inline(__always)
 func addRow(_ row: UnsafePointer<Float>, to sums: UnsafeMutablePointer<Double>, dimension: Int) {
-    var index = 0
-    let rowRaw = UnsafeRawPointer(row)
-    let sumsRaw = UnsafeMutableRawPointer(sums)
-    while index + 8 <= dimension {
-        let values = SIMD8<Double>(rowRaw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self))
-        let total = sumsRaw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<Double>.self) + values
-        sumsRaw.storeBytes(of: total, toByteOffset: index * 8, as: SIMD8<Double>.self)
-        index += 8
-    }
-    while index < dimension {
-        sums[index] += Double(row[index])
-        index += 1
-    }
+    fk_add_row(row, sums, dimension)
 }

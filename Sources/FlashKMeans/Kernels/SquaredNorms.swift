@@ -1,24 +1,14 @@
+import CKMeansKernels
+
 /// Squared Euclidean norm of one row, summed in float32 in a fixed order.
 ///
-/// The order (16 lanes, then the lanes, then the tail) is the same everywhere the
-/// engine needs `‖x‖²`, so equal rows always give equal norms.
+/// The order (16 lane sums, then the lanes, then the tail) is the same everywhere the
+/// engine needs `‖x‖²` and at every SIMD level, so equal rows always give equal norms.
+/// - Parameter row: `d` floats (in).
 /// - Complexity: O(d).
 @inline(__always)
 func squaredNorm(_ row: UnsafePointer<Float>, dimension: Int) -> Float {
-    var lanes = SIMD16<Float>()
-    var index = 0
-    let raw = UnsafeRawPointer(row)
-    while index + 16 <= dimension {
-        let values = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-        lanes += values * values
-        index += 16
-    }
-    var total = lanes.sum()
-    while index < dimension {
-        total += row[index] * row[index]
-        index += 1
-    }
-    return total
+    fk_squared_norm(row, dimension)
 }
 
 /// Squared norms of `count` contiguous rows of length `dimension`, each computed in
@@ -41,21 +31,5 @@ func centroidSquaredNorms(_ centroids: UnsafePointer<Float>, count: Int, dimensi
 /// - Complexity: O(d).
 @inline(__always)
 func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, dimension: Int) -> Float {
-    var lanes = SIMD16<Float>()
-    var index = 0
-    let rawA = UnsafeRawPointer(a)
-    let rawB = UnsafeRawPointer(b)
-    while index + 16 <= dimension {
-        let difference = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-            - rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-        lanes += difference * difference
-        index += 16
-    }
-    var total = lanes.sum()
-    while index < dimension {
-        let difference = a[index] - b[index]
-        total += difference * difference
-        index += 1
-    }
-    return total
+    fk_squared_distance(a, b, dimension)
 }
