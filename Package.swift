@@ -14,6 +14,9 @@ let package = Package(
     name: "FlashKMeans",
     products: [
         .library(name: "FlashKMeans", targets: ["FlashKMeans"]),
+        /// Baselines for the `Benchmarks` package (plain `sgemm` through the same tile
+        /// engine); not part of the library's API.
+        .library(name: "_FlashKMeansBenchmarkSupport", targets: ["_FlashKMeansBenchmarkSupport"]),
         .executable(name: "flashkmeans", targets: ["flashkmeans"]),
     ],
     dependencies: [
@@ -38,6 +41,13 @@ let package = Package(
                 "FlashKMeans",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+
+        /// What the benchmarks measure the fused kernel against; uses the engine's
+        /// package-level API, so it lives in this package, outside the library product.
+        .target(
+            name: "_FlashKMeansBenchmarkSupport",
+            dependencies: ["FlashKMeans", "COpenBLAS"]
         ),
 
         // MARK: System libraries (found through pkg-config; see ../shared/LINKING.md)

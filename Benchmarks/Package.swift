@@ -16,6 +16,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "FlashKMeans", package: "FlashKMeans"),
+                .product(name: "_FlashKMeansBenchmarkSupport", package: "FlashKMeans"),
             ],
             path: "Benchmarks/\(suite)",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -55,25 +55,29 @@ extension KMeans {
         /// ``KMeans/fit(_:configuration:progress:)`` calls it too.
         /// - Throws: ``KMeansError``.
         public func validate(pointCount: Int, dimension: Int) throws(KMeansError) {
-            guard clusterCount >= 1 else { throw .invalidParameter("k must be at least 1, got \(clusterCount)") }
+            func require(_ condition: Bool, _ setting: KMeansError.Setting, _ value: KMeansError.Value, _ requirement: KMeansError.Requirement)
+                throws(KMeansError)
+            {
+                if !condition { throw .invalidSetting(setting, value: value, requirement: requirement) }
+            }
+            try require(clusterCount >= 1, .clusterCount, .integer(clusterCount), .atLeast(1))
             guard clusterCount <= pointCount else { throw .tooManyClusters(clusterCount: clusterCount, pointCount: pointCount) }
-            guard maxIterations >= 1 else { throw .invalidParameter("max-iter must be at least 1, got \(maxIterations)") }
-            guard tolerance >= 0, tolerance.isFinite else { throw .invalidParameter("tol must be a non-negative number, got \(tolerance)") }
-            if let threadCount, threadCount < 1 { throw .invalidParameter("threads must be at least 1, got \(threadCount)") }
-            if let pointTile, pointTile < 1 { throw .invalidParameter("tile-points must be at least 1, got \(pointTile)") }
-            if let centroidTile, centroidTile < 1 { throw .invalidParameter("tile-centroids must be at least 1, got \(centroidTile)") }
-            if let maxPointsPerCentroid, maxPointsPerCentroid < 1 {
-                throw .invalidParameter("max-points-per-centroid must be at least 1, got \(maxPointsPerCentroid)")
+            try require(maxIterations >= 1, .maxIterations, .integer(maxIterations), .atLeast(1))
+            try require(tolerance >= 0 && tolerance.isFinite, .tolerance, .real(tolerance), .nonNegative)
+            if let threadCount { try require(threadCount >= 1, .threadCount, .integer(threadCount), .atLeast(1)) }
+            if let pointTile { try require(pointTile >= 1, .pointTile, .integer(pointTile), .atLeast(1)) }
+            if let centroidTile { try require(centroidTile >= 1, .centroidTile, .integer(centroidTile), .atLeast(1)) }
+            if let maxPointsPerCentroid {
+                try require(maxPointsPerCentroid >= 1, .maxPointsPerCentroid, .integer(maxPointsPerCentroid), .atLeast(1))
             }
-            if let memoryBudget, memoryBudget < 0 { throw .invalidParameter("memory-budget must not be negative") }
-            guard pruningStartFraction >= 0, pruningStartFraction <= 1 else {
-                throw .invalidParameter("the pruning start fraction must be between 0 and 1, got \(pruningStartFraction)")
-            }
-            if let size = initializationSampleSize, size < clusterCount {
-                throw .invalidParameter("init-sample (\(size)) must be at least k (\(clusterCount))")
+            if let memoryBudget { try require(memoryBudget >= 0, .memoryBudget, .integer(memoryBudget), .nonNegative) }
+            try require(
+                pruningStartFraction >= 0 && pruningStartFraction <= 1, .pruningStartFraction, .real(pruningStartFraction), .fraction)
+            if let size = initializationSampleSize {
+                try require(size >= clusterCount, .initializationSampleSize, .integer(size), .atLeastClusterCount(clusterCount))
             }
             if case let .centroids(values) = initialization, values.count != clusterCount * dimension {
-                throw .invalidParameter("initial centroids hold \(values.count) values; expected k × d = \(clusterCount) × \(dimension)")
+                throw .centroidShape(valueCount: values.count, expectedRows: clusterCount, dimension: dimension)
             }
         }
 
@@ -88,7 +92,12 @@ extension KMeans {
         func prepareRun(on source: any EmbeddingSource) throws -> TilePlan {
             try validate(pointCount: source.rowCount, dimension: source.dimension)
             BLAS.useSingleThreadedKernels()
-            return TilePlan(
+            return tilePlan(for: source)
+        }
+
+        /// The tiles, slices and threads this configuration gives `source`.
+        func tilePlan(for source: any EmbeddingSource) -> TilePlan {
+            TilePlan(
                 pointCount: source.rowCount, clusterCount: clusterCount, dimension: source.dimension,
                 pointTile: pointTile, centroidTile: centroidTile, threadCount: resolvedThreadCount)
         }
@@ -100,57 +109,6 @@ extension KMeans {
                 pointCount: pointCount, clusterCount: clusterCount, dimension: dimension,
                 memoryBudget: memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget
             ).choose(algorithm)
-        }
-    }
-}
-
-/// What "nearest" means.
-public enum Metric: String, CaseIterable, Sendable, Codable {
-    /// Squared Euclidean distance.
-    case l2
-    /// Cosine similarity; every pruning algorithm supports it exactly, since on unit
-    /// vectors the most similar centroid is the one at the smallest Euclidean distance.
-    case cosine
-
-    /// The rows as this metric sees them: for cosine, each scaled to unit length as it is read.
-    public func rows(of source: any EmbeddingSource) -> any EmbeddingSource {
-        self == .cosine ? NormalizedSource(source) : source
-    }
-
-    /// What is reported for a squared distance: itself, or for unit vectors the cosine
-    /// similarity `1 − ‖x − c‖² / 2`.
-    func reported(_ squaredDistance: Float) -> Float {
-        self == .cosine ? 1 - squaredDistance / 2 : squaredDistance
-    }
-
-    /// Initial centroids ready for this metric: for cosine, each scaled to unit length.
-    /// - Throws: ``KMeansError`` for an all-zero centroid under cosine.
-    func prepared(_ centroids: [Float], dimension: Int) throws(KMeansError) -> [Float] {
-        guard self == .cosine else { return centroids }
-        var normalized = centroids
-        for row in 0..<(centroids.count / dimension) {
-            var squared = 0.0
-            for index in 0..<dimension { squared += Double(centroids[row * dimension + index]) * Double(centroids[row * dimension + index]) }
-            guard squared > 0 else { throw .invalidParameter("initial centroid \(row) is all zeros and has no direction for cosine") }
-            for index in 0..<dimension {
-                normalized[row * dimension + index] = Float(Double(centroids[row * dimension + index]) / squared.squareRoot())
-            }
-        }
-        return normalized
-    }
-}
-
-/// A configuration that cannot run on the given data.
-public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
-    case tooManyClusters(clusterCount: Int, pointCount: Int)
-    case invalidParameter(String)
-
-    public var description: String {
-        switch self {
-        case let .tooManyClusters(clusterCount, pointCount):
-            "k (\(clusterCount)) is larger than the number of rows (\(pointCount))"
-        case let .invalidParameter(why):
-            why
         }
     }
 }

@@ -1,24 +1,25 @@
-import Dispatch
-
 /// The `M` nearest centroids of every row, as IVF multi-probe assignment needs them.
 public struct NearestCentroids: Sendable {
+    /// M.
     public var count: Int
     /// `n × M` labels, row-major, nearest first (ties to the lower label).
     public var labels: [Int32]
-    /// `n × M` squared distances matching `labels`, computed in float64 and rounded to
-    /// float32 (cosine similarities with ``Metric/cosine``).
+    /// `n × M` squared Euclidean distances matching `labels`, computed in float64 and
+    /// rounded to float32; under ``Metric/cosine``, between the normalized vectors.
     public var squaredDistances: [Float]
+    /// Under ``Metric/cosine``, the cosine similarities matching `labels`; `nil` under ``Metric/l2``.
+    public var cosineSimilarities: [Float]?
 }
 
 extension KMeans {
     /// The `count` nearest centroids of every row of `source`, exactly: in ascending
     /// float64 distance, ties to the lower label, as a brute-force float64 search gives.
     ///
-    /// Cross products come from the same tiled `sgemm` as ``assign(_:centroids:threadCount:pointTile:centroidTile:)``;
-    /// each row keeps a short sorted list of its best float32 scores (`count + 4` of them).
-    /// The list is re-ranked in float64, and when the scores at its end are within
-    /// rounding of the `count`-th (so a centroid outside it might belong), the row is
-    /// searched in float64 against every centroid instead. The `n × k` matrix is never built.
+    /// Cross products come from the same tiled `sgemm` as ``assign(_:centroids:metric:threadCount:pointTile:centroidTile:)``;
+    /// each row keeps a short sorted list of its best float32 scores. The list is re-ranked
+    /// in float64, and when the scores at its end are within rounding of the `count`-th
+    /// (so a centroid outside it might belong), the row is searched in float64 against
+    /// every centroid instead. The `n × k` matrix is never built.
     ///
     /// - Parameters:
     ///   - centroids: `k × d`, row-major.
@@ -31,115 +32,151 @@ extension KMeans {
     ) throws -> NearestCentroids {
         let dimension = source.dimension
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
-            throw KMeansError.invalidParameter("centroids hold \(centroids.count) values, not a whole number of rows of \(dimension)")
+            throw KMeansError.centroidShape(valueCount: centroids.count, expectedRows: nil, dimension: dimension)
         }
         let source = metric.rows(of: source)
         let centroids = try metric.prepared(centroids, dimension: dimension)
         let clusterCount = centroids.count / dimension
-        guard count >= 1, count <= clusterCount else {
-            throw KMeansError.invalidParameter("--top must be between 1 and k = \(clusterCount), got \(count)")
+        guard count >= 1 else { throw KMeansError.invalidSetting(.nearestCount, value: .integer(count), requirement: .atLeast(1)) }
+        guard count <= clusterCount else {
+            throw KMeansError.invalidSetting(.nearestCount, value: .integer(count), requirement: .atMostClusterCount(clusterCount))
         }
         var configuration = Configuration(clusterCount: clusterCount)
         configuration.threadCount = threadCount
+        configuration.pointTile = pointTile
         BLAS.useSingleThreadedKernels()
-        let plan = TilePlan(
-            pointCount: source.rowCount, clusterCount: clusterCount, dimension: dimension, pointTile: pointTile,
-            centroidTile: nil, threadCount: configuration.resolvedThreadCount)
-        let rowCount = source.rowCount
-        var labels = [Int32](repeating: 0, count: rowCount * count)
-        var distances = [Float](repeating: 0, count: rowCount * count)
-        var norms = [Float](repeating: 0, count: clusterCount)
-        centroids.withUnsafeBufferPointer { centroidSquaredNorms($0.baseAddress!, count: clusterCount, dimension: dimension, into: &norms) }
-        let largest = Double(norms.max() ?? 0).squareRoot() * (1 + 0x1p-20)
-        let exact = ExactLabels(dimension: dimension, largestCentroidNorm: largest)
-        let listLength = min(clusterCount, count + 4)
-        let tileCount = (rowCount + plan.pointTile - 1) / plan.pointTile
-        var failures = [(any Error)?](repeating: nil, count: plan.threadCount)
-        try labels.withUnsafeMutableBufferPointer { labelBuffer in
-            try distances.withUnsafeMutableBufferPointer { distanceBuffer in
-                try centroids.withUnsafeBufferPointer { centroidBuffer in
-                    try norms.withUnsafeBufferPointer { normBuffer in
-                        nonisolated(unsafe) let labelBase = labelBuffer.baseAddress!
-                        nonisolated(unsafe) let distanceBase = distanceBuffer.baseAddress!
-                        nonisolated(unsafe) let centroidBase = centroidBuffer.baseAddress!
-                        nonisolated(unsafe) let normBase = normBuffer.baseAddress!
-                        nonisolated(unsafe) var threadFailures = failures
-                        DispatchQueue.concurrentPerform(iterations: plan.threadCount) { thread in
-                            let scratch = KernelScratch(plan: plan, dimension: dimension)
-                            let listScores = UnsafeMutablePointer<Float>.allocate(capacity: plan.pointTile * listLength)
-                            let listLabels = UnsafeMutablePointer<Int32>.allocate(capacity: plan.pointTile * listLength)
-                            let candidates = UnsafeMutableBufferPointer<(distance: Double, label: Int32)>.allocate(capacity: clusterCount)
-                            defer {
-                                listScores.deallocate()
-                                listLabels.deallocate()
-                                candidates.deallocate()
-                            }
-                            var tile = thread
-                            while tile < tileCount {
-                                let rows = (tile * plan.pointTile)..<min((tile + 1) * plan.pointTile, rowCount)
-                                do {
-                                    try source.withRows(rows, scratch: scratch.convertedRows) { points in
-                                        for row in 0..<points.rowCount {
-                                            let norm = squaredNorm(points.row(row), dimension: dimension)
-                                            guard norm.isFinite else {
-                                                throw DatasetError(path: source.path, .nonFiniteValue(row: points.firstRow + row))
-                                            }
-                                            scratch.pointSquaredNorms[row] = norm
-                                        }
-                                        listScores.update(repeating: .infinity, count: points.rowCount * listLength)
-                                        listLabels.update(repeating: Int32.max, count: points.rowCount * listLength)
-                                        var firstCentroid = 0
-                                        while firstCentroid < clusterCount {
-                                            let tileCentroids = min(plan.centroidTile, clusterCount - firstCentroid)
-                                            computeCrossProducts(
-                                                points: points, centroids: centroidBase + firstCentroid * dimension, count: tileCentroids,
-                                                output: scratch.crossProducts, outputStride: scratch.blockStride)
-                                            for offset in 0..<tileCentroids {
-                                                let norm = normBase[firstCentroid + offset]
-                                                let block = scratch.crossProducts + offset * scratch.blockStride
-                                                for row in 0..<points.rowCount {
-                                                    let score = norm - (block[row] + block[row])
-                                                    insert(score, label: Int32(firstCentroid + offset),
-                                                           scores: listScores + row * listLength, labels: listLabels + row * listLength,
-                                                           length: listLength)
-                                                }
-                                            }
-                                            firstCentroid += tileCentroids
-                                        }
-                                        for row in 0..<points.rowCount {
-                                            let point = points.firstRow + row
-                                            settle(
-                                                points.row(row), pointSquaredNorm: scratch.pointSquaredNorms[row],
-                                                scores: listScores + row * listLength, labels: listLabels + row * listLength,
-                                                listLength: listLength, count: count, exact: exact, centroids: centroidBase,
-                                                clusterCount: clusterCount, dimension: dimension, candidates: candidates,
-                                                outputLabels: labelBase + point * count, outputDistances: distanceBase + point * count)
-                                        }
-                                    }
-                                } catch {
-                                    threadFailures[thread] = error
-                                    return
-                                }
-                                // One read of the file: its pages need not stay mapped.
-                                source.releaseRows(rows)
-                                tile += plan.threadCount
-                            }
-                        }
-                        failures = threadFailures
-                    }
-                }
-            }
+        let plan = configuration.tilePlan(for: source)
+        let operation = try centroids.withUnsafeBufferPointer { centroidBuffer in
+            let operation = NearestOperation(source: source, centroids: centroidBuffer.baseAddress!, clusterCount: clusterCount, count: count, plan: plan)
+            let engine = TileEngine(
+                operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
+                source: source)
+            try engine.run()
+            return operation
         }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
-        return NearestCentroids(count: count, labels: labels, squaredDistances: distances.map { metric.reported($0) })
+        let squaredDistances = Array(operation.distances)
+        return NearestCentroids(
+            count: count, labels: Array(operation.labels), squaredDistances: squaredDistances,
+            cosineSimilarities: metric.similarities(squaredDistances))
+    }
+}
+
+/// One candidate of a row's float64 re-ranking.
+struct RankedCentroid {
+    var squaredDistance: Double
+    var label: Int32
+}
+
+/// The per-tile work of ``KMeans/nearest(_:centroids:count:metric:threadCount:pointTile:)``:
+/// cross products by `sgemm`, a short sorted float32 list per row, then the exact `M`
+/// nearest in float64.
+final class NearestOperation: TileOperation {
+    /// Each row keeps `M + 4` float32 candidates: enough that the M-th and the last are
+    /// rarely within rounding of each other, which would force a float64 search of every
+    /// centroid for that row.
+    static let spareCandidates = 4
+
+    struct ThreadScratch {
+        let kernel: KernelScratch
+        /// `pointTile × listLength`: each row's best scores so far, ascending, and their labels.
+        let listScores: ScratchMatrix<Float>
+        let listLabels: ScratchMatrix<Int32>
+        /// `k` slots for one row's float64 re-ranking.
+        let candidates: UnsafeMutableBufferPointer<RankedCentroid>
+        /// Owns the buffers above.
+        let storage: ScratchStorage
     }
 
-    /// Inserts a score into a row's sorted list of the best `length`, keeping the first
+    let path: String
+    let dimension: Int
+    let count: Int
+    let listLength: Int
+    let plan: TilePlan
+    /// Copied, so that the operation owns what it reads.
+    let centroidValues: UnsafeMutablePointer<Float>
+    let centroidSquaredNorms: UnsafeMutablePointer<Float>
+    let centroids: CentroidTable
+    let exactLabels: ExactLabels
+    /// `n × M` results (out).
+    let labels: UnsafeMutableBufferPointer<Int32>
+    let distances: UnsafeMutableBufferPointer<Float>
+
+    /// - Parameter centroids: `k × d`, row-major (in; copied).
+    init(source: any EmbeddingSource, centroids values: UnsafePointer<Float>, clusterCount: Int, count: Int, plan: TilePlan) {
+        path = source.path
+        dimension = source.dimension
+        self.count = count
+        self.plan = plan
+        listLength = min(clusterCount, count + Self.spareCandidates)
+        centroidValues = .allocate(capacity: clusterCount * dimension)
+        centroidValues.initialize(from: values, count: clusterCount * dimension)
+        centroidSquaredNorms = .allocate(capacity: clusterCount)
+        computeCentroidSquaredNorms(centroidValues, count: clusterCount, dimension: dimension, into: centroidSquaredNorms)
+        centroids = CentroidTable(values: centroidValues, squaredNorms: centroidSquaredNorms, count: clusterCount, dimension: dimension)
+        exactLabels = ExactLabels(centroids: centroids)
+        labels = .allocate(capacity: source.rowCount * count)
+        labels.initialize(repeating: 0)
+        distances = .allocate(capacity: source.rowCount * count)
+        distances.initialize(repeating: 0)
+    }
+
+    deinit {
+        centroidValues.deallocate()
+        centroidSquaredNorms.deallocate()
+        labels.deallocate()
+        distances.deallocate()
+    }
+
+    func makeThreadScratch() -> ThreadScratch {
+        let storage = ScratchStorage()
+        let candidates = storage.vector(centroids.count, of: RankedCentroid.self)
+        return ThreadScratch(
+            kernel: KernelScratch(plan: plan, dimension: dimension),
+            listScores: storage.matrix(rows: plan.pointTile, columns: listLength, of: Float.self),
+            listLabels: storage.matrix(rows: plan.pointTile, columns: listLength, of: Int32.self),
+            candidates: UnsafeMutableBufferPointer(start: candidates.base, count: candidates.count), storage: storage)
+    }
+
+    func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws {
+        try reader.withTile(rows) { points in
+            let kernel = scratch.kernel
+            try checkedSquaredNorms(of: points, into: kernel.pointSquaredNorms, path: path)
+            scratch.listScores.base.update(repeating: .infinity, count: points.rowCount * listLength)
+            scratch.listLabels.base.update(repeating: Int32.max, count: points.rowCount * listLength)
+            var firstCentroid = 0
+            while firstCentroid < centroids.count {
+                let tileCentroids = min(plan.centroidTile, centroids.count - firstCentroid)
+                computeCrossProducts(
+                    points: points, centroids: centroids.row(firstCentroid), count: tileCentroids, output: kernel.crossProducts)
+                for offset in 0..<tileCentroids {
+                    let norm = centroids.squaredNorm(firstCentroid + offset)
+                    let block = kernel.crossProducts.row(offset)
+                    for row in 0..<points.rowCount {
+                        insert(
+                            norm - (block[row] + block[row]), label: Int32(firstCentroid + offset),
+                            scores: scratch.listScores.row(row), labels: scratch.listLabels.row(row))
+                    }
+                }
+                firstCentroid += tileCentroids
+            }
+            for row in 0..<points.rowCount {
+                let point = points.firstRow + row
+                settle(
+                    points.row(row), pointSquaredNorm: kernel.pointSquaredNorms[row], scores: scratch.listScores.row(row),
+                    labels: scratch.listLabels.row(row), candidates: scratch.candidates,
+                    outputLabels: labels.baseAddress! + point * count, outputDistances: distances.baseAddress! + point * count)
+            }
+        }
+    }
+
+    /// Inserts a score into a row's sorted list of the best `listLength`, keeping the first
     /// label on equal scores (labels arrive in increasing order).
+    /// - Parameters:
+    ///   - scores, labels: `listLength` each (inout).
     @inline(__always)
-    private static func insert(_ score: Float, label: Int32, scores: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>, length: Int) {
-        guard score < scores[length - 1] else { return }
-        var position = length - 1
+    private func insert(_ score: Float, label: Int32, scores: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>) {
+        guard score < scores[listLength - 1] else { return }
+        var position = listLength - 1
         while position > 0, scores[position - 1] > score {
             scores[position] = scores[position - 1]
             labels[position] = labels[position - 1]
@@ -150,26 +187,30 @@ extension KMeans {
     }
 
     /// Turns a row's float32 list into its exact `count` nearest, in float64.
-    private static func settle(
+    /// - Parameters:
+    ///   - scores, labels: The row's list (in).
+    ///   - candidates: `k` slots of scratch.
+    ///   - outputLabels, outputDistances: `count` each (out).
+    private func settle(
         _ row: UnsafePointer<Float>, pointSquaredNorm: Float, scores: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
-        listLength: Int, count: Int, exact: ExactLabels, centroids: UnsafePointer<Float>, clusterCount: Int, dimension: Int,
-        candidates: UnsafeMutableBufferPointer<(distance: Double, label: Int32)>,
+        candidates: UnsafeMutableBufferPointer<RankedCentroid>,
         outputLabels: UnsafeMutablePointer<Int32>, outputDistances: UnsafeMutablePointer<Float>
     ) {
         // Every centroid outside the list scores at least the list's last score; if that
         // is more than rounding above the count-th, none of them can be among the nearest.
-        let margin = 2.5 * exact.scoreError(pointSquaredNorm: pointSquaredNorm)
-        let listIsEnough = listLength == clusterCount || Double(scores[listLength - 1]) - Double(scores[count - 1]) > margin
-        let candidateCount = listIsEnough ? listLength : clusterCount
+        let margin = 2.5 * exactLabels.scoreError(pointSquaredNorm: pointSquaredNorm)
+        let listIsEnough = listLength == centroids.count || Double(scores[listLength - 1]) - Double(scores[count - 1]) > margin
+        let candidateCount = listIsEnough ? listLength : centroids.count
         for index in 0..<candidateCount {
             let label = listIsEnough ? labels[index] : Int32(index)
-            candidates[index] = (ExactLabels.squaredDistance64(row, centroids + Int(label) * dimension, dimension: dimension), label)
+            candidates[index] = RankedCentroid(
+                squaredDistance: ExactLabels.squaredDistance64(row, centroids.row(Int(label)), dimension: dimension), label: label)
         }
         var ranked = UnsafeMutableBufferPointer(rebasing: candidates[0..<candidateCount])
-        ranked.sort { $0.distance != $1.distance ? $0.distance < $1.distance : $0.label < $1.label }
+        ranked.sort { $0.squaredDistance != $1.squaredDistance ? $0.squaredDistance < $1.squaredDistance : $0.label < $1.label }
         for index in 0..<count {
             outputLabels[index] = ranked[index].label
-            outputDistances[index] = Float(ranked[index].distance)
+            outputDistances[index] = Float(ranked[index].squaredDistance)
         }
     }
 }

@@ -44,13 +44,17 @@ public enum KMeans {
         let (size, overflow) = configuration.clusterCount.multipliedReportingOverflow(by: perCentroid)
         guard !overflow, size < source.rowCount else { return nil }
         // A generator of its own, so that sampling does not shift the initialization's draws.
-        var generator = SeededGenerator(seed: configuration.seed ^ 0x5A4D_504C_4553_0000)
+        var generator = SeededGenerator(seed: configuration.seed ^ samplingSeedTag)
         return SampledSource(source, sampledRows: generator.sortedSample(count: size, from: source.rowCount))
     }
 
+    /// Mixed into the seed of the training-sample generator (the bytes spell "ZMPLES"), so
+    /// that its draws differ from the initialization's for the same seed.
+    static let samplingSeedTag: UInt64 = 0x5A4D_504C_4553_0000
+
     static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
-        progress: (IterationStats) -> Void, observer: LloydObserver?
+        progress: (IterationStats) -> Void, observer: IterationObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let allRows = configuration.metric.rows(of: source)
@@ -63,10 +67,10 @@ public enum KMeans {
         let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
-        // The one place the algorithm is dispatched: each branch runs a specialised Lloyd.
-        let lloydOutcome: LloydOutcome
-        func run<Step: AssignmentStep>(_ step: Step) throws -> LloydOutcome {
-            try Lloyd(
+        // The one place the algorithm is dispatched: each branch runs a specialised driver.
+        let iterationOutcome: IterationOutcome
+        func run<Step: AssignmentStep>(_ step: Step) throws -> IterationOutcome {
+            try IterationDriver(
                 source: source, configuration: configuration, plan: plan, step: step,
                 fallsBackWhenSlower: configuration.algorithm == .auto
             ).run(from: initialCentroids, progress: progress, observer: observer)
@@ -76,22 +80,22 @@ public enum KMeans {
             memoryBudget: configuration.memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget)
         switch choice.algorithm {
         case .lloyd, .auto:
-            lloydOutcome = try run(LloydStep())
+            iterationOutcome = try run(DenseStep())
         case .hamerly:
-            lloydOutcome = try run(HamerlyStep(pointCount: source.rowCount, clusterCount: configuration.clusterCount))
+            iterationOutcome = try run(HamerlyStep(pointCount: source.rowCount, clusterCount: configuration.clusterCount))
         case .yinyang:
-            lloydOutcome = try run(GroupedStep<YinyangBounds>(
-                groups: CentroidGroups(initialCentroids: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
+            iterationOutcome = try run(GroupedStep<YinyangBounds>(
+                groups: CentroidGrouping.groups(of: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
                 pointCount: source.rowCount, pointTile: plan.pointTile))
         case .elkan:
-            lloydOutcome = try run(GroupedStep<ElkanBounds>(
-                groups: CentroidGroups(initialCentroids: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
+            iterationOutcome = try run(GroupedStep<ElkanBounds>(
+                groups: CentroidGrouping.groups(of: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
                 pointCount: source.rowCount, pointTile: plan.pointTile))
         }
-        var outcome = lloydOutcome
+        var outcome = iterationOutcome
         if training != nil {
             // Trained on a sample: one more pass labels every row with the final centroids.
-            let everyRow = try TilePlanned(source: allRows, configuration: configuration).assign(centroids: outcome.centroids)
+            let everyRow = try assignEveryRow(of: allRows, to: outcome.centroids, plan: configuration.tilePlan(for: allRows))
             outcome.labels = everyRow.labels
             outcome.inertia = everyRow.inertia
         }

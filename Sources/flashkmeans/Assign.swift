@@ -12,49 +12,50 @@ struct Assign: ParsableCommand {
             """
     )
 
+    static let fileNames = ["labels.npy", "distances.npy"]
+
     @OptionGroup var input: InputOptions
 
     @Option(help: "k × d centroids, in any supported format.")
     var centroids: String
 
-    @Option(name: .shortAndLong, help: "Directory for the results.")
-    var output: String
-
-    @Option(help: "l2, or cosine (rows and centroids normalized; distances.npy then holds cosine similarities).")
-    var metric: Metric = .l2
-
     @Option(help: "How many nearest centroids to write per row.")
     var top: Int = 1
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
-
-    @Flag(help: "Replace results already in the output directory.")
-    var force = false
+    @OptionGroup var metric: MetricOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var tiles: TileOptions
 
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
+        let context = ErrorContext(input: input.input, centroids: centroids)
         do {
             let source = try input.open()
-            let loaded = try loadInitialCentroids(
-                at: centroids, options: EmbeddingOpenOptions(dataset: input.dataset), dimension: source.dimension, clusterCount: nil)
+            let loaded = try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil)
             guard top <= loaded.count else {
-                throw OutputError(path: centroids, problem: "holds \(loaded.count) centroids, fewer than --top \(top)")
+                throw CommandError(path: centroids, message: "holds \(loaded.count) centroids, fewer than --top \(top)")
             }
-            let directory = try OutputDirectory.prepare(path: output, fileNames: ["labels.npy", "distances.npy"], overwrite: force)
+            let directory = try output.prepare(fileNames: Self.fileNames)
+            if !output.quiet {
+                printError("\(source.path): \(source.rowCount) × \(source.dimension), the \(top) nearest of \(loaded.count) centroids")
+            }
             let started = Date()
             let labels: [Int32]
             let distances: [Float]
             if top == 1 {
-                let assignment = try KMeans.assign(source, centroids: loaded.centroids, metric: metric, threadCount: threads)
-                (labels, distances) = (assignment.labels, assignment.squaredDistances)
+                let assignment = try KMeans.assign(
+                    source, centroids: loaded.centroids, metric: metric.metric, threadCount: threads.threads,
+                    pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids)
+                (labels, distances) = (assignment.labels, assignment.cosineSimilarities ?? assignment.squaredDistances)
             } else {
-                let nearest = try KMeans.nearest(source, centroids: loaded.centroids, count: top, metric: metric, threadCount: threads)
-                (labels, distances) = (nearest.labels, nearest.squaredDistances)
+                let nearest = try KMeans.nearest(
+                    source, centroids: loaded.centroids, count: top, metric: metric.metric, threadCount: threads.threads,
+                    pointTile: tiles.tilePoints)
+                (labels, distances) = (nearest.labels, nearest.cosineSimilarities ?? nearest.squaredDistances)
             }
             let rows = source.rowCount
             let columns: Int? = top == 1 ? nil : top
@@ -72,9 +73,9 @@ struct Assign: ParsableCommand {
             ])
             print(String(
                 format: "assigned %d rows to the %d nearest of %d centroids in %.2f s -> %@",
-                rows, top, loaded.count, Date().timeIntervalSince(started), output))
+                rows, top, loaded.count, Date().timeIntervalSince(started), output.output))
         } catch {
-            throw fail(error, input: input.input)
+            throw fail(error, context: context)
         }
     }
 }

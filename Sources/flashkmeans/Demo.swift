@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlashKMeans
+import Foundation
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +10,9 @@ struct Demo: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "File to write.")
     var output: String
+
+    @Flag(help: "Replace the file if it exists.")
+    var force = false
 
     @Option(help: "Number of rows.")
     var points: Int = 200_000
@@ -27,7 +31,9 @@ struct Demo: ParsableCommand {
 
     func validate() throws {
         guard points >= 1, dim >= 1, blobs >= 1 else { throw ValidationError("--points, --dim and --blobs must be at least 1") }
-        guard spread >= 0 else { throw ValidationError("--spread must not be negative") }
+        guard spread >= 0, spread.isFinite else { throw ValidationError("--spread must be a non-negative number") }
+        let (values, overflow) = points.multipliedReportingOverflow(by: dim)
+        guard !overflow, values <= Int.max / 8 else { throw ValidationError("--points × --dim is too large to write, got \(points) × \(dim)") }
     }
 
     func run() throws {
@@ -35,7 +41,10 @@ struct Demo: ParsableCommand {
             let name = output.split(separator: "/").last.map(String.init) ?? output
             let ext = name.contains(".") ? String(name.split(separator: ".").last!) : ""
             guard let format = EmbeddingFormat(pathExtension: ext), [.npy, .fbin, .fvecs, .raw].contains(format) else {
-                throw OutputError(path: output, problem: "use a .npy, .fbin, .fvecs or .f32 name for the demo set")
+                throw CommandError(path: output, message: "use a .npy, .fbin, .fvecs or .f32 name for the demo set")
+            }
+            if !force, FileManager.default.fileExists(atPath: output) {
+                throw CommandError(path: output, message: "already exists; pass --force to replace it")
             }
             let generator = BlobGenerator(dimension: dim, blobCount: blobs, spread: spread, seed: seed)
             let temporary = output + ".tmp"
@@ -52,7 +61,7 @@ struct Demo: ParsableCommand {
             try renameIntoPlace(temporary, output)
             print("wrote \(points) × \(dim) float32 rows around \(blobs) blobs to \(output)")
         } catch {
-            throw fail(error)
+            throw fail(error, context: ErrorContext(input: output))
         }
     }
 }

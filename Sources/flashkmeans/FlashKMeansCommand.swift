@@ -45,26 +45,3 @@ func writeToStandardError(_ text: String) {
 func printError(_ message: String) {
     writeToStandardError(message + "\n")
 }
-
-/// Reports a library error as one line and returns the exit code to throw: every
-/// subcommand treats bad input this way.
-func fail(_ error: any Error, input: String? = nil) -> ExitCode {
-    switch error {
-    case let error as KMeansError:
-        printError("error: \(input.map { "\($0): " } ?? "")\(error)")
-    case let error as CocoaError:
-        printError("error: \(error.localizedDescription)")
-    default:
-        printError("error: \(error)")
-    }
-    return ExitCode.failure
-}
-
-/// Validates `configuration` against `source` before any work, as a one-line error naming the input.
-func checkRunnable(_ configuration: KMeans.Configuration, on source: any EmbeddingSource, input: String) throws {
-    do {
-        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-    } catch {
-        throw fail(error, input: input)
-    }
-}

@@ -14,66 +14,51 @@ struct IVF: ParsableCommand {
             """
     )
 
-    @OptionGroup var input: InputOptions
+    /// `--max-iter` when not given: faiss trains its IVF quantizers with 25 iterations.
+    static let defaultMaxIterations = 25
 
-    @Option(name: .short, help: "Number of lists (clusters) to train.")
-    var k: Int?
+    @OptionGroup var input: InputOptions
 
     @Option(help: "Use these k × d centroids instead of training.")
     var centroids: String?
 
-    @Option(name: .shortAndLong, help: "Directory for the results.")
-    var output: String
-
-    @Option(help: "l2 or cosine.")
-    var metric: Metric = .l2
-
-    @Option(help: "Train on a seeded sample of k × this many rows (faiss trains on 256 per list by default).")
-    var maxPointsPerCentroid: Int?
-
-    @Option(help: "Most Lloyd iterations.")
-    var maxIter: Int = 25
-
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
-
-    @Flag(help: "Replace results already in the output directory.")
-    var force = false
-
-    @Flag(help: "Print nothing on standard error while training.")
-    var quiet = false
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var metric: MetricOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var tiles: TileOptions
+    @OptionGroup var seed: SeedOptions
 
     static let fileNames = ["centroids.npy", "list_offsets.npy", "ids.npy", "index.ivfflat.faiss"]
 
     func validate() throws {
-        guard (k == nil) != (centroids == nil) else { throw ValidationError("give either -k to train or --centroids, not both") }
-        if let k, k < 1 { throw ValidationError("-k must be at least 1") }
-        guard maxIter >= 1 else { throw ValidationError("--max-iter must be at least 1") }
+        switch (training.k != nil || training.initializationFile != nil, centroids != nil) {
+        case (true, true): throw ValidationError("give either -k (or --init FILE) to train, or --centroids to use trained centroids, not both")
+        case (false, false): throw ValidationError("give -k (or --init FILE) to train centroids, or --centroids to use trained ones")
+        default: break
+        }
     }
 
     func run() throws {
-        let progress = ProgressPrinter(quiet: quiet, maxIterations: maxIter)
+        let context = ErrorContext(input: input.input, centroids: centroids ?? training.initializationFile)
+        let progress = ProgressPrinter(quiet: output.quiet, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
+        defer { progress.finish() }
         do {
             let source = try input.open()
-            let directory = try OutputDirectory.prepare(path: output, fileNames: Self.fileNames, overwrite: force)
+            let directory = try output.prepare(fileNames: Self.fileNames)
             let trained: [Float]
             let labels: [Int32]
             if let centroids {
-                trained = try loadInitialCentroids(
-                    at: centroids, options: EmbeddingOpenOptions(dataset: input.dataset), dimension: source.dimension, clusterCount: nil
-                ).centroids
-                labels = try KMeans.assign(source, centroids: trained, metric: metric, threadCount: threads).labels
+                trained = try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil).centroids
+                labels = try KMeans.assign(
+                    source, centroids: trained, metric: metric.metric, threadCount: threads.threads, pointTile: tiles.tilePoints,
+                    centroidTile: tiles.tileCentroids
+                ).labels
             } else {
-                var configuration = KMeans.Configuration(clusterCount: k!)
-                configuration.metric = metric
-                configuration.maxPointsPerCentroid = maxPointsPerCentroid
-                configuration.maxIterations = maxIter
-                configuration.seed = seed
-                configuration.threadCount = threads
-                try checkRunnable(configuration, on: source, input: input.input)
+                let configuration = try training.configuration(
+                    for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
+                    defaultMaxIterations: Self.defaultMaxIterations)
+                try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
                 let result = try KMeans.fit(source, configuration: configuration, progress: progress.iteration)
                 progress.finish()
                 (trained, labels) = (result.centroids, result.labels)
@@ -81,7 +66,7 @@ struct IVF: ParsableCommand {
             let dimension = source.dimension
             let clusterCount = trained.count / dimension
             let lists = InvertedLists(labels: labels, clusterCount: clusterCount)
-            let stored = metric.rows(of: source)
+            let stored = metric.metric.rows(of: source)
             try directory.commit([
                 ("centroids.npy", { path in
                     let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCount, columns: dimension)
@@ -100,7 +85,7 @@ struct IVF: ParsableCommand {
                 }),
                 ("index.ivfflat.faiss", { path in
                     try FaissIndexFile.writeIVFFlat(
-                        to: path, dimension: dimension, metric: metric, centroids: trained, lists: lists
+                        to: path, dimension: dimension, metric: metric.metric, centroids: trained, lists: lists
                     ) { id, vector in
                         try stored.copyRows(id..<(id + 1), into: vector)
                     }
@@ -109,14 +94,9 @@ struct IVF: ParsableCommand {
             let balance = ClusterBalance(labels: labels, clusterCount: clusterCount)
             print(String(
                 format: "%d rows in %d lists (sizes %d / %d / %d min / median / max, imbalance %.3f) -> %@",
-                labels.count, clusterCount, balance.smallest, balance.median, balance.largest, balance.imbalanceFactor, output))
-        } catch let exit as ExitCode {
-            progress.finish()
-            throw exit
+                labels.count, clusterCount, balance.smallest, balance.median, balance.largest, balance.imbalanceFactor, output.output))
         } catch {
-            progress.finish()
-            throw fail(error, input: input.input)
+            throw fail(error, context: context)
         }
     }
 }
-

@@ -43,7 +43,7 @@ struct Inspect: ParsableCommand {
                     """)
             }
         } catch {
-            throw fail(error)
+            throw fail(error, context: ErrorContext(input: input.input))
         }
     }
 

@@ -8,10 +8,13 @@ struct Sweep: ParsableCommand {
         discussion: """
             Runs a few Lloyd iterations for every combination of point and centroid tile sizes, each in a \
             fresh child process so that peak memory figures are clean, all from the same initial centroids. \
-            Writes a CSV (time per iteration, peak RSS, peak RssAnon, kernel scratch per thread) and, with \
-            --plot FILE.png, a plot of it (needs python3 with matplotlib).
+            Writes sweep.csv (time per iteration, peak RSS, peak RssAnon, kernel scratch per thread) to the \
+            output directory and, with --plot, sweep.png (needs python3 with matplotlib).
             """
     )
+
+    static let csvName = "sweep.csv"
+    static let plotName = "sweep.png"
 
     @OptionGroup var input: InputOptions
 
@@ -27,17 +30,12 @@ struct Sweep: ParsableCommand {
     @Option(help: "Lloyd iterations per combination.")
     var iterations: Int = 3
 
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
+    @Flag(help: "Also draw the results into sweep.png.")
+    var plot = false
 
-    @Option(help: "Random seed for the shared initial centroids (k-means++).")
-    var seed: UInt64 = 0
-
-    @Option(name: .shortAndLong, help: "CSV file to write.")
-    var output: String = "sweep.csv"
-
-    @Option(help: "Also draw the results into this PNG file.")
-    var plot: String?
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var seed: SeedOptions
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("-k must be at least 1") }
@@ -47,7 +45,6 @@ struct Sweep: ParsableCommand {
                 throw ValidationError("\(name) must be a comma-separated list of positive integers, got '\(list)'")
             }
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     static func sizes(_ list: String) -> [Int]? {
@@ -69,10 +66,11 @@ struct Sweep: ParsableCommand {
     func run() throws {
         do {
             let source = try input.open()
+            let directory = try output.prepare(fileNames: [Self.csvName] + (plot ? [Self.plotName] : []))
             var configuration = KMeans.Configuration(clusterCount: k)
-            configuration.seed = seed
-            configuration.threadCount = threads
-            try checkRunnable(configuration, on: source, input: input.input)
+            configuration.seed = seed.seed
+            configuration.threadCount = threads.threads
+            try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("flashkmeans-sweep-\(getpid())").path
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: work) }
@@ -90,20 +88,27 @@ struct Sweep: ParsableCommand {
             for pointTile in Self.sizes(tilePoints)! {
                 for centroidTile in centroidTiles {
                     let row = try measure(pointTile: pointTile, centroidTile: centroidTile, start: start, work: work)
-                    printError(String(
-                        format: "tiles %6d × %-6d %8.3f s/iteration  RssAnon %7.1f MB  peak RSS %7.1f MB  scratch %7.1f MB/thread",
-                        row.pointTile, row.centroidTile, row.secondsPerIteration, Double(row.peakAnonymousBytes) / 1_048_576,
-                        Double(row.peakResidentBytes) / 1_048_576, Double(row.scratchBytesPerThread) / 1_048_576))
+                    if !output.quiet {
+                        printError(String(
+                            format: "tiles %6d × %-6d %8.3f s/iteration  RssAnon %7.1f MB  peak RSS %7.1f MB  scratch %7.1f MB/thread",
+                            row.pointTile, row.centroidTile, row.secondsPerIteration, Double(row.peakAnonymousBytes) / 1_048_576,
+                            Double(row.peakResidentBytes) / 1_048_576, Double(row.scratchBytesPerThread) / 1_048_576))
+                    }
                     rows.append(row)
                 }
             }
-            try writeCSV(rows)
-            print("wrote \(rows.count) measurements to \(output)")
-            if let plot { try drawPlot(to: plot) }
-        } catch let exit as ExitCode {
-            throw exit
+            var files: [(name: String, write: (String) throws -> Void)] = [(Self.csvName, { path in try writeCSV(rows, to: path) })]
+            if plot {
+                files.append((Self.plotName, { path in
+                    let csv = work + "/" + Self.csvName
+                    try writeCSV(rows, to: csv)
+                    try drawPlot(of: csv, to: path)
+                }))
+            }
+            try directory.commit(files)
+            print("wrote \(rows.count) measurements to \(output.output)/\(Self.csvName)" + (plot ? " and \(Self.plotName)" : ""))
         } catch {
-            throw fail(error, input: input.input)
+            throw fail(error, context: ErrorContext(input: input.input))
         }
     }
 
@@ -117,7 +122,7 @@ struct Sweep: ParsableCommand {
         ]
         if let format = input.format { arguments += ["--format", format.rawValue] }
         if let dim = input.dim { arguments += ["--dim", "\(dim)"] }
-        if let threads { arguments += ["--threads", "\(threads)"] }
+        if let threads = threads.threads { arguments += ["--threads", "\(threads)"] }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments
@@ -125,7 +130,7 @@ struct Sweep: ParsableCommand {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw OutputError(path: input.input, problem: "the run with tiles \(pointTile) × \(centroidTile) failed")
+            throw CommandError(path: input.input, message: "the run with tiles \(pointTile) × \(centroidTile) failed")
         }
         let report = try JSONDecoder().decode(RunReport.self, from: Data(contentsOf: URL(fileURLWithPath: results + "/report.json")))
         let seconds = report.iterations.map(\.seconds).sorted()
@@ -136,34 +141,31 @@ struct Sweep: ParsableCommand {
             threads: report.parameters.threads)
     }
 
-    private func writeCSV(_ rows: [Row]) throws {
+    private func writeCSV(_ rows: [Row], to path: String) throws {
         var text = "tile_points,tile_centroids,seconds_per_iteration,peak_rss_bytes,peak_rss_anon_bytes,scratch_bytes_per_thread,threads\n"
         for row in rows {
             text += "\(row.pointTile),\(row.centroidTile),\(row.secondsPerIteration),\(row.peakResidentBytes),"
                 + "\(row.peakAnonymousBytes),\(row.scratchBytesPerThread),\(row.threads)\n"
         }
-        let temporary = output + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-            throw OutputError(path: output, problem: "cannot write the CSV here")
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw OutputError(path: path, .cannotCreateFile("cannot write the CSV here"))
         }
-        try renameIntoPlace(temporary, output)
     }
 
     /// Draws with `Scripts/plot_sweep.py` from the source tree this binary was built from.
-    private func drawPlot(to path: String) throws {
+    private func drawPlot(of csv: String, to path: String) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Scripts/plot_sweep.py").path
         guard FileManager.default.fileExists(atPath: script) else {
-            throw OutputError(path: path, problem: "cannot plot: \(script) is missing (the CSV \(output) is written)")
+            throw CommandError(path: output.output, message: "cannot plot: \(script) is missing (run again without --plot)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, output, path]
+        process.arguments = ["python3", script, csv, path]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw OutputError(path: path, problem: "plotting failed (needs python3 with matplotlib; the CSV \(output) is written)")
+            throw CommandError(path: output.output, message: "plotting failed (needs python3 with matplotlib; run again without --plot)")
         }
-        print("plotted to \(path)")
     }
 }

@@ -132,7 +132,7 @@ import _FlashKMeansTestSupport
 
     @Test func clusterCountOutOfRange() throws {
         let source = ArraySource([1, 2, 3], dimension: 1)
-        #expect(throws: KMeansError.invalidParameter("k must be at least 1, got 0")) {
+        #expect(throws: KMeansError.invalidSetting(.clusterCount, value: .integer(0), requirement: .atLeast(1))) {
             try KMeans.fit(source, configuration: configuration(k: 0))
         }
         #expect(throws: KMeansError.tooManyClusters(clusterCount: 4, pointCount: 3)) {
@@ -156,7 +156,7 @@ import _FlashKMeansTestSupport
     @Test func hdf5Problems() {
         let path = directory.file("a.hdf5")
         Fixtures.writeHDF5(path, dataset: "train", values: (0..<24).map(Float.init), shape: [2, 3, 4])
-        expectProblem(.hdf5("no dataset 'test' (choose one with --dataset)"), path: path) {
+        expectProblem(.missingDataset("test"), path: path) {
             _ = try openEmbeddings(at: path, options: .init(dataset: "test"))
         }
         expectProblem(.hdf5("dataset 'train' is 3-D; expected a 2-D array of rows"), path: path) { _ = try openEmbeddings(at: path) }
@@ -186,7 +186,7 @@ import _FlashKMeansTestSupport
         #expect(throws: OutputError.self) {
             try output.commit([
                 ("a", { path in Fixtures.writeBytes(path, [1]) }),
-                ("b", { path in throw OutputError(path: path, problem: "disk full") }),
+                ("b", { path in throw OutputError(path: path, .writeFailed("disk full")) }),
             ])
         }
         #expect(!FileManager.default.fileExists(atPath: target))

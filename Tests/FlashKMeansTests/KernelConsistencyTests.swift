@@ -16,16 +16,14 @@ import _FlashKMeansTestSupport
         let plan = TilePlan(pointCount: rows, clusterCount: clusterCount, dimension: dimension, pointTile: rows, centroidTile: clusterCount, threadCount: 1)
         let scratch = KernelScratch(plan: plan, dimension: dimension)
         var norms = [Float](repeating: 0, count: clusterCount)
-        centroids.withUnsafeBufferPointer { centroidSquaredNorms($0.baseAddress!, count: clusterCount, dimension: dimension, into: &norms) }
+        centroids.withUnsafeBufferPointer { computeCentroidSquaredNorms($0.baseAddress!, count: clusterCount, dimension: dimension, into: &norms) }
         let largest = Double(norms.max()!).squareRoot() * (1 + 0x1p-20)
         let exact = ExactLabels(dimension: dimension, largestCentroidNorm: largest)
         var worstRatio = 0.0
         points.withUnsafeBufferPointer { pointBuffer in
             centroids.withUnsafeBufferPointer { centroidBuffer in
                 let tile = RowTile(base: pointBuffer.baseAddress!, rowStride: dimension, rowCount: rows, dimension: dimension, firstRow: 0)
-                computeCrossProducts(
-                    points: tile, centroids: centroidBuffer.baseAddress!, count: clusterCount,
-                    output: scratch.crossProducts, outputStride: scratch.blockStride)
+                computeCrossProducts(points: tile, centroids: centroidBuffer.baseAddress!, count: clusterCount, output: scratch.crossProducts)
                 for row in 0..<rows {
                     var pointNorm = 0.0
                     for index in 0..<dimension { pointNorm += Double(points[row * dimension + index]) * Double(points[row * dimension + index]) }
@@ -36,7 +34,7 @@ import _FlashKMeansTestSupport
                             let c = Double(centroids[centroid * dimension + index])
                             trueScore += c * c - 2 * Double(points[row * dimension + index]) * c
                         }
-                        let cross = scratch.crossProducts[centroid * scratch.blockStride + row]
+                        let cross = scratch.crossProducts[centroid, row]
                         let score = Double(norms[centroid] - (cross + cross))
                         worstRatio = max(worstRatio, abs(score - trueScore) / allowed)
                     }

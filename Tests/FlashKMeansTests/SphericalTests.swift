@@ -55,7 +55,7 @@ import _FlashKMeansTestSupport
             Issue.record("expected a zero-norm error")
         } catch let error as DatasetError {
             #expect(error.problem == .zeroNorm(row: 1234))
-            #expect(error.description == "rows.npy: row 1234 is all zeros and has no direction for --metric cosine")
+            #expect(error.description == "rows.npy: row 1234 is all zeros and has no direction for cosine similarity")
         }
     }
 
@@ -65,6 +65,8 @@ import _FlashKMeansTestSupport
         let centroids = Fixtures.rows(Fixtures.distinctRows(10, of: 500, seed: 65), of: points, dimension: 6)
         let assignment = try KMeans.assign(ArraySource(points, dimension: 6), centroids: centroids, metric: .cosine)
         let top = try KMeans.nearest(ArraySource(points, dimension: 6), centroids: centroids, count: 3, metric: .cosine)
+        let similarity = try #require(assignment.cosineSimilarities)
+        let topSimilarity = try #require(top.cosineSimilarities)
         for row in 0..<500 {
             let x = Self.normalized(Array(points[(row * 6)..<((row + 1) * 6)]), dimension: 6)
             let similarities = (0..<10).map { centroid -> Double in
@@ -73,9 +75,12 @@ import _FlashKMeansTestSupport
             }
             let best = similarities.indices.max { similarities[$0] < similarities[$1] }!
             #expect(Int(assignment.labels[row]) == best)
-            #expect(abs(Double(assignment.squaredDistances[row]) - similarities[best]) < 1e-5)
+            #expect(abs(Double(similarity[row]) - similarities[best]) < 1e-5)
+            // The squared distance between unit vectors is 2 − 2 cos.
+            #expect(abs(Double(assignment.squaredDistances[row]) - (2 - 2 * similarities[best])) < 1e-5)
             #expect(top.labels[row * 3] == assignment.labels[row])
-            #expect(top.squaredDistances[row * 3] >= top.squaredDistances[row * 3 + 1])
+            #expect(topSimilarity[row * 3] >= topSimilarity[row * 3 + 1])
+            #expect(top.squaredDistances[row * 3] <= top.squaredDistances[row * 3 + 1])
         }
     }
 }

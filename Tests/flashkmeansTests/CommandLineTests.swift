@@ -160,10 +160,10 @@ struct CommandRun {
     /// One CSV row per tile combination, each measured in its own process.
     @Test func sweepWritesOneRowPerCombination() throws {
         let input = try demoFile()
-        let csv = directory.file("sweep.csv")
-        let run = try CommandRun(["sweep", input, "-k", "8", "--tile-points", "64,512", "--tile-centroids", "4,8", "--iterations", "2", "-o", csv])
+        let results = directory.file("sweep")
+        let run = try CommandRun(["sweep", input, "-k", "8", "--tile-points", "64,512", "--tile-centroids", "4,8", "--iterations", "2", "-o", results])
         #expect(run.status == 0, "\(run.standardError)")
-        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOfFile: results + "/sweep.csv", encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "tile_points,tile_centroids,seconds_per_iteration,peak_rss_bytes,peak_rss_anon_bytes,scratch_bytes_per_thread,threads")
         let rows = lines.dropFirst().map { $0.split(separator: ",") }
         #expect(rows.map { "\($0[0])x\($0[1])" } == ["64x4", "64x8", "512x4", "512x8"])
@@ -171,7 +171,7 @@ struct CommandRun {
         let scratch = rows.map { Int($0[5])! }
         #expect(scratch[0] < scratch[3])
         #expect(rows.allSatisfy { Double($0[2])! > 0 && Int($0[4])! > 0 })
-        let bad = try CommandRun(["sweep", input, "-k", "8", "--tile-points", "64,x"])
+        let bad = try CommandRun(["sweep", input, "-k", "8", "--tile-points", "64,x", "-o", directory.file("bad-sweep")])
         #expect(bad.status != 0)
         #expect(bad.standardError.contains("--tile-points"))
     }

@@ -1,5 +1,6 @@
 import Benchmark
 import FlashKMeans
+import _FlashKMeansBenchmarkSupport
 
 /// The fused assignment kernel against plain `sgemm` of the same shape, in the same run.
 /// The figure that matters is the ratio: the fused kernel does the `sgemm` work plus the
@@ -25,8 +26,8 @@ let benchmarks: @Sendable () -> Void = {
         ) { benchmark in
             for _ in benchmark.scaledIterations {
                 let assignment = try KMeans.assign(source, centroids: centroids)
-                let tiled = KernelBenchmarks.tiledProducts(points: points, centroids: centroids, dimension: dimension, plan: assignment.plan)
-                let whole = KernelBenchmarks.wholeProduct(
+                let tiled = try KernelBaselines.tiledProducts(points: points, centroids: centroids, dimension: dimension, plan: assignment.plan)
+                let whole = KernelBaselines.wholeProduct(
                     points: points, centroids: centroids, dimension: dimension, threadCount: assignment.plan.threadCount)
                 let best = min(tiled, whole)
                 benchmark.measurement(fusedRate, Int(flop / assignment.seconds / 1e9))

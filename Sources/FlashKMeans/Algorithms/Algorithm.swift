@@ -59,9 +59,7 @@ struct AlgorithmPlanner {
         let budgetText = "the memory budget of \(megabytes(memoryBudget))"
         if requested != .auto {
             guard boundBytes(requested) <= memoryBudget else {
-                throw .invalidParameter(
-                    "\(requested.rawValue) needs \(megabytes(boundBytes(requested))) of bounds, more than \(budgetText); "
-                        + "raise --memory-budget or choose another algorithm")
+                throw .boundsExceedBudget(algorithm: requested, boundBytes: boundBytes(requested), budgetBytes: memoryBudget)
             }
             return choice(requested, "requested")
         }

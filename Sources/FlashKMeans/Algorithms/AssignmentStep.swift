@@ -1,18 +1,23 @@
-/// What every tile of one pass shares.
+/// What every tile of one pass shares. Read-only for the steps.
 struct PassContext {
-    /// `k × d`, row-major, in label order.
-    let centroids: UnsafePointer<Float>
-    let centroidSquaredNorms: UnsafePointer<Float>
-    let clusterCount: Int
-    let dimension: Int
+    /// This pass's centroids (in).
+    let centroids: CentroidTable
+    /// Centroids per `sgemm` call.
     let centroidTile: Int
     let exactLabels: ExactLabels
-    /// Labels from the previous pass (−1 before the first); the pass overwrites them
-    /// after each tile, so a step reads a row's old label before returning.
-    let labels: UnsafeMutableBufferPointer<Int32>
+    /// Labels from the previous pass, −1 before the first (in). The pass overwrites a
+    /// tile's labels only after its step returns, so a step reads its rows' old labels here.
+    let previousLabels: UnsafeBufferPointer<Int32>
     /// Whether the step may prune. While false (the first iterations, when most labels
     /// still move) it computes everything and only records its bounds.
     let pruning: Bool
+
+    var clusterCount: Int { centroids.count }
+    var dimension: Int { centroids.dimension }
+
+    /// Row `point`'s label from the previous pass.
+    @inline(__always)
+    func previousLabel(of point: Int) -> Int { Int(previousLabels[point]) }
 }
 
 /// Work counted by a step, summed over a pass.
@@ -38,8 +43,10 @@ struct StepCounters {
 /// owns labels, sums and inertia; a step only decides labels, keeping whatever bounds
 /// it needs between passes.
 ///
-/// Contract: for every row, `scratch.finalLabels[row]` must end as the float64 nearest
-/// centroid (ties to the lowest index) and `scratch.labelDistances[row]` as
+/// Contract of ``assignTile(_:context:scratch:stepScratch:counters:)``: it reads the tile
+/// and `scratch.pointSquaredNorms` (in, one per tile row), may use every other buffer of
+/// `scratch` and `stepScratch`, and must leave in `scratch.settled` (out), for every tile
+/// row, the float64 nearest centroid (ties to the lowest index) and
 /// ``squaredDistance(_:_:dimension:)`` to it, exactly as ``DenseAssignment`` computes
 /// them. Steps that skip work may only skip centroids their bounds prove farther.
 protocol AssignmentStep: AnyObject, Sendable {
@@ -57,6 +64,9 @@ protocol AssignmentStep: AnyObject, Sendable {
     func discardBounds()
     /// After an update: the fraction of distances the next pruned pass is expected to
     /// compute, from the bounds of a sample of rows; `nil` when the step cannot tell.
+    /// - Parameters:
+    ///   - centroids: The next pass's centroids, `k × d` (in).
+    ///   - labels: Every row's current label (in).
     func predictedDistanceFraction(
         centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws -> Double?
 }
@@ -81,9 +91,13 @@ struct RoundingBounds {
 
     init(dimension: Int) {
         let unitRoundoff = 0x1p-24
-        distanceSlack = Double(dimension + 4) * unitRoundoff * 1.01
+        distanceSlack = Double(dimension + 4) * unitRoundoff * Self.higherOrderAllowance
         normSlack = Double(dimension) * unitRoundoff / (1 - Double(dimension) * unitRoundoff)
     }
+
+    /// The first-order bound `(d + 4) u` omits a factor `1 / (1 − (d + 4) u)`; raising it by
+    /// 1% covers that factor for any d below about 160,000.
+    static let higherOrderAllowance = 1.01
 
     /// An upper bound on the true distance whose float32 square is `squared`.
     @inline(__always)
@@ -109,45 +123,45 @@ struct RoundingBounds {
 
 /// The shared back end of every step: the dense kernel and the settling of labels.
 enum DenseAssignment {
-    /// Every row of `tile` against every centroid.
+    /// Every row of `tile` against every centroid; settles every tile row.
     static func assign(_ tile: RowTile, context: PassContext, scratch: KernelScratch, counters: inout StepCounters) {
         findNearestCentroids(
-            tile: tile, centroids: context.centroids, centroidSquaredNorms: context.centroidSquaredNorms,
-            clusterCount: context.clusterCount, centroidTile: context.centroidTile, scratch: scratch)
+            points: tile, centroids: context.centroids, centroidTile: context.centroidTile,
+            crossProducts: scratch.crossProducts, nearest: scratch.nearest)
         counters.distanceEvaluations += tile.rowCount * context.clusterCount
         counters.examinedPoints += tile.rowCount
         for row in 0..<tile.rowCount {
-            resolve(tile.row(row), slot: row, outputRow: row, context: context, scratch: scratch, counters: &counters)
+            settle(tile.row(row), slot: row, tileRow: row, context: context, scratch: scratch, counters: &counters)
         }
     }
 
-    /// Settles the label of the point in kernel slot `slot` (tile row `outputRow`), after
-    /// it was compared with every centroid: the float32 winner when it is provably the
-    /// exact nearest, otherwise a float64 re-ranking. Writes `finalLabels[outputRow]`
-    /// and `labelDistances[outputRow]`, and returns whether float64 was needed.
+    /// Settles the label of the point in kernel slot `slot` (tile row `tileRow`, values
+    /// `point`), after it was compared with every centroid: the float32 winner when it is
+    /// provably the exact nearest, otherwise a float64 re-ranking. Writes
+    /// `scratch.settled` for `tileRow` and returns whether float64 was needed.
     @inline(__always)
     @discardableResult
-    static func resolve(
-        _ row: UnsafePointer<Float>, slot: Int, outputRow: Int, context: PassContext, scratch: KernelScratch,
+    static func settle(
+        _ point: UnsafePointer<Float>, slot: Int, tileRow: Int, context: PassContext, scratch: KernelScratch,
         counters: inout StepCounters
     ) -> Bool {
-        var label = scratch.bestLabels[slot]
+        var label = scratch.nearest.bestLabels[slot]
+        let pointSquaredNorm = scratch.pointSquaredNorms[tileRow]
         let ambiguous = context.exactLabels.isAmbiguous(
-            best: scratch.bestScores[slot], second: scratch.secondScores[slot], pointSquaredNorm: scratch.pointSquaredNorms[outputRow])
+            best: scratch.nearest.bestScores[slot], second: scratch.nearest.secondScores[slot], pointSquaredNorm: pointSquaredNorm)
         if ambiguous {
-            label = context.exactLabels.nearest(
-                row, pointSquaredNorm: scratch.pointSquaredNorms[outputRow], centroids: context.centroids,
-                centroidSquaredNorms: context.centroidSquaredNorms, clusterCount: context.clusterCount, dimension: context.dimension)
+            label = context.exactLabels.nearest(point, pointSquaredNorm: pointSquaredNorm, centroids: context.centroids)
             counters.ambiguousRows += 1
         }
-        scratch.finalLabels[outputRow] = label
-        scratch.labelDistances[outputRow] = squaredDistance(row, context.centroids + Int(label) * context.dimension, dimension: context.dimension)
+        scratch.settled.settle(
+            tileRow, label: label,
+            squaredDistance: squaredDistance(point, context.centroids.row(Int(label)), dimension: context.dimension))
         return ambiguous
     }
 }
 
-/// Plain Lloyd: every point against every centroid.
-final class LloydStep: AssignmentStep, @unchecked Sendable {
+/// Every point against every centroid (the `lloyd` algorithm).
+final class DenseStep: AssignmentStep, @unchecked Sendable {
     func makeScratch() {}
     func beginPass(_ context: PassContext) {}
     func assignTile(_ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Void, counters: inout StepCounters) {

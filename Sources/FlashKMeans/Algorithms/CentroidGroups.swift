@@ -1,5 +1,5 @@
 /// Yinyang's centroid groups (Ding et al. 2015, §3.1): the initial centroids clustered
-/// into `t` groups, fixed for the whole run.
+/// into `t` groups (by ``CentroidGrouping``), fixed for the whole run.
 ///
 /// Each pass copies the centroids in group order, so every group is one contiguous
 /// block that a single `sgemm` call compares with the points that need it.
@@ -16,26 +16,13 @@ final class CentroidGroups: @unchecked Sendable {
     let groupedCentroids: UnsafeMutablePointer<Float>
     let groupedSquaredNorms: UnsafeMutablePointer<Float>
 
-    /// Groups `initialCentroids` (`k × d`) with five Lloyd iterations of the engine itself,
-    /// started from `groupCount` evenly spaced centroids.
-    init(initialCentroids: [Float], dimension: Int, groupCount requested: Int) throws {
-        let clusterCount = initialCentroids.count / dimension
+    /// - Parameters:
+    ///   - groupOf: The group of each centroid, `0..<groupCount` (``CentroidGrouping``).
+    init(groupOf: [Int32], dimension: Int, groupCount: Int) {
+        let clusterCount = groupOf.count
         self.clusterCount = clusterCount
         self.dimension = dimension
-        let groupCount = max(1, min(requested, clusterCount))
         self.groupCount = groupCount
-        var groupOf = [Int32](repeating: 0, count: clusterCount)
-        if groupCount > 1 {
-            var configuration = KMeans.Configuration(clusterCount: groupCount)
-            let seeds = (0..<groupCount).map { $0 * clusterCount / groupCount }
-            configuration.initialization = .centroids(seeds.flatMap { initialCentroids[($0 * dimension)..<(($0 + 1) * dimension)] })
-            configuration.maxIterations = 5
-            configuration.threadCount = 1
-            configuration.algorithm = .lloyd
-            groupOf = try KMeans.fit(
-                ArraySource(initialCentroids, dimension: dimension, name: "centroid groups"), configuration: configuration
-            ).labels
-        }
         self.groupOf = groupOf
         let order = (0..<clusterCount).sorted { (groupOf[$0], $0) < (groupOf[$1], $1) }
         members = order.map { Int32($0) }
@@ -53,10 +40,10 @@ final class CentroidGroups: @unchecked Sendable {
     }
 
     /// Copies this pass's centroids and norms into group order.
-    func load(_ context: PassContext) {
+    func load(_ centroids: CentroidTable) {
         for (position, label) in members.enumerated() {
-            (groupedCentroids + position * dimension).update(from: context.centroids + Int(label) * dimension, count: dimension)
-            groupedSquaredNorms[position] = context.centroidSquaredNorms[Int(label)]
+            (groupedCentroids + position * dimension).update(from: centroids.row(Int(label)), count: dimension)
+            groupedSquaredNorms[position] = centroids.squaredNorm(Int(label))
         }
     }
 

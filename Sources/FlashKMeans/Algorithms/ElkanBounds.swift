@@ -65,17 +65,18 @@ final class ElkanBounds: GroupBounds {
         // lower bounds with the same rounding allowance as point scores.
         let k = clusterCount
         let dimension = context.dimension
+        let centroids = context.centroids
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, blasint(k), blasint(k), blasint(dimension),
-            1, context.centroids, blasint(dimension), context.centroids, blasint(dimension), 0, crossProducts.baseAddress!, blasint(k))
+            1, centroids.values, blasint(dimension), centroids.values, blasint(dimension), 0, crossProducts.baseAddress!, blasint(k))
         let rounding = RoundingBounds(dimension: dimension)
         for a in 0..<k {
             var nearest = Double.infinity
             for j in 0..<k {
                 let cross = crossProducts[a * k + j]
-                let score = context.centroidSquaredNorms[j] - (cross + cross)
+                let score = centroids.squaredNorm(j) - (cross + cross)
                 let half = a == j ? 0 : rounding.lowerDistance(
-                    score: score, pointSquaredNorm: context.centroidSquaredNorms[a], exact: context.exactLabels) / 2
+                    score: score, pointSquaredNorm: centroids.squaredNorm(a), exact: context.exactLabels) / 2
                 halfDistances[a * k + j] = roundedDown(half)
                 if a != j { nearest = min(nearest, Double(halfDistances[a * k + j])) }
             }
@@ -123,16 +124,16 @@ final class ElkanBounds: GroupBounds {
     func predictedFraction(point: Int, label: Int, upper: Double, groups: CentroidGroups) -> Double? { nil }
 
     func observe(
-        scratch: KernelScratch, firstPosition: Int, count: Int, slots: UnsafePointer<Int32>, slotCount: Int,
-        firstRow: Int, context: PassContext, groups: CentroidGroups
+        scratch: KernelScratch, firstPosition: Int, count: Int, slotCount: Int, firstRow: Int, context: PassContext,
+        groups: CentroidGroups
     ) {
         let rounding = RoundingBounds(dimension: context.dimension)
         for offset in 0..<count {
             let centroid = Int(groups.members[firstPosition + offset])
             let norm = groups.groupedSquaredNorms[firstPosition + offset]
-            let crossRow = scratch.crossProducts + offset * scratch.blockStride
+            let crossRow = scratch.crossProducts.row(offset)
             for slot in 0..<slotCount {
-                let row = Int(slots[slot])
+                let row = Int(scratch.gathered.tileRows[slot])
                 let cross = crossRow[slot]
                 lowerBounds[(firstRow + row) * clusterCount + centroid] = roundedDown(rounding.lowerDistance(
                     score: norm - (cross + cross), pointSquaredNorm: scratch.pointSquaredNorms[row], exact: context.exactLabels))
@@ -159,13 +160,13 @@ final class ElkanBounds: GroupBounds {
     ) {
         #if KMEANS_INTERNAL_CHECKS
         let dimension = context.dimension
-        let own = ExactLabels.squaredDistance64(x, context.centroids + label * dimension, dimension: dimension).squareRoot()
+        let own = ExactLabels.squaredDistance64(x, context.centroids.row(label), dimension: dimension).squareRoot()
         precondition(upper >= own, "Elkan upper bound \(upper) below the distance \(own)")
         for centroid in 0..<clusterCount where centroid != label {
-            let distance = ExactLabels.squaredDistance64(x, context.centroids + centroid * dimension, dimension: dimension).squareRoot()
+            let distance = ExactLabels.squaredDistance64(x, context.centroids.row(centroid), dimension: dimension).squareRoot()
             precondition(Double(bounds[centroid]) <= distance, "Elkan bound \(bounds[centroid]) above the distance \(distance) to \(centroid)")
             let between = ExactLabels.squaredDistance64(
-                context.centroids + label * dimension, context.centroids + centroid * dimension, dimension: dimension).squareRoot()
+                context.centroids.row(label), context.centroids.row(centroid), dimension: dimension).squareRoot()
             precondition(2 * Double(halfDistances[label * clusterCount + centroid]) <= between, "Elkan half distance above half of \(between)")
         }
         counters.invariantChecks += 1

@@ -10,81 +10,80 @@ protocol GroupBounds: AnyObject {
     func beginPass(_ context: PassContext, groups: CentroidGroups)
     func centroidsMoved(_ drifts: [Double], groups: CentroidGroups)
     /// Applies the last update's drift to the point's bounds, then either proves the
-    /// label stands (returns `true`) or marks in `candidates` (one byte per group) the
+    /// label stands (returns `true`) or marks in `candidates` (out, one byte per group) the
     /// groups that may hold a closer centroid. `upper` bounds the distance to centroid `label`.
     func screen(
         _ x: UnsafePointer<Float>, point: Int, label: Int, upper: Double, context: PassContext, groups: CentroidGroups,
         candidates: UnsafeMutablePointer<UInt8>, counters: inout StepCounters
     ) -> Bool
-    /// Scores of `count` grouped centroids starting at group position `firstPosition`,
-    /// centroid-major in `scratch.crossProducts`, for the points of `slots`.
+    /// Sees the scores of `count` grouped centroids starting at group position
+    /// `firstPosition`: rows `0..<count` of `scratch.crossProducts` (in), for the kernel
+    /// slots `0..<slotCount`, slot `s` being tile row `scratch.gathered.tileRows[s]`.
     func observe(
-        scratch: KernelScratch, firstPosition: Int, count: Int, slots: UnsafePointer<Int32>, slotCount: Int,
-        firstRow: Int, context: PassContext, groups: CentroidGroups)
+        scratch: KernelScratch, firstPosition: Int, count: Int, slotCount: Int, firstRow: Int, context: PassContext,
+        groups: CentroidGroups)
     /// The fraction of all centroids that `screen` would compare the point with, given the
     /// pending drift, without changing the bounds; `nil` if the policy cannot tell.
     func predictedFraction(point: Int, label: Int, upper: Double, groups: CentroidGroups) -> Double?
     /// Records the bounds of an examined point once its label is settled.
+    /// - Parameters:
+    ///   - candidates: The groups the point was compared with, one byte per group (in).
+    ///   - results: The point's best scores per group (in).
     func record(
         point: Int, newLabel: Int, oldLabel: Int, oldSquaredDistance: Float, pointSquaredNorm: Float,
         candidates: UnsafePointer<UInt8>, results: GroupResults, context: PassContext, groups: CentroidGroups)
 }
 
-/// Per point and group: the best and second-best float32 score among the group's
-/// centroids, and the label of the best.
+/// One point's results per group (in): the best and second-best float32 score among the
+/// group's centroids, and the label of the best; `groupCount` of each.
 struct GroupResults {
     let best: UnsafePointer<Float>
     let second: UnsafePointer<Float>
     let label: UnsafePointer<Int32>
 }
 
-/// Per-thread memory of a ``GroupedStep``.
+/// Per-thread memory of a ``GroupedStep``, per tile row `r` and group `g`.
 final class GroupedScratch {
     let groupCount: Int
-    /// `pointTile × t` flags: does the row need group g.
-    let candidates: UnsafeMutablePointer<UInt8>
-    let groupBest: UnsafeMutablePointer<Float>
-    let groupSecond: UnsafeMutablePointer<Float>
-    let groupLabel: UnsafeMutablePointer<Int32>
+    /// `pointTile × t` flags: does row r need group g.
+    let candidates: ScratchMatrix<UInt8>
+    /// `pointTile × t` results per group: best score, second-best score, label of the best.
+    let groupBest: ScratchMatrix<Float>
+    let groupSecond: ScratchMatrix<Float>
+    let groupLabel: ScratchMatrix<Int32>
     /// Per tile row: running best and second-best score over every group compared, and the best's label.
-    let rowBest: UnsafeMutablePointer<Float>
-    let rowSecond: UnsafeMutablePointer<Float>
-    let rowLabel: UnsafeMutablePointer<Int32>
-    let ownSquaredDistance: UnsafeMutablePointer<Float>
-    let examined: UnsafeMutablePointer<Bool>
-    /// Per group, the tile rows that need it: `groupRowCounts[g]` rows from `groupRows + g × pointTile`.
-    let groupRows: UnsafeMutablePointer<Int32>
-    let groupRowCounts: UnsafeMutablePointer<Int>
-    let pointTile: Int
+    let rowBest: ScratchVector<Float>
+    let rowSecond: ScratchVector<Float>
+    let rowLabel: ScratchVector<Int32>
+    /// Per tile row: the float32 squared distance to its previous centroid.
+    let ownSquaredDistance: ScratchVector<Float>
+    /// Per tile row: whether the row passed the global filter.
+    let examined: ScratchVector<Bool>
+    /// `t × pointTile`: row g lists the tile rows that need group g (`groupRowCounts[g]` of them).
+    let groupRows: ScratchMatrix<Int32>
+    let groupRowCounts: ScratchVector<Int>
+    private let storage = ScratchStorage()
 
-    /// Every buffer starts zeroed (``KernelScratch/allocateZeroed(_:as:)``): bound updates
-    /// read every group's slot and keep only the compared ones, so the others must hold numbers.
+    /// Every buffer starts zeroed: bound updates read every group's slot and keep only the
+    /// compared ones, so the others must hold numbers.
     init(pointTile: Int, groupCount: Int) {
         self.groupCount = groupCount
-        self.pointTile = pointTile
-        let perGroup = pointTile * groupCount
-        candidates = KernelScratch.allocateZeroed(perGroup, as: UInt8.self)
-        groupRows = KernelScratch.allocateZeroed(perGroup, as: Int32.self)
-        groupRowCounts = KernelScratch.allocateZeroed(groupCount, as: Int.self)
-        groupBest = KernelScratch.allocateZeroed(perGroup, as: Float.self)
-        groupSecond = KernelScratch.allocateZeroed(perGroup, as: Float.self)
-        groupLabel = KernelScratch.allocateZeroed(perGroup, as: Int32.self)
-        rowBest = KernelScratch.allocateZeroed(pointTile, as: Float.self)
-        rowSecond = KernelScratch.allocateZeroed(pointTile, as: Float.self)
-        rowLabel = KernelScratch.allocateZeroed(pointTile, as: Int32.self)
-        ownSquaredDistance = KernelScratch.allocateZeroed(pointTile, as: Float.self)
-        examined = KernelScratch.allocateZeroed(pointTile, as: Bool.self)
+        candidates = storage.matrix(rows: pointTile, columns: groupCount, of: UInt8.self)
+        groupRows = storage.matrix(rows: groupCount, columns: pointTile, of: Int32.self)
+        groupRowCounts = storage.vector(groupCount, of: Int.self)
+        groupBest = storage.matrix(rows: pointTile, columns: groupCount, of: Float.self)
+        groupSecond = storage.matrix(rows: pointTile, columns: groupCount, of: Float.self)
+        groupLabel = storage.matrix(rows: pointTile, columns: groupCount, of: Int32.self)
+        rowBest = storage.vector(pointTile, of: Float.self)
+        rowSecond = storage.vector(pointTile, of: Float.self)
+        rowLabel = storage.vector(pointTile, of: Int32.self)
+        ownSquaredDistance = storage.vector(pointTile, of: Float.self)
+        examined = storage.vector(pointTile, of: Bool.self)
     }
 
-    deinit {
-        for pointer in [UnsafeMutableRawPointer(candidates), UnsafeMutableRawPointer(groupRows),
-                        UnsafeMutableRawPointer(groupRowCounts), UnsafeMutableRawPointer(groupBest),
-                        UnsafeMutableRawPointer(groupSecond), UnsafeMutableRawPointer(groupLabel),
-                        UnsafeMutableRawPointer(rowBest), UnsafeMutableRawPointer(rowSecond),
-                        UnsafeMutableRawPointer(rowLabel), UnsafeMutableRawPointer(ownSquaredDistance),
-                        UnsafeMutableRawPointer(examined)] {
-            pointer.deallocate()
-        }
+    /// Row `row`'s results per group.
+    func results(ofRow row: Int) -> GroupResults {
+        GroupResults(best: groupBest.row(row), second: groupSecond.row(row), label: groupLabel.row(row))
     }
 }
 
@@ -97,6 +96,9 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     private let pointTile: Int
     private var boundsValid = false
     private var boundsRecordedLastPass = false
+
+    /// Rows sampled to predict a pruned pass's cost (``predictedDistanceFraction(centroids:source:labels:)``).
+    static var predictionSampleRows: Int { 1024 }
 
     init(groups: CentroidGroups, pointCount: Int, pointTile: Int) {
         self.groups = groups
@@ -114,19 +116,19 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         // Bounds are recorded only by pruning passes; a dense pass leaves them stale.
         boundsValid = boundsRecordedLastPass
         boundsRecordedLastPass = context.pruning
-        groups.load(context)
+        groups.load(context.centroids)
         bounds.beginPass(context, groups: groups)
     }
 
     func centroidsMoved(_ drifts: [Double]) { bounds.centroidsMoved(drifts, groups: groups) }
 
-    /// Screens up to 1,024 evenly spaced rows against the new centroids.
+    /// Screens up to ``predictionSampleRows`` evenly spaced rows against the new centroids.
     func predictedDistanceFraction(
         centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>
     ) throws -> Double? {
         guard boundsRecordedLastPass else { return nil }
         let rowCount = source.rowCount
-        let sampleCount = min(rowCount, 1024)
+        let sampleCount = min(rowCount, Self.predictionSampleRows)
         let rows = (0..<sampleCount).map { $0 * rowCount / sampleCount }
         let dimension = source.dimension
         var values = [Float](repeating: 0, count: sampleCount * dimension)
@@ -152,22 +154,34 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             DenseAssignment.assign(tile, context: context, scratch: scratch, counters: &counters)
             return
         }
+        screenRows(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
+        if boundsValid {
+            compareSurvivors(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
+        } else {
+            compareEveryGroup(with: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
+        }
+        settleExaminedRows(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
+    }
+
+    /// The global and group filters, row by row: settles the rows whose label provably
+    /// stands and marks, for the others, the groups they need.
+    private func screenRows(
+        of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
+    ) {
         let dimension = context.dimension
         let groupCount = groups.groupCount
         let rounding = RoundingBounds(dimension: dimension)
-
-        // The global and group filters, row by row.
         for row in 0..<tile.rowCount {
             let point = tile.firstRow + row
-            let label = Int(context.labels[point])
+            let label = context.previousLabel(of: point)
             let x = tile.row(row)
-            let candidates = stepScratch.candidates + row * groupCount
+            let candidates = stepScratch.candidates.row(row)
             stepScratch.examined[row] = false
             if !boundsValid {
                 // First pruning pass: compare with everything and build the bounds.
                 candidates.update(repeating: 1, count: groupCount)
             } else {
-                let ownSquared = squaredDistance(x, context.centroids + label * dimension, dimension: dimension)
+                let ownSquared = squaredDistance(x, context.centroids.row(label), dimension: dimension)
                 counters.distanceEvaluations += 1
                 stepScratch.ownSquaredDistance[row] = ownSquared
                 if bounds.screen(
@@ -175,8 +189,7 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
                     groups: groups, candidates: candidates, counters: &counters)
                 {
                     // Skip: no centroid of any group can be closer than the own one.
-                    scratch.finalLabels[row] = Int32(label)
-                    scratch.labelDistances[row] = ownSquared
+                    scratch.settled.settle(row, label: Int32(label), squaredDistance: ownSquared)
                     continue
                 }
             }
@@ -189,85 +202,92 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
                 // The own centroid's group was ruled out for its other members; the own
                 // centroid still takes part, with a score of the same precision.
                 stepScratch.rowBest[row] = directScore(
-                    x, context.centroids + label * dimension, centroidSquaredNorm: context.centroidSquaredNorms[label], dimension: dimension)
+                    x, context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label), dimension: dimension)
                 stepScratch.rowLabel[row] = Int32(label)
                 counters.distanceEvaluations += 1
             }
         }
+    }
 
-        if !boundsValid {
-            // Every row needs every group: one wide `sgemm` per run of groups that fits a
-            // centroid tile, folded group by group.
-            var firstGroup = 0
-            while firstGroup < groupCount {
-                var endGroup = firstGroup + 1
-                while endGroup < groupCount,
-                      groups.groupStart[endGroup + 1] - groups.groupStart[firstGroup] <= context.centroidTile {
-                    endGroup += 1
-                }
-                compareWithGroups(
-                    firstGroup..<endGroup, points: tile, slotCount: tile.rowCount, context: context, scratch: scratch,
-                    stepScratch: stepScratch)
-                counters.distanceEvaluations += tile.rowCount * (groups.groupStart[endGroup] - groups.groupStart[firstGroup])
-                firstGroup = endGroup
+    /// The bound-building pass: every row needs every group. One wide `sgemm` per run of
+    /// groups that fits a centroid tile, folded group by group.
+    private func compareEveryGroup(
+        with tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
+    ) {
+        var firstGroup = 0
+        while firstGroup < groups.groupCount {
+            var endGroup = firstGroup + 1
+            while endGroup < groups.groupCount,
+                  groups.groupStart[endGroup + 1] - groups.groupStart[firstGroup] <= context.centroidTile {
+                endGroup += 1
             }
-        } else {
-            // Groups most rows need are compared with the whole tile in place, consecutive
-            // ones in one `sgemm` (each call repacks the point tile, so fewer calls is
-            // faster); copying a row costs about as much as comparing it with a 16-centroid
-            // group. Scores of groups a row does not need are discarded when merged. Groups
-            // few rows need are compared with those rows only.
-            var wholeTileRun: Range<Int>?
-            func flushWholeTileRun() {
-                guard let run = wholeTileRun else { return }
-                compareWithGroups(
-                    run, points: tile, slotCount: tile.rowCount, context: context, scratch: scratch, stepScratch: stepScratch)
-                counters.distanceEvaluations += tile.rowCount * (groups.groupStart[run.upperBound] - groups.groupStart[run.lowerBound])
-                wholeTileRun = nil
-            }
-            // Rows per group, in one row-major sweep of the candidate flags.
-            stepScratch.groupRowCounts.update(repeating: 0, count: groupCount)
-            for row in 0..<tile.rowCount where stepScratch.examined[row] {
-                let flags = stepScratch.candidates + row * groupCount
-                for group in 0..<groupCount where flags[group] != 0 {
-                    stepScratch.groupRows[group &* stepScratch.pointTile &+ stepScratch.groupRowCounts[group]] = Int32(truncatingIfNeeded: row)
-                    stepScratch.groupRowCounts[group] &+= 1
-                }
-            }
-            for group in 0..<groupCount where groups.size(of: group) > 0 {
-                let slotCount = stepScratch.groupRowCounts[group]
-                if slotCount == 0 { continue }
-                scratch.gatheredSlots.update(from: stepScratch.groupRows + group * stepScratch.pointTile, count: slotCount)
-                if 2 * slotCount > tile.rowCount {
-                    if let run = wholeTileRun, run.upperBound == group,
-                       groups.groupStart[group + 1] - groups.groupStart[run.lowerBound] <= context.centroidTile {
-                        wholeTileRun = run.lowerBound..<(group + 1)
-                    } else {
-                        flushWholeTileRun()
-                        wholeTileRun = group..<(group + 1)
-                    }
-                    continue
-                }
-                for slot in 0..<slotCount {
-                    (scratch.gatheredRows + slot * dimension).update(from: tile.row(Int(scratch.gatheredSlots[slot])), count: dimension)
-                }
-                let gathered = RowTile(
-                    base: scratch.gatheredRows, rowStride: dimension, rowCount: slotCount, dimension: dimension, firstRow: tile.firstRow)
-                compareWithGroups(
-                    group..<(group + 1), points: gathered, slotCount: slotCount, context: context, scratch: scratch,
-                    stepScratch: stepScratch)
-                counters.distanceEvaluations += slotCount * groups.size(of: group)
-            }
-            flushWholeTileRun()
+            compareWithGroups(
+                firstGroup..<endGroup, points: tile, rows: .wholeTile, context: context, scratch: scratch, stepScratch: stepScratch)
+            counters.distanceEvaluations += tile.rowCount * (groups.groupStart[endGroup] - groups.groupStart[firstGroup])
+            firstGroup = endGroup
         }
+    }
 
-        // Settle the examined rows and record their bounds.
-        let results = GroupResults(best: stepScratch.groupBest, second: stepScratch.groupSecond, label: stepScratch.groupLabel)
+    /// Compares the examined rows with the groups they need.
+    ///
+    /// Groups most rows need are compared with the whole tile in place, consecutive ones
+    /// in one `sgemm` (each call repacks the point tile, so fewer calls is faster); copying
+    /// a row costs about as much as comparing it with a 16-centroid group. Scores of groups
+    /// a row does not need are discarded when merged. Groups few rows need are compared
+    /// with those rows only.
+    private func compareSurvivors(
+        of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
+    ) {
+        let groupCount = groups.groupCount
+        var wholeTileRun: Range<Int>?
+        func flushWholeTileRun() {
+            guard let run = wholeTileRun else { return }
+            compareWithGroups(run, points: tile, rows: .wholeTile, context: context, scratch: scratch, stepScratch: stepScratch)
+            counters.distanceEvaluations += tile.rowCount * (groups.groupStart[run.upperBound] - groups.groupStart[run.lowerBound])
+            wholeTileRun = nil
+        }
+        // Rows per group, in one row-major sweep of the candidate flags.
+        stepScratch.groupRowCounts.fill(with: 0)
+        for row in 0..<tile.rowCount where stepScratch.examined[row] {
+            let flags = stepScratch.candidates.row(row)
+            for group in 0..<groupCount where flags[group] != 0 {
+                stepScratch.groupRows[group, stepScratch.groupRowCounts[group]] = Int32(truncatingIfNeeded: row)
+                stepScratch.groupRowCounts[group] &+= 1
+            }
+        }
+        for group in 0..<groupCount where groups.size(of: group) > 0 {
+            let rowCount = stepScratch.groupRowCounts[group]
+            if rowCount == 0 { continue }
+            if 2 * rowCount > tile.rowCount {
+                if let run = wholeTileRun, run.upperBound == group,
+                   groups.groupStart[group + 1] - groups.groupStart[run.lowerBound] <= context.centroidTile {
+                    wholeTileRun = run.lowerBound..<(group + 1)
+                } else {
+                    flushWholeTileRun()
+                    wholeTileRun = group..<(group + 1)
+                }
+                continue
+            }
+            let rows = stepScratch.groupRows.row(group)
+            for slot in 0..<rowCount { scratch.gathered.gather(tile, row: Int(rows[slot]), into: slot) }
+            compareWithGroups(
+                group..<(group + 1), points: scratch.gathered.tile(count: rowCount, like: tile), rows: .gathered,
+                context: context, scratch: scratch, stepScratch: stepScratch)
+            counters.distanceEvaluations += rowCount * groups.size(of: group)
+        }
+        flushWholeTileRun()
+    }
+
+    /// Settles the examined rows and records their bounds.
+    private func settleExaminedRows(
+        of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
+    ) {
+        let dimension = context.dimension
         for row in 0..<tile.rowCount where stepScratch.examined[row] {
             let point = tile.firstRow + row
-            let oldLabel = Int(context.labels[point])
+            let oldLabel = context.previousLabel(of: point)
             let x = tile.row(row)
-            let candidates = stepScratch.candidates + row * groupCount
+            let candidates = stepScratch.candidates.row(row)
             var label = Int(stepScratch.rowLabel[row])
             if context.exactLabels.isAmbiguous(
                 best: stepScratch.rowBest[row], second: stepScratch.rowSecond[row], pointSquaredNorm: scratch.pointSquaredNorms[row]
@@ -278,32 +298,32 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             }
             let distance = label == oldLabel && boundsValid
                 ? stepScratch.ownSquaredDistance[row]
-                : squaredDistance(x, context.centroids + label * dimension, dimension: dimension)
-            scratch.finalLabels[row] = Int32(label)
-            scratch.labelDistances[row] = distance
+                : squaredDistance(x, context.centroids.row(label), dimension: dimension)
+            scratch.settled.settle(row, label: Int32(label), squaredDistance: distance)
             // Used only when the old label's group was ruled out, which needs valid bounds.
             let oldSquared = boundsValid ? stepScratch.ownSquaredDistance[row] : 0
             bounds.record(
                 point: point, newLabel: label, oldLabel: oldLabel, oldSquaredDistance: oldSquared,
                 pointSquaredNorm: scratch.pointSquaredNorms[row], candidates: candidates,
-                results: GroupResults(
-                    best: results.best + row * groupCount, second: results.second + row * groupCount,
-                    label: results.label + row * groupCount),
-                context: context, groups: groups)
+                results: stepScratch.results(ofRow: row), context: context, groups: groups)
         }
     }
 
-    /// Compares `points` (slot `s` is tile row `scratch.gatheredSlots[s]`, or row `s`
-    /// when the whole tile takes part) with the centroids of `groupRange`, which are
-    /// contiguous in group order, and folds each group's best and second-best scores
-    /// into each row's running best.
+    /// Which tile rows the kernel slots of a comparison stand for.
+    private enum ComparedRows {
+        /// Slot `s` is tile row `s`: the tile compared in place.
+        case wholeTile
+        /// Slot `s` is tile row `scratch.gathered.tileRows[s]`, already filled in.
+        case gathered
+    }
+
+    /// Compares `points` with the centroids of `groupRange`, which are contiguous in group
+    /// order, and folds each group's best and second-best scores into each row's running best.
     private func compareWithGroups(
-        _ groupRange: Range<Int>, points: RowTile, slotCount: Int, context: PassContext, scratch: KernelScratch,
+        _ groupRange: Range<Int>, points: RowTile, rows: ComparedRows, context: PassContext, scratch: KernelScratch,
         stepScratch: GroupedScratch
     ) {
-        if points.base != UnsafePointer(scratch.gatheredRows) {
-            for slot in 0..<slotCount { scratch.gatheredSlots[slot] = Int32(slot) }
-        }
+        if case .wholeTile = rows { scratch.gathered.useWholeTile(count: points.rowCount) }
         let rangeStart = groups.groupStart[groupRange.lowerBound]
         let rangeEnd = groups.groupStart[groupRange.upperBound]
         var tileStart = rangeStart
@@ -314,24 +334,25 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             let count = min(context.centroidTile, rangeEnd - tileStart)
             computeCrossProducts(
                 points: points, centroids: groups.groupedCentroids + tileStart * context.dimension, count: count,
-                output: scratch.crossProducts, outputStride: scratch.blockStride)
+                output: scratch.crossProducts)
             bounds.observe(
-                scratch: scratch, firstPosition: tileStart, count: count, slots: scratch.gatheredSlots, slotCount: slotCount,
-                firstRow: points.firstRow, context: context, groups: groups)
+                scratch: scratch, firstPosition: tileStart, count: count, slotCount: points.rowCount, firstRow: points.firstRow,
+                context: context, groups: groups)
             for group in groupRange {
                 let first = max(groups.groupStart[group], tileStart)
                 let end = min(groups.groupStart[group + 1], tileStart + count)
                 if first >= end { continue }
-                if unfinishedGroup != group { scratch.resetBest() }
+                if unfinishedGroup != group { scratch.nearest.reset() }
                 foldMinimum(
-                    scratch: scratch, squaredNorms: groups.groupedSquaredNorms + first, count: end - first,
-                    firstLabel: first, rowCount: slotCount, firstBlockRow: first - tileStart)
+                    crossProducts: scratch.crossProducts, firstBlockRow: first - tileStart, count: end - first,
+                    squaredNorms: groups.groupedSquaredNorms + first, firstLabel: first, pointCount: points.rowCount,
+                    into: scratch.nearest)
                 if end < groups.groupStart[group + 1] {
                     unfinishedGroup = group
                     continue
                 }
                 unfinishedGroup = nil
-                mergeGroupResults(group, slotCount: slotCount, scratch: scratch, stepScratch: stepScratch)
+                mergeGroupResults(group, slotCount: points.rowCount, scratch: scratch, stepScratch: stepScratch)
             }
             tileStart += count
         }
@@ -340,19 +361,19 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     /// Stores one group's per-slot best and second best and folds them into the rows' running best.
     @inline(__always)
     private func mergeGroupResults(_ group: Int, slotCount: Int, scratch: KernelScratch, stepScratch: GroupedScratch) {
-        let groupCount = groups.groupCount
+        let nearest = scratch.nearest
         for slot in 0..<slotCount {
-            let row = Int(scratch.gatheredSlots[slot])
+            let row = Int(scratch.gathered.tileRows[slot])
             // A whole-tile `sgemm` also scores groups a row does not need. Those scores are
             // dropped: one of them may be the row's own centroid, already scored directly,
             // and a duplicate best would make the row look like a near tie.
-            if stepScratch.candidates[row * groupCount + group] == 0 { continue }
-            let best = scratch.bestScores[slot]
-            let second = scratch.secondScores[slot]
-            let label = groups.members[Int(scratch.bestLabels[slot])]
-            stepScratch.groupBest[row * groupCount + group] = best
-            stepScratch.groupSecond[row * groupCount + group] = second
-            stepScratch.groupLabel[row * groupCount + group] = label
+            if stepScratch.candidates[row, group] == 0 { continue }
+            let best = nearest.bestScores[slot]
+            let second = nearest.secondScores[slot]
+            let label = groups.members[Int(nearest.bestLabels[slot])]
+            stepScratch.groupBest[row, group] = best
+            stepScratch.groupSecond[row, group] = second
+            stepScratch.groupLabel[row, group] = label
             if best < stepScratch.rowBest[row] {
                 stepScratch.rowSecond[row] = min(stepScratch.rowBest[row], second)
                 stepScratch.rowBest[row] = best
@@ -366,14 +387,12 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     /// The float64 nearest among the candidate groups' centroids and the old label,
     /// ties to the lowest label. Centroids outside them are provably farther; inside,
     /// only those whose float32 score is within `2.5 E(x)` of the smallest can be nearest
-    /// (as in ``ExactLabels/nearest(_:pointSquaredNorm:centroids:centroidSquaredNorms:clusterCount:dimension:)``).
+    /// (as in ``ExactLabels/nearest(_:pointSquaredNorm:centroids:)``).
     private func nearestCandidate(
         _ x: UnsafePointer<Float>, pointSquaredNorm: Float, oldLabel: Int, candidates: UnsafePointer<UInt8>, context: PassContext
     ) -> Int {
         func score(_ label: Int) -> Float {
-            directScore(
-                x, context.centroids + label * context.dimension, centroidSquaredNorm: context.centroidSquaredNorms[label],
-                dimension: context.dimension)
+            directScore(x, context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label), dimension: context.dimension)
         }
         func forEachCandidate(_ body: (Int) -> Void) {
             if oldLabel >= 0 { body(oldLabel) }
@@ -387,7 +406,7 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         var best = (distance: Double.infinity, label: Int.max)
         forEachCandidate { label in
             guard Double(score(label)) <= threshold else { return }
-            let distance = ExactLabels.squaredDistance64(x, context.centroids + label * context.dimension, dimension: context.dimension)
+            let distance = ExactLabels.squaredDistance64(x, context.centroids.row(label), dimension: context.dimension)
             if distance < best.distance || (distance == best.distance && label < best.label) { best = (distance, label) }
         }
         return best.label

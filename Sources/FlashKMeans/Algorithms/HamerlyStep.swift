@@ -60,17 +60,17 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
         let dimension = context.dimension
         guard context.pruning, boundsValid else {
             DenseAssignment.assign(tile, context: context, scratch: scratch, counters: &counters)
-            for row in 0..<tile.rowCount { recordBound(row: row, slot: row, point: tile.firstRow + row, context: context, scratch: scratch) }
+            for row in 0..<tile.rowCount { recordBound(tileRow: row, slot: row, point: tile.firstRow + row, context: context, scratch: scratch) }
             return
         }
         let rounding = RoundingBounds(dimension: dimension)
         var survivors = 0
         for row in 0..<tile.rowCount {
             let point = tile.firstRow + row
-            let label = Int(context.labels[point])
+            let label = context.previousLabel(of: point)
             let x = tile.row(row)
             // Step 1 (tighten u): the exact distance to the point's own centroid.
-            let ownSquared = squaredDistance(x, context.centroids + label * dimension, dimension: dimension)
+            let ownSquared = squaredDistance(x, context.centroids.row(label), dimension: dimension)
             let upper = rounding.upperDistance(squared: ownSquared)
             // Step "update bounds" of the previous iteration, applied lazily: the second
             // closest moved at most by the largest drift of any other centroid.
@@ -80,27 +80,24 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
             if provablyExceeds(lower, upper) {
                 // Skip: every other centroid is farther than the own one, so the label stands.
                 lowerBounds[point] = roundedDown(lower)
-                scratch.finalLabels[row] = Int32(label)
-                scratch.labelDistances[row] = ownSquared
+                scratch.settled.settle(row, label: Int32(label), squaredDistance: ownSquared)
                 continue
             }
-            (scratch.gatheredRows + survivors * dimension).update(from: x, count: dimension)
-            scratch.gatheredSlots[survivors] = Int32(row)
+            scratch.gathered.gather(tile, row: row, into: survivors)
             survivors += 1
         }
         guard survivors > 0 else { return }
         // Step 2 for the survivors: all centroids, through the same fused kernel as Lloyd.
-        let gathered = RowTile(
-            base: scratch.gatheredRows, rowStride: dimension, rowCount: survivors, dimension: dimension, firstRow: tile.firstRow)
+        let gathered = scratch.gathered.tile(count: survivors, like: tile)
         findNearestCentroids(
-            tile: gathered, centroids: context.centroids, centroidSquaredNorms: context.centroidSquaredNorms,
-            clusterCount: context.clusterCount, centroidTile: context.centroidTile, scratch: scratch)
+            points: gathered, centroids: context.centroids, centroidTile: context.centroidTile,
+            crossProducts: scratch.crossProducts, nearest: scratch.nearest)
         counters.distanceEvaluations += survivors * context.clusterCount
         counters.examinedPoints += survivors
         for slot in 0..<survivors {
-            let row = Int(scratch.gatheredSlots[slot])
-            DenseAssignment.resolve(gathered.row(slot), slot: slot, outputRow: row, context: context, scratch: scratch, counters: &counters)
-            recordBound(row: row, slot: slot, point: tile.firstRow + row, context: context, scratch: scratch)
+            let row = Int(scratch.gathered.tileRows[slot])
+            DenseAssignment.settle(gathered.row(slot), slot: slot, tileRow: row, context: context, scratch: scratch, counters: &counters)
+            recordBound(tileRow: row, slot: slot, point: tile.firstRow + row, context: context, scratch: scratch)
         }
     }
 
@@ -108,11 +105,12 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
     /// chose another label than the float32 best, in which case the best score bounds
     /// every other centroid.
     @inline(__always)
-    private func recordBound(row: Int, slot: Int, point: Int, context: PassContext, scratch: KernelScratch) {
+    private func recordBound(tileRow: Int, slot: Int, point: Int, context: PassContext, scratch: KernelScratch) {
         let rounding = RoundingBounds(dimension: context.dimension)
-        let score = scratch.finalLabels[row] == scratch.bestLabels[slot] ? scratch.secondScores[slot] : scratch.bestScores[slot]
+        let nearest = scratch.nearest
+        let score = scratch.settled.labels[tileRow] == nearest.bestLabels[slot] ? nearest.secondScores[slot] : nearest.bestScores[slot]
         lowerBounds[point] = roundedDown(rounding.lowerDistance(
-            score: score, pointSquaredNorm: scratch.pointSquaredNorms[row], exact: context.exactLabels))
+            score: score, pointSquaredNorm: scratch.pointSquaredNorms[tileRow], exact: context.exactLabels))
     }
 
     /// With `KMEANS_INTERNAL_CHECKS`: the bounds about to be used really bound the distances.
@@ -121,10 +119,10 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
         _ x: UnsafePointer<Float>, label: Int, upper: Double, lower: Double, context: PassContext, counters: inout StepCounters
     ) {
         #if KMEANS_INTERNAL_CHECKS
-        let own = ExactLabels.squaredDistance64(x, context.centroids + label * context.dimension, dimension: context.dimension).squareRoot()
+        let own = ExactLabels.squaredDistance64(x, context.centroids.row(label), dimension: context.dimension).squareRoot()
         precondition(upper >= own, "Hamerly upper bound \(upper) below the distance \(own)")
         for centroid in 0..<context.clusterCount where centroid != label {
-            let distance = ExactLabels.squaredDistance64(x, context.centroids + centroid * context.dimension, dimension: context.dimension).squareRoot()
+            let distance = ExactLabels.squaredDistance64(x, context.centroids.row(centroid), dimension: context.dimension).squareRoot()
             precondition(lower <= distance, "Hamerly lower bound \(lower) above the distance \(distance) to centroid \(centroid)")
         }
         counters.invariantChecks += 1

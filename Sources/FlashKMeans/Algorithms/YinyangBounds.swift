@@ -90,8 +90,8 @@ final class YinyangBounds: GroupBounds {
     }
 
     func observe(
-        scratch: KernelScratch, firstPosition: Int, count: Int, slots: UnsafePointer<Int32>, slotCount: Int,
-        firstRow: Int, context: PassContext, groups: CentroidGroups
+        scratch: KernelScratch, firstPosition: Int, count: Int, slotCount: Int, firstRow: Int, context: PassContext,
+        groups: CentroidGroups
     ) {}
 
     func record(
@@ -129,7 +129,7 @@ final class YinyangBounds: GroupBounds {
         #if KMEANS_INTERNAL_CHECKS
         for position in groups.groupStart[group]..<groups.groupStart[group + 1] where Int(groups.members[position]) != label {
             let centroid = Int(groups.members[position])
-            let distance = ExactLabels.squaredDistance64(x, context.centroids + centroid * context.dimension, dimension: context.dimension).squareRoot()
+            let distance = ExactLabels.squaredDistance64(x, context.centroids.row(centroid), dimension: context.dimension).squareRoot()
             precondition(lower <= distance, "Yinyang bound \(lower) of group \(group) above the distance \(distance) to centroid \(centroid)")
         }
         counters.invariantChecks += 1

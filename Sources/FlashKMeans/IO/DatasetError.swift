@@ -19,7 +19,12 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case nonFiniteValue(row: Int)
         /// A row of length zero, which has no direction for cosine similarity.
         case zeroNorm(row: Int)
+        /// A headerless raw file was opened without its row length.
         case missingDimension
+        /// A row length of zero or less was given for a raw file.
+        case invalidDimension(Int)
+        /// The HDF5 file holds no dataset of this name.
+        case missingDataset(String)
         case hdf5(String)
     }
 
@@ -40,8 +45,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case .empty:
             detail = "the file is empty"
         case let .unknownFormat(ext):
-            let shown = ext.isEmpty ? "no extension" : "extension '.\(ext)'"
-            detail = "cannot tell the format from \(shown); pass --format (npy, fvecs, bvecs, fbin, raw, hdf5)"
+            detail = "cannot tell the format from \(ext.isEmpty ? "no extension" : "extension '.\(ext)'")"
         case let .badHeader(why):
             detail = "bad header: \(why)"
         case let .sizeMismatch(expected, actual):
@@ -53,9 +57,13 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .nonFiniteValue(row):
             detail = "row \(row) contains NaN or Inf (or values too large for float32 distances)"
         case let .zeroNorm(row):
-            detail = "row \(row) is all zeros and has no direction for --metric cosine"
+            detail = "row \(row) is all zeros and has no direction for cosine similarity"
         case .missingDimension:
-            detail = "headerless raw float32 needs --dim"
+            detail = "headerless raw float32 needs its row length"
+        case let .invalidDimension(dimension):
+            detail = "the row length must be positive, got \(dimension)"
+        case let .missingDataset(name):
+            detail = "no dataset '\(name)'"
         case let .hdf5(why):
             detail = why
         }

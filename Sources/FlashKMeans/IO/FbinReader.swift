@@ -25,7 +25,7 @@ enum FbinReader {
 enum RawReader {
     static func open(_ path: String, dimension: Int?) throws -> MappedMatrix {
         guard let dimension else { throw DatasetError(path: path, .missingDimension) }
-        guard dimension > 0 else { throw DatasetError(path: path, .badHeader("--dim must be positive, got \(dimension)")) }
+        guard dimension > 0 else { throw DatasetError(path: path, .invalidDimension(dimension)) }
         let file = try MappedFile(path: path)
         let rowBytes = dimension * 4
         guard file.byteCount % rowBytes == 0 else {

@@ -14,6 +14,9 @@ enum HDF5Reader {
     /// Chunk cache per dataset: large enough that consecutive tiles falling in one
     /// compressed chunk do not decompress it again.
     static let chunkCacheBytes = 64 << 20
+    /// Hash slots of that cache: a prime, as HDF5's documentation advises, about a hundred
+    /// times the chunks that fit in it for the small chunks h5py picks by default.
+    static let chunkCacheSlots = 12_421
 
     static func open(_ path: String, dataset name: String) throws -> any EmbeddingSource {
         // Reuse the mapped-file checks for a clear message on missing, unreadable or empty files.
@@ -30,11 +33,11 @@ enum HDF5Reader {
         defer { if !keepFileOpen { H5Fclose(file) } }
 
         guard H5Lexists(file, name, chdf5_p_default()) > 0 else {
-            throw fail("no dataset '\(name)' (choose one with --dataset)")
+            throw DatasetError(path: path, .missingDataset(name))
         }
         let access = H5Pcreate(chdf5_p_dataset_access())
         defer { H5Pclose(access) }
-        H5Pset_chunk_cache(access, 12_421, chunkCacheBytes, 0.75)
+        H5Pset_chunk_cache(access, chunkCacheSlots, chunkCacheBytes, 0.75)
         let dataset = H5Dopen2(file, name, access)
         guard dataset >= 0 else { throw fail("'\(name)' is not a dataset") }
         var keepDatasetOpen = false

@@ -25,7 +25,7 @@ enum InitialCentroids {
             try source.gatherRows(sampleRows, into: sample)
             (sample + sampleSize * dimension).initialize(repeating: 0, count: paddedCount - sampleSize * dimension)
             let seeding = KMeansPlusPlus(rows: sample, rowCount: sampleSize, dimension: dimension, threadCount: plan.threadCount)
-            let chosen = seeding.chooseRows(clusterCount: clusterCount, generator: &generator)
+            let chosen = try seeding.chooseRows(clusterCount: clusterCount, generator: &generator)
             var centroids = [Float](repeating: 0, count: clusterCount * dimension)
             for (slot, row) in chosen.enumerated() {
                 for index in 0..<dimension { centroids[slot * dimension + index] = sample[row * dimension + index] }

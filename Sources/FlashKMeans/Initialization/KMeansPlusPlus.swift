@@ -1,5 +1,4 @@
 import CKMeansKernels
-import Dispatch
 import Foundation
 
 /// Greedy k-means++ seeding (Arthur and Vassilvitskii 2007, with the greedy local
@@ -11,8 +10,8 @@ import Foundation
 /// rearranged, for the duration, into blocks of 16 rows stored dimension by dimension:
 /// one 16-lane multiply then serves 16 rows, with no horizontal sums and no repacking
 /// (through `sgemm`, OpenBLAS copied the whole sample on every step). Tiles of 512 rows
-/// are split over threads and their partial sums combined in tile order, so the choice
-/// is the same for any thread count and any `--tile-points`.
+/// go through the ``TileEngine`` and their partial sums are combined in tile order, so
+/// the choice is the same for any thread count and any point tile size.
 struct KMeansPlusPlus: @unchecked Sendable {
     /// `m × d` sample rows, contiguous, with room for ``paddedRowCount(_:)`` rows whose
     /// padding is zero (inout: rearranged while seeding, restored before returning).
@@ -36,23 +35,27 @@ struct KMeansPlusPlus: @unchecked Sendable {
     /// Picks `clusterCount` rows of the sample.
     /// - Returns: Indices into the sample, in the order chosen.
     /// - Complexity: O(k · (2 + ln k) · m · d).
-    func chooseRows(clusterCount: Int, generator: inout SeededGenerator) -> [Int] {
+    func chooseRows(clusterCount: Int, generator: inout SeededGenerator) throws -> [Int] {
         let trials = 2 + Int(log(Double(clusterCount)))
         let tileCount = (rowCount + tileRows - 1) / tileRows
-        var norms = [Float](repeating: 0, count: rowCount)
-        for row in 0..<rowCount { norms[row] = squaredNorm(rows + row * dimension, dimension: dimension) }
+        // Norms first, while the sample is still row-major.
+        let distances = CandidateDistances(seeding: self, maximumCandidates: trials)
         rearrange(intoBlocks: true)
         defer { rearrange(intoBlocks: false) }
+        let engine = TileEngine(
+            operation: distances,
+            schedule: TileSchedule(
+                rowCount: rowCount, tileRows: tileRows, sliceCount: min(TilePlan.maximumSliceCount, tileCount), slicesAlignedToTiles: true),
+            threadCount: threadCount, source: nil)
         // D² of each row to its nearest chosen centroid, and its per-tile sums for sampling.
         var closest = [Float](repeating: 0, count: rowCount)
         var tileSums = [Double](repeating: 0, count: tileCount)
-        var candidateDistances = [Float](repeating: 0, count: rowCount * trials)
-        var partialPotentials = [Double](repeating: 0, count: tileCount * trials)
 
         var chosen = [generator.nextIndex(below: rowCount)]
         chosen.reserveCapacity(clusterCount)
-        squaredDistances(to: chosen, norms: norms, closest: nil, output: &candidateDistances, partials: &partialPotentials)
-        for row in 0..<rowCount { closest[row] = candidateDistances[blockIndex(row: row, slot: 0, slots: 1)] }
+        distances.prepare(candidates: chosen, closest: nil)
+        try engine.run()
+        for row in 0..<rowCount { closest[row] = distances.distances[distances.index(row: row, slot: 0)] }
         refreshTileSums(closest, into: &tileSums)
 
         while chosen.count < clusterCount {
@@ -61,13 +64,14 @@ struct KMeansPlusPlus: @unchecked Sendable {
             for _ in 0..<trials {
                 candidates.append(sampleIndex(target: generator.nextUnitDouble() * potential, closest: closest, tileSums: tileSums, chosen: chosen))
             }
-            squaredDistances(to: candidates, norms: norms, closest: closest, output: &candidateDistances, partials: &partialPotentials)
+            closest.withUnsafeBufferPointer { distances.prepare(candidates: candidates, closest: $0) }
+            try engine.run()
             // Greedy step: keep the candidate whose addition leaves the smallest potential.
             var best = 0
             var bestPotential = Double.infinity
             for trial in 0..<candidates.count {
                 var total = 0.0
-                for tile in 0..<tileCount { total += partialPotentials[tile * trials + trial] }
+                for tile in 0..<tileCount { total += distances.partialPotentials[tile * trials + trial] }
                 if total < bestPotential {
                     bestPotential = total
                     best = trial
@@ -75,16 +79,11 @@ struct KMeansPlusPlus: @unchecked Sendable {
             }
             chosen.append(candidates[best])
             for row in 0..<rowCount {
-                closest[row] = min(closest[row], candidateDistances[blockIndex(row: row, slot: best, slots: candidates.count)])
+                closest[row] = min(closest[row], distances.distances[distances.index(row: row, slot: best)])
             }
             refreshTileSums(closest, into: &tileSums)
         }
         return chosen
-    }
-
-    /// Where the distance of `row` to candidate `slot` sits: row-major, `m × slots`.
-    private func blockIndex(row: Int, slot: Int, slots: Int) -> Int {
-        row * slots + slot
     }
 
     private func refreshTileSums(_ closest: [Float], into tileSums: inout [Double]) {
@@ -141,70 +140,118 @@ struct KMeansPlusPlus: @unchecked Sendable {
     }
 
     /// Value `index` of sample row `row` while the sample is in blocks.
-    private func blockedValue(row: Int, index: Int) -> Float {
+    func blockedValue(row: Int, index: Int) -> Float {
         rows[(row / Self.blockRows) * Self.blockRows * dimension + index * Self.blockRows + row % Self.blockRows]
     }
 
-    /// D² from every sample row to each of `candidates` into `output` (see ``blockIndex(row:slot:slots:)``),
-    /// and per-tile sums of `min(closest, D²)` into `partials` when `closest` is given.
-    private func squaredDistances(
-        to candidates: [Int], norms: [Float], closest: [Float]?, output: inout [Float], partials: inout [Double]
-    ) {
-        let count = candidates.count
-        var candidateRows = [Float](repeating: 0, count: count * dimension)
-        var candidateNorms = [Float](repeating: 0, count: count)
+    /// The first value of block `block` (16 rows, stored dimension by dimension).
+    func block(_ block: Int) -> UnsafePointer<Float> {
+        UnsafePointer(rows + block * Self.blockRows * dimension)
+    }
+}
+
+/// One k-means++ step's distance work, as a ``TileOperation`` over the blocked sample:
+/// D² from every sample row to each candidate, and per 512-row tile the sums of
+/// `min(closest, D²)` that the greedy choice compares.
+final class CandidateDistances: TileOperation {
+    struct ThreadScratch {
+        /// `16 × maximumCandidates` dot products of one block.
+        let dots: ScratchVector<Float>
+        /// Per candidate, the running potential of the current tile.
+        let sums: ScratchVector<Double>
+        let storage: ScratchStorage
+    }
+
+    let seeding: KMeansPlusPlus
+    let maximumCandidates: Int
+    /// `m` squared norms of the sample rows.
+    let norms: UnsafeMutableBufferPointer<Float>
+    /// `m × candidateCount`, row-major: D² of each row to each candidate (out, see ``index(row:slot:)``).
+    let distances: UnsafeMutableBufferPointer<Float>
+    /// `tiles × maximumCandidates`: the potential each tile would have with each candidate added (out).
+    let partialPotentials: UnsafeMutableBufferPointer<Double>
+    /// This step's candidates, `candidateCount × d` (copied out of the blocks), and their norms.
+    private let candidateRows: UnsafeMutablePointer<Float>
+    private let candidateNorms: UnsafeMutablePointer<Float>
+    private var candidateCount = 0
+    /// D² of each row to its nearest chosen centroid, during the step (in), or `nil` on the first step.
+    private var closest: UnsafeBufferPointer<Float>?
+
+    /// Call while the sample is row-major: the norms are computed here.
+    init(seeding: KMeansPlusPlus, maximumCandidates: Int) {
+        self.seeding = seeding
+        self.maximumCandidates = maximumCandidates
+        let rowCount = seeding.rowCount
+        norms = .allocate(capacity: rowCount)
+        for row in 0..<rowCount { norms[row] = squaredNorm(seeding.rows + row * seeding.dimension, dimension: seeding.dimension) }
+        distances = .allocate(capacity: rowCount * maximumCandidates)
+        distances.initialize(repeating: 0)
+        let tileCount = (rowCount + KMeansPlusPlus.tileRows - 1) / KMeansPlusPlus.tileRows
+        partialPotentials = .allocate(capacity: tileCount * maximumCandidates)
+        partialPotentials.initialize(repeating: 0)
+        candidateRows = .allocate(capacity: maximumCandidates * seeding.dimension)
+        candidateNorms = .allocate(capacity: maximumCandidates)
+    }
+
+    deinit {
+        norms.deallocate()
+        distances.deallocate()
+        partialPotentials.deallocate()
+        candidateRows.deallocate()
+        candidateNorms.deallocate()
+    }
+
+    /// Where the distance of `row` to candidate `slot` sits: row-major, `m × candidateCount`.
+    func index(row: Int, slot: Int) -> Int {
+        row * candidateCount + slot
+    }
+
+    /// Sets up the next run: `candidates` are sample rows; `closest` (in, `m`) must stay
+    /// valid until the run ends, and is `nil` for the first centroid.
+    func prepare(candidates: [Int], closest: UnsafeBufferPointer<Float>?) {
+        precondition(candidates.count <= maximumCandidates)
+        candidateCount = candidates.count
+        let dimension = seeding.dimension
         for (slot, row) in candidates.enumerated() {
-            for index in 0..<dimension { candidateRows[slot * dimension + index] = blockedValue(row: row, index: index) }
+            for index in 0..<dimension { candidateRows[slot * dimension + index] = seeding.blockedValue(row: row, index: index) }
             candidateNorms[slot] = norms[row]
         }
-        let tileCount = (rowCount + tileRows - 1) / tileRows
-        let threads = max(1, min(threadCount, tileCount))
-        let candidateSquaredNorms = candidateNorms
-        nonisolated(unsafe) let outputBase = output.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        nonisolated(unsafe) let partialBase = partials.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        let this = self
-        candidateRows.withUnsafeBufferPointer { candidateBuffer in
-            nonisolated(unsafe) let candidateBase = candidateBuffer.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: threads) { thread in
-                let dots = UnsafeMutablePointer<Float>.allocate(capacity: Self.blockRows * count)
-                let sums = UnsafeMutablePointer<Double>.allocate(capacity: count)
-                defer {
-                    dots.deallocate()
-                    sums.deallocate()
-                }
-                var tile = thread
-                while tile < tileCount {
-                    sums.initialize(repeating: 0, count: count)
-                    let first = tile * this.tileRows
-                    let end = min(first + this.tileRows, this.rowCount)
-                    for blockStart in stride(from: first, to: end, by: Self.blockRows) {
-                        this.blockDotProducts(block: blockStart / Self.blockRows, candidates: candidateBase, count: count, output: dots)
-                        // Rows in order, so each partial sum adds them in row order.
-                        for row in blockStart..<min(blockStart + Self.blockRows, end) {
-                            let lane = row - blockStart
-                            let output = outputBase + this.blockIndex(row: row, slot: 0, slots: count)
-                            let closestDistance = closest?[row] ?? 0
-                            for slot in 0..<count {
-                                let cross = dots[slot * Self.blockRows + lane]
-                                let distance = max(0, norms[row] + candidateSquaredNorms[slot] - (cross + cross))
-                                output[slot] = distance
-                                sums[slot] += Double(min(closestDistance, distance))
-                            }
-                        }
-                    }
-                    if closest != nil {
-                        for slot in 0..<count { partialBase[tile * count + slot] = sums[slot] }
-                    }
-                    tile += threads
+        self.closest = closest
+    }
+
+    func makeThreadScratch() -> ThreadScratch {
+        let storage = ScratchStorage()
+        return ThreadScratch(
+            dots: storage.vector(KMeansPlusPlus.blockRows * maximumCandidates, of: Float.self),
+            sums: storage.vector(maximumCandidates, of: Double.self), storage: storage)
+    }
+
+    func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws {
+        let count = candidateCount
+        let blockRows = KMeansPlusPlus.blockRows
+        let dots = scratch.dots
+        let sums = scratch.sums
+        sums.fill(with: 0)
+        for blockStart in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
+            fk_block_dot_products(
+                seeding.block(blockStart / blockRows), candidateRows, count, seeding.dimension,
+                dots.pointer(at: 0, length: blockRows * count))
+            // Rows in order, so each partial sum adds them in row order.
+            for row in blockStart..<min(blockStart + blockRows, rows.upperBound) {
+                let lane = row - blockStart
+                let output = distances.baseAddress! + index(row: row, slot: 0)
+                let closestDistance = closest?[row] ?? 0
+                for slot in 0..<count {
+                    let cross = dots[slot * blockRows + lane]
+                    let distance = max(0, norms[row] + candidateNorms[slot] - (cross + cross))
+                    output[slot] = distance
+                    sums[slot] += Double(min(closestDistance, distance))
                 }
             }
         }
-    }
-
-    /// `x · c` for the 16 rows of `block` and each of `count` candidates (`count × d`,
-    /// row-major) into `output[slot × 16 + lane]`, four candidates at a time so that
-    /// four independent sums hide the adder's latency.
-    private func blockDotProducts(block: Int, candidates: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
-        fk_block_dot_products(rows + block * Self.blockRows * dimension, candidates, count, dimension, output)
+        if closest != nil {
+            let tile = rows.lowerBound / KMeansPlusPlus.tileRows
+            for slot in 0..<count { partialPotentials[tile * maximumCandidates + slot] = sums[slot] }
+        }
     }
 }

@@ -1,12 +1,12 @@
-/// Partial results of one accumulation slice: a fixed, contiguous range of point tiles.
-final class SliceAccumulator: @unchecked Sendable {
+/// Partial results of one accumulation slice: a fixed, contiguous range of rows.
+final class SliceAccumulator {
     /// `k × d` sums of the rows assigned to each cluster, in float64.
     let sums: UnsafeMutablePointer<Double>
+    /// `k` cluster sizes.
     let counts: UnsafeMutablePointer<Int>
     var inertia = 0.0
     var reassigned = 0
     var counters = StepCounters()
-    var failure: (any Error)?
     private let sumCount: Int
     private let clusterCount: Int
 
@@ -30,7 +30,6 @@ final class SliceAccumulator: @unchecked Sendable {
         inertia = 0
         reassigned = 0
         counters = StepCounters()
-        failure = nil
     }
 }
 
@@ -46,39 +45,28 @@ struct PassOutcome {
 
 /// The streaming assignment pass: every row's nearest centroid, its squared
 /// distance, and (optionally) the per-cluster sums for the next centroids, all in
-/// one read of the data.
+/// one read of the data, through the ``TileEngine``.
 ///
-/// Work is split into ``TilePlan/sliceCount`` slices; thread `t` handles slices
-/// `t, t + T, t + 2T, …` and each slice accumulates its own sums in row order.
-/// Slices are combined in index order, so results are bit-identical for any thread
-/// count.
+/// Each of the ``TilePlan/sliceCount`` slices accumulates its own sums in row order, and
+/// slices are combined in index order, so results are bit-identical for any thread count.
 ///
 /// Which centroids each row is compared with is the `step`'s business (all of them for
 /// Lloyd; those its bounds cannot rule out for Hamerly, Elkan and Yinyang); the pass
-/// streams the tiles, checks rows for NaN and Inf, and keeps labels, sums and inertia,
-/// so every step's results are summed identically.
+/// checks rows for NaN and Inf and keeps labels, sums and inertia, so every step's
+/// results are summed identically.
 ///
-/// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch``
-/// per thread, and `k × d` float64 sums per slice, plus the step's bounds.
-final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Sendable {
+/// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch`` and
+/// one tile reader per thread, and `k × d` float64 sums per slice, plus the step's bounds.
+final class AssignmentPass<Step: AssignmentStep> {
     let source: any EmbeddingSource
     let step: Step
     let plan: TilePlan
     let clusterCount: Int
     let dimension: Int
     var pointCount: Int { source.rowCount }
-
-    /// Current label of each row; −1 before the first pass.
-    let labels: UnsafeMutableBufferPointer<Int32>
-    /// `‖x − c(x)‖²` for each row from the latest pass, recomputed directly for the winning centroid.
-    let squaredDistances: UnsafeMutableBufferPointer<Float>
-    private let scratches: [KernelScratch]
-    private let stepScratches: [Step.Scratch]
-    private let slices: [SliceAccumulator]
-    private let centroidNorms: UnsafeMutablePointer<Float>
-    private let workers: WorkerThreads
-    /// What ``work(participant:)`` needs during ``run(centroids:accumulateSums:pruning:)``.
-    private var currentPass: (context: PassContext, accumulateSums: Bool)?
+    private let operation: AssignmentOperation<Step>
+    private let engine: TileEngine<AssignmentOperation<Step>>
+    private let centroidSquaredNorms: UnsafeMutablePointer<Float>
 
     init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
         self.source = source
@@ -86,28 +74,24 @@ final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Senda
         self.plan = plan
         self.clusterCount = clusterCount
         dimension = source.dimension
-        labels = .allocate(capacity: source.rowCount)
-        labels.initialize(repeating: -1)
-        squaredDistances = .allocate(capacity: source.rowCount)
-        squaredDistances.initialize(repeating: 0)
-        scratches = (0..<plan.threadCount).map { _ in KernelScratch(plan: plan, dimension: source.dimension) }
-        stepScratches = (0..<plan.threadCount).map { _ in step.makeScratch() }
-        slices = (0..<plan.sliceCount).map { _ in SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension) }
-        centroidNorms = .allocate(capacity: clusterCount)
-        workers = WorkerThreads(count: plan.threadCount)
+        operation = AssignmentOperation(source: source, step: step, clusterCount: clusterCount, plan: plan)
+        engine = TileEngine(
+            operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
+            source: source)
+        centroidSquaredNorms = .allocate(capacity: max(1, clusterCount))
     }
 
-    deinit {
-        workers.stop()
-        labels.deallocate()
-        squaredDistances.deallocate()
-        centroidNorms.deallocate()
-    }
+    deinit { centroidSquaredNorms.deallocate() }
+
+    /// Current label of each row; −1 before the first pass.
+    var labels: UnsafeMutableBufferPointer<Int32> { operation.labels }
+    /// `‖x − c(x)‖²` for each row from the latest pass, recomputed directly for the winning centroid.
+    var squaredDistances: UnsafeMutableBufferPointer<Float> { operation.squaredDistances }
 
     /// Bytes of anonymous memory this pass holds, for the run report.
     var workingBytes: Int {
-        pointCount * 8 + scratches.count * plan.scratchBytes(dimension: dimension)
-            + slices.count * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
+        pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
+            + plan.sliceCount * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
     }
 
     /// Assigns every row to its nearest centroid.
@@ -119,104 +103,23 @@ final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Senda
     /// - Throws: The first (lowest-row) ``DatasetError`` any slice met, such as a
     ///   non-finite row or an inconsistent fvecs header.
     func run(centroids: UnsafePointer<Float>, accumulateSums: Bool, pruning: Bool) throws -> PassOutcome {
-        centroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidNorms)
-        let largestSquaredNorm = (0..<clusterCount).reduce(Float(0)) { max($0, centroidNorms[$1]) }
+        computeCentroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidSquaredNorms)
+        let table = CentroidTable(values: centroids, squaredNorms: centroidSquaredNorms, count: clusterCount, dimension: dimension)
         let context = PassContext(
-            centroids: centroids, centroidSquaredNorms: centroidNorms, clusterCount: clusterCount, dimension: dimension,
-            centroidTile: plan.centroidTile,
-            exactLabels: ExactLabels(dimension: dimension, largestCentroidNorm: Double(largestSquaredNorm).squareRoot() * (1 + 0x1p-20)),
-            labels: labels, pruning: pruning)
+            centroids: table, centroidTile: plan.centroidTile, exactLabels: ExactLabels(centroids: table),
+            previousLabels: UnsafeBufferPointer(operation.labels), pruning: pruning)
         step.beginPass(context)
-        for slice in slices { slice.reset(sums: accumulateSums) }
-        currentPass = (context, accumulateSums)
-        workers.run(self)
-        currentPass = nil
+        for slice in operation.slices { slice.reset(sums: accumulateSums) }
+        operation.currentPass = (context, accumulateSums)
+        defer { operation.currentPass = nil }
+        try engine.run()
         var outcome = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
-        for slice in slices {
-            if let failure = slice.failure { throw failure }
+        for slice in operation.slices {
             outcome.inertia += slice.inertia
             outcome.reassigned += slice.reassigned
             outcome.counters += slice.counters
         }
         return outcome
-    }
-
-    /// Participant `t` handles slices `t, t + T, t + 2T, …`; each thread reads the
-    /// centroids and writes only its own slices, scratch and rows.
-    func work(participant: Int) {
-        guard let (context, accumulateSums) = currentPass else { return }
-        var slice = participant
-        while slice < slices.count {
-            do {
-                try runSlice(
-                    slice, context: context, scratch: scratches[participant], stepScratch: stepScratches[participant],
-                    accumulateSums: accumulateSums)
-            } catch {
-                slices[slice].failure = error
-            }
-            slice += workers.count
-        }
-    }
-
-    private func runSlice(
-        _ sliceIndex: Int, context: PassContext, scratch: KernelScratch, stepScratch: Step.Scratch, accumulateSums: Bool
-    ) throws {
-        let slice = slices[sliceIndex]
-        let rows = plan.rows(ofSlice: sliceIndex, pointCount: pointCount)
-        // A mapped file's pages are released every 8 MiB of rows read, so a pass holds
-        // about that much of the file per thread instead of all of it. Batches this size
-        // keep the cost small (each release interrupts the other threads to flush their
-        // TLBs); per tile it cost 5% of a Lloyd iteration on 1M × 128.
-        let releaseRowCount = max(plan.pointTile, (8 << 20) / max(1, dimension * 4))
-        var unreleasedStart = rows.lowerBound
-        var tileStart = rows.lowerBound
-        while tileStart < rows.upperBound {
-            let tileRows = tileStart..<min(tileStart + plan.pointTile, rows.upperBound)
-            try source.withRows(tileRows, scratch: scratch.convertedRows) { tile in
-                try processTile(
-                    tile, context: context, scratch: scratch, stepScratch: stepScratch, slice: slice, accumulateSums: accumulateSums)
-            }
-            tileStart = tileRows.upperBound
-            if tileStart - unreleasedStart >= releaseRowCount || tileStart == rows.upperBound {
-                source.releaseRows(unreleasedStart..<tileStart)
-                unreleasedStart = tileStart
-            }
-        }
-    }
-
-    @inline(__always)
-    private func processTile(
-        _ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Step.Scratch,
-        slice: SliceAccumulator, accumulateSums: Bool
-    ) throws {
-        for row in 0..<tile.rowCount {
-            let norm = squaredNorm(tile.row(row), dimension: dimension)
-            // NaN, Inf, or values whose squares overflow float32.
-            guard norm.isFinite else {
-                throw DatasetError(path: source.path, .nonFiniteValue(row: tile.firstRow + row))
-            }
-            scratch.pointSquaredNorms[row] = norm
-        }
-        try step.assignTile(tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &slice.counters)
-        var inertia = 0.0
-        var reassigned = 0
-        for row in 0..<tile.rowCount {
-            let point = tile.firstRow + row
-            let label = scratch.finalLabels[row]
-            let distance = scratch.labelDistances[row]
-            if labels[point] != label {
-                labels[point] = label
-                reassigned += 1
-            }
-            squaredDistances[point] = distance
-            inertia += Double(distance)
-            if accumulateSums {
-                slice.counts[Int(label)] += 1
-                addRow(tile.row(row), to: slice.sums + Int(label) * dimension, dimension: dimension)
-            }
-        }
-        slice.inertia += inertia
-        slice.reassigned += reassigned
     }
 
     /// Adds the slices' sums in slice order.
@@ -228,9 +131,75 @@ final class AssignmentPass<Step: AssignmentStep>: ParallelWork, @unchecked Senda
         let sumCount = clusterCount * dimension
         sums.update(repeating: 0, count: sumCount)
         counts.update(repeating: 0, count: clusterCount)
-        for slice in slices {
+        for slice in operation.slices {
             for index in 0..<sumCount { sums[index] += slice.sums[index] }
             for cluster in 0..<clusterCount { counts[cluster] += slice.counts[cluster] }
+        }
+    }
+}
+
+/// The per-tile work of an ``AssignmentPass``: norms and finiteness, the step, then labels,
+/// distances, inertia and sums, into the tile's own slice.
+final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
+    typealias ThreadScratch = (kernel: KernelScratch, step: Step.Scratch)
+
+    let path: String
+    let step: Step
+    let plan: TilePlan
+    let dimension: Int
+    let labels: UnsafeMutableBufferPointer<Int32>
+    let squaredDistances: UnsafeMutableBufferPointer<Float>
+    let slices: [SliceAccumulator]
+    /// Set by ``AssignmentPass/run(centroids:accumulateSums:pruning:)`` for the pass under way.
+    var currentPass: (context: PassContext, accumulateSums: Bool)?
+
+    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
+        path = source.path
+        self.step = step
+        self.plan = plan
+        dimension = source.dimension
+        labels = .allocate(capacity: source.rowCount)
+        labels.initialize(repeating: -1)
+        squaredDistances = .allocate(capacity: source.rowCount)
+        squaredDistances.initialize(repeating: 0)
+        slices = (0..<plan.sliceCount).map { _ in SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension) }
+    }
+
+    deinit {
+        labels.deallocate()
+        squaredDistances.deallocate()
+    }
+
+    func makeThreadScratch() -> ThreadScratch {
+        (KernelScratch(plan: plan, dimension: dimension), step.makeScratch())
+    }
+
+    func process(_ rows: Range<Int>, slice sliceIndex: Int, scratch: ThreadScratch, reader: TileReader) throws {
+        guard let (context, accumulateSums) = currentPass else { return }
+        let slice = slices[sliceIndex]
+        try reader.withTile(rows) { tile in
+            try checkedSquaredNorms(of: tile, into: scratch.kernel.pointSquaredNorms, path: path)
+            try step.assignTile(tile, context: context, scratch: scratch.kernel, stepScratch: scratch.step, counters: &slice.counters)
+            let settled = scratch.kernel.settled
+            var inertia = 0.0
+            var reassigned = 0
+            for row in 0..<tile.rowCount {
+                let point = tile.firstRow + row
+                let label = settled.labels[row]
+                let distance = settled.squaredDistances[row]
+                if labels[point] != label {
+                    labels[point] = label
+                    reassigned += 1
+                }
+                squaredDistances[point] = distance
+                inertia += Double(distance)
+                if accumulateSums {
+                    slice.counts[Int(label)] += 1
+                    addRow(tile.row(row), to: slice.sums + Int(label) * dimension, dimension: dimension)
+                }
+            }
+            slice.inertia += inertia
+            slice.reassigned += reassigned
         }
     }
 }

@@ -6,26 +6,21 @@ import COpenBLAS
 /// contiguous points, 16 at a time, with no per-point reduction.
 ///
 /// - Parameters:
-///   - points: `m × d` rows; the tile's row stride is passed to BLAS as `ldb`, so
+///   - points: `m × d` rows (in); the tile's row stride is passed to BLAS as `ldb`, so
 ///     strided fvecs rows need no copy.
 ///   - centroids: `count × d`, row-major, contiguous (in).
-///   - count: Number of centroids in the tile.
-///   - output: `count × outputStride`, row-major (out);
-///     `output[j * outputStride + i] = c_j · x_i` for `i < m`.
-///   - outputStride: At least `m`.
+///   - count: Number of centroids, at most `output.rowCount`.
+///   - output: `output[j, i] = c_j · x_i` for `j < count`, `i < m` (out); `m ≤ output.columnCount`.
 /// - Complexity: O(m · count · d).
 @inline(__always)
-func computeCrossProducts(
-    points: RowTile, centroids: UnsafePointer<Float>, count: Int,
-    output: UnsafeMutablePointer<Float>, outputStride: Int
-) {
-    assert(outputStride >= points.rowCount)
+package func computeCrossProducts(points: RowTile, centroids: UnsafePointer<Float>, count: Int, output: ScratchMatrix<Float>) {
+    assert(output.columnCount >= points.rowCount && count <= output.rowCount)
     cblas_sgemm(
         CblasRowMajor, CblasNoTrans, CblasTrans,
         blasint(count), blasint(points.rowCount), blasint(points.dimension),
         1, centroids, blasint(points.dimension),
         points.base, blasint(points.rowStride),
-        0, output, blasint(outputStride))
+        0, output.base, blasint(output.columnCount))
 }
 
 /// Process-wide OpenBLAS settings.

@@ -24,6 +24,20 @@ struct ExactLabels {
         scoreErrorPerNorm = (2 * gamma + 2.1 * unitRoundoff) * largestCentroidNorm
     }
 
+    /// The bounds for a pass over `centroids`.
+    ///
+    /// `C` comes from the largest float32 `‖c‖²`, which is within 2⁻²⁴ (relative) of the
+    /// true value; its float64 square root is then raised by 2⁻²⁰, far more than those
+    /// roundings, so that `C` is never below the true largest norm.
+    init(centroids: CentroidTable) {
+        var largestSquaredNorm: Float = 0
+        for label in 0..<centroids.count { largestSquaredNorm = max(largestSquaredNorm, centroids.squaredNorm(label)) }
+        self.init(dimension: centroids.dimension, largestCentroidNorm: Double(largestSquaredNorm).squareRoot() * Self.normAllowance)
+    }
+
+    /// Raises the largest centroid norm over its float32 rounding (see ``init(centroids:)``).
+    static let normAllowance = 1 + 0x1p-20
+
     /// The most a float32 score of a row with squared norm `pointSquaredNorm` can be off.
     @inline(__always)
     func scoreError(pointSquaredNorm: Float) -> Double {
@@ -54,23 +68,20 @@ struct ExactLabels {
     /// bound as the kernel's) is within `2.5 E(x)` of the smallest can be the nearest, so
     /// only those are measured in float64: usually two or three of the k.
     /// - Complexity: O(k · d) in float32, plus O(d) in float64 per close centroid.
-    func nearest(
-        _ row: UnsafePointer<Float>, pointSquaredNorm: Float, centroids: UnsafePointer<Float>,
-        centroidSquaredNorms: UnsafePointer<Float>, clusterCount: Int, dimension: Int
-    ) -> Int32 {
+    func nearest(_ row: UnsafePointer<Float>, pointSquaredNorm: Float, centroids: CentroidTable) -> Int32 {
         var smallest = Float.infinity
-        for centroid in 0..<clusterCount {
+        for centroid in 0..<centroids.count {
             smallest = min(smallest, directScore(
-                row, centroids + centroid * dimension, centroidSquaredNorm: centroidSquaredNorms[centroid], dimension: dimension))
+                row, centroids.row(centroid), centroidSquaredNorm: centroids.squaredNorm(centroid), dimension: centroids.dimension))
         }
         let threshold = Double(smallest) + 2.5 * scoreError(pointSquaredNorm: pointSquaredNorm)
         var best = Double.infinity
         var label: Int32 = 0
-        for centroid in 0..<clusterCount {
+        for centroid in 0..<centroids.count {
             let score = directScore(
-                row, centroids + centroid * dimension, centroidSquaredNorm: centroidSquaredNorms[centroid], dimension: dimension)
+                row, centroids.row(centroid), centroidSquaredNorm: centroids.squaredNorm(centroid), dimension: centroids.dimension)
             guard Double(score) <= threshold else { continue }
-            let distance = Self.squaredDistance64(row, centroids + centroid * dimension, dimension: dimension)
+            let distance = Self.squaredDistance64(row, centroids.row(centroid), dimension: centroids.dimension)
             if distance < best {
                 best = distance
                 label = Int32(centroid)

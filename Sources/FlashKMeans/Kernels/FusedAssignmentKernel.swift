@@ -1,5 +1,29 @@
 import CKMeansKernels
 
+/// The centroids of one pass, read-only: `k × d` float32, row-major, in label order, with
+/// their squared norms (each summed in float64 and rounded once).
+struct CentroidTable {
+    /// `k × d`, row-major.
+    let values: UnsafePointer<Float>
+    /// `k` values of `‖c‖²`.
+    let squaredNorms: UnsafePointer<Float>
+    let count: Int
+    let dimension: Int
+
+    /// Centroid `label`'s `d` values.
+    @inline(__always)
+    func row(_ label: Int) -> UnsafePointer<Float> {
+        assert(label >= 0 && label < count, "centroid \(label) outside a table of \(count)")
+        return values + label * dimension
+    }
+
+    @inline(__always)
+    func squaredNorm(_ label: Int) -> Float {
+        assert(label >= 0 && label < count, "centroid \(label) outside a table of \(count)")
+        return squaredNorms[label]
+    }
+}
+
 /// The nearest-centroid search for one tile of points, double-chunked over centroids.
 ///
 /// For each centroid tile, `sgemm` writes `c · x` into the L2-resident block, then one
@@ -8,53 +32,56 @@ import CKMeansKernels
 /// The `n × k` distance matrix never exists: only `centroidTile × pointTile`.
 ///
 /// - Parameters:
-///   - tile: The points (in).
-///   - centroids: `k × d`, row-major (in).
-///   - centroidSquaredNorms: `k` values of `‖c‖²` (in).
-///   - scratch: Receives `bestScores`, `secondScores` and `bestLabels` for the tile's rows (out).
-/// - Postcondition: `scratch.bestLabels[i]` is the first `j` minimizing the float32 score;
-///   `scratch.secondScores[i]` is the smallest score of any other centroid (equal to the
-///   best on a tie). ``ExactLabels`` turns these into labels that do not depend on how
-///   `sgemm` rounded.
+///   - points: `m × d` rows, `m ≤ blockStride` (in).
+///   - centroids: All `k` centroids (in).
+///   - centroidTile: Centroids per `sgemm` call, at most `crossProducts.rowCount`.
+///   - crossProducts: `centroidTile × blockStride` scratch (clobbered).
+///   - nearest: Slots `0..<m` (out).
+/// - Postcondition: `nearest.bestLabels[s]` is the first `j` minimizing the float32 score
+///   of point `s`; `nearest.secondScores[s]` is the smallest score of any other centroid
+///   (equal to the best on a tie). ``ExactLabels`` turns these into labels that do not
+///   depend on how `sgemm` rounded.
 /// - Complexity: O(m · k · d) in `sgemm`, plus O(m · k) for the sweep.
 func findNearestCentroids(
-    tile: RowTile,
-    centroids: UnsafePointer<Float>,
-    centroidSquaredNorms: UnsafePointer<Float>,
-    clusterCount: Int,
-    centroidTile: Int,
-    scratch: KernelScratch
+    points: RowTile, centroids: CentroidTable, centroidTile: Int, crossProducts: ScratchMatrix<Float>, nearest: RunningNearest
 ) {
-    scratch.resetBest()
+    nearest.reset()
     var firstCentroid = 0
-    while firstCentroid < clusterCount {
-        let count = min(centroidTile, clusterCount - firstCentroid)
-        computeCrossProducts(
-            points: tile, centroids: centroids + firstCentroid * tile.dimension, count: count,
-            output: scratch.crossProducts, outputStride: scratch.blockStride)
+    while firstCentroid < centroids.count {
+        let count = min(centroidTile, centroids.count - firstCentroid)
+        computeCrossProducts(points: points, centroids: centroids.row(firstCentroid), count: count, output: crossProducts)
         foldMinimum(
-            scratch: scratch, squaredNorms: centroidSquaredNorms + firstCentroid, count: count,
-            firstLabel: firstCentroid, rowCount: tile.rowCount)
+            crossProducts: crossProducts, firstBlockRow: 0, count: count, squaredNorms: centroids.squaredNorms + firstCentroid,
+            firstLabel: firstCentroid, pointCount: points.rowCount, into: nearest)
         firstCentroid += count
     }
 }
 
 /// Folds `count` rows of the centroid-major block, from row `firstBlockRow` on, into the
-/// running best and second best of every point, 16 points at a time.
+/// running best and second best of every point, 16 points at a time (`fk_fold_minimum`).
 ///
 /// Centroids arrive in increasing label order and only a strictly smaller score
 /// replaces the best, so float32 ties keep the lowest label. `2 x · c` is exact in
-/// float32 (a power-of-two scaling), so each score has a single rounding whether or
-/// not the compiler fuses it into an FMA.
+/// float32 (a power-of-two scaling), so each score has a single rounding.
+///
+/// - Parameters:
+///   - crossProducts: Rows `firstBlockRow..<firstBlockRow + count` hold `c · x` for the block's centroids (in).
+///   - squaredNorms: `count` values of `‖c‖²`, in block order (in).
+///   - firstLabel: The label given to block row `firstBlockRow`.
+///   - pointCount: Slots `0..<pointCount` are folded (rounded up to 16; the padding slots
+///     hold stale but finite values and are never read back).
+///   - nearest: The running minimum (inout).
 @inline(__always)
 func foldMinimum(
-    scratch: KernelScratch, squaredNorms: UnsafePointer<Float>, count: Int, firstLabel: Int, rowCount: Int, firstBlockRow: Int = 0
+    crossProducts: ScratchMatrix<Float>, firstBlockRow: Int, count: Int, squaredNorms: UnsafePointer<Float>, firstLabel: Int,
+    pointCount: Int, into nearest: RunningNearest
 ) {
-    // Padding slots past rowCount hold stale but finite values and are never read back.
-    let paddedRows = (rowCount + 15) / 16 * 16
+    let paddedRows = (pointCount + 15) / 16 * 16
+    assert(paddedRows <= crossProducts.columnCount && firstBlockRow + count <= crossProducts.rowCount)
     fk_fold_minimum(
-        scratch.crossProducts + firstBlockRow * scratch.blockStride, scratch.blockStride, squaredNorms, count, Int32(firstLabel),
-        paddedRows, scratch.bestScores, scratch.secondScores, scratch.bestLabels)
+        crossProducts.base + firstBlockRow * crossProducts.columnCount, crossProducts.columnCount, squaredNorms, count,
+        Int32(firstLabel), paddedRows, nearest.bestScores.pointer(at: 0, length: paddedRows),
+        nearest.secondScores.pointer(at: 0, length: paddedRows), nearest.bestLabels.pointer(at: 0, length: paddedRows))
 }
 
 /// Adds one float32 row into float64 cluster sums.
@@ -62,6 +89,9 @@ func foldMinimum(
 /// Sums are kept in float64 so that centroids stay accurate when the data share a
 /// large common offset (rows near (1000, …, 1000) lose about 3 significant digits per
 /// 1,000 rows summed in float32; float64 leaves them exact to float32 precision).
+/// - Parameters:
+///   - row: `d` floats (in).
+///   - sums: `d` doubles (inout).
 @inline(__always)
 func addRow(_ row: UnsafePointer<Float>, to sums: UnsafeMutablePointer<Double>, dimension: Int) {
     fk_add_row(row, sums, dimension)

@@ -13,7 +13,7 @@ func squaredNorm(_ row: UnsafePointer<Float>, dimension: Int) -> Float {
 
 /// Squared norms of `count` contiguous rows of length `dimension`, each computed in
 /// float64 and rounded once, for centroids whose norms steer every label.
-func centroidSquaredNorms(_ centroids: UnsafePointer<Float>, count: Int, dimension: Int, into output: UnsafeMutablePointer<Float>) {
+func computeCentroidSquaredNorms(_ centroids: UnsafePointer<Float>, count: Int, dimension: Int, into output: UnsafeMutablePointer<Float>) {
     for centroid in 0..<count {
         let row = centroids + centroid * dimension
         var total = 0.0
@@ -32,4 +32,16 @@ func centroidSquaredNorms(_ centroids: UnsafePointer<Float>, count: Int, dimensi
 @inline(__always)
 func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, dimension: Int) -> Float {
     fk_squared_distance(a, b, dimension)
+}
+
+/// `‖x‖²` of every row of `tile` into `norms` (out, one per tile row), checking each row on
+/// the way: NaN, Inf, or values whose squares overflow float32 would poison every distance.
+/// - Throws: ``DatasetError/Problem/nonFiniteValue(row:)`` for the tile's first bad row,
+///   named by its row in the whole input (`path`).
+func checkedSquaredNorms(of tile: RowTile, into norms: ScratchVector<Float>, path: String) throws {
+    for row in 0..<tile.rowCount {
+        let norm = squaredNorm(tile.row(row), dimension: tile.dimension)
+        guard norm.isFinite else { throw DatasetError(path: path, .nonFiniteValue(row: tile.firstRow + row)) }
+        norms[row] = norm
+    }
 }

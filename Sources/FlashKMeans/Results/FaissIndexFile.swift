@@ -29,16 +29,16 @@ public enum FaissIndexFile {
         vectors: (Int, UnsafeMutablePointer<Float>) throws -> Void
     ) throws {
         guard let file = fopen(path, "wb") else {
-            throw OutputError(path: path, problem: "cannot create file (\(String(cString: strerror(errno))))")
+            throw OutputError(path: path, .cannotCreateFile(Syscalls.errorMessage()))
         }
         var closed = false
         defer { if !closed { fclose(file) } }
         func put<T: BitwiseCopyable>(_ value: T) throws {
             var copy = value
-            guard fwrite(&copy, MemoryLayout<T>.size, 1, file) == 1 else { throw OutputError(path: path, problem: "write failed") }
+            guard fwrite(&copy, MemoryLayout<T>.size, 1, file) == 1 else { throw OutputError(path: path, .writeFailed(Syscalls.errorMessage())) }
         }
         func putBytes(_ pointer: UnsafeRawPointer, _ count: Int) throws {
-            guard count == 0 || fwrite(pointer, 1, count, file) == count else { throw OutputError(path: path, problem: "write failed") }
+            guard count == 0 || fwrite(pointer, 1, count, file) == count else { throw OutputError(path: path, .writeFailed(Syscalls.errorMessage())) }
         }
         func fourcc(_ text: StaticString) throws { try putBytes(text.utf8Start, 4) }
         func header(total: Int) throws {
@@ -86,7 +86,7 @@ public enum FaissIndexFile {
             try lists.list(list).withUnsafeBytes { try putBytes($0.baseAddress!, $0.count) }
         }
         closed = true
-        guard fclose(file) == 0 else { throw OutputError(path: path, problem: "could not finish writing") }
+        guard fclose(file) == 0 else { throw OutputError(path: path, .writeFailed(Syscalls.errorMessage())) }
     }
 
     /// What ``readIVFFlat(at:)`` finds in a file.

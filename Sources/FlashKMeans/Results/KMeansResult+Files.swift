@@ -24,7 +24,7 @@ extension KMeansResult {
                 do {
                     try reportData.write(to: URL(fileURLWithPath: path))
                 } catch {
-                    throw OutputError(path: path, problem: "cannot write report (\(error.localizedDescription))")
+                    throw OutputError(path: path, .writeFailed(error.localizedDescription))
                 }
             }),
         ])

@@ -37,7 +37,7 @@ public final class MatrixWriter {
     /// - Throws: ``OutputError`` when the file cannot be created.
     public init(path: String, format: EmbeddingFormat, rows: Int, columns: Int?, element: Element = .float32) throws {
         guard let file = fopen(path, "wb") else {
-            throw OutputError(path: path, problem: "cannot create file (\(String(cString: strerror(errno))))")
+            throw OutputError(path: path, .cannotCreateFile(Syscalls.errorMessage()))
         }
         self.path = path
         self.file = file
@@ -62,7 +62,7 @@ public final class MatrixWriter {
             break
         case .bvecs, .hdf5:
             fclose(file)
-            throw OutputError(path: path, problem: "writing \(format.rawValue) is not supported")
+            throw OutputError(path: path, .unsupportedFormat(format))
         }
     }
 
@@ -76,7 +76,7 @@ public final class MatrixWriter {
 
     private func writeRaw(_ bytes: UnsafeRawBufferPointer) throws {
         guard bytes.count == 0 || fwrite(bytes.baseAddress, 1, bytes.count, file) == bytes.count else {
-            throw OutputError(path: path, problem: "write failed (\(String(cString: strerror(errno))))")
+            throw OutputError(path: path, .writeFailed(Syscalls.errorMessage()))
         }
     }
 
@@ -103,20 +103,58 @@ public final class MatrixWriter {
     public func close() throws {
         closed = true
         let flushed = fclose(file) == 0
-        guard flushed else { throw OutputError(path: path, problem: "could not finish writing (\(String(cString: strerror(errno))))") }
+        guard flushed else { throw OutputError(path: path, .writeFailed(Syscalls.errorMessage())) }
         guard writtenRows == expectedRows else {
-            throw OutputError(path: path, problem: "wrote \(writtenRows) rows, expected \(expectedRows)")
+            throw OutputError(path: path, .rowCountMismatch(written: writtenRows, expected: expectedRows))
         }
     }
 }
 
-/// Why results could not be written.
-public struct OutputError: Error, CustomStringConvertible, Sendable {
+/// Why results could not be written. `description` is one line, `"<path>: <problem>"`.
+public struct OutputError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong, independent of the path.
+    public enum Problem: Equatable, Sendable {
+        /// The directory already holds these result files, and replacing them was not allowed.
+        case existingResults([String])
+        /// The path exists and is not a directory.
+        case notADirectory
+        /// The output directory cannot be written; the system's reason.
+        case notWritable(String)
+        /// The output directory cannot be created; the reason.
+        case cannotCreateDirectory(String)
+        /// The file cannot be created; the system's reason.
+        case cannotCreateFile(String)
+        /// A write failed; the system's reason.
+        case writeFailed(String)
+        /// The rows written differ from the rows the header declared.
+        case rowCountMismatch(written: Int, expected: Int)
+        /// Renaming a finished file into place failed; the system's reason.
+        case renameFailed(String)
+        /// The format has no writer.
+        case unsupportedFormat(EmbeddingFormat)
+    }
+
     public var path: String
-    public var problem: String
-    public init(path: String, problem: String) {
+    public var problem: Problem
+
+    public init(path: String, _ problem: Problem) {
         self.path = path
         self.problem = problem
     }
-    public var description: String { "\(path): \(problem)" }
+
+    public var description: String {
+        let detail: String
+        switch problem {
+        case let .existingResults(names): detail = "already holds results (\(names.joined(separator: ", ")))"
+        case .notADirectory: detail = "exists and is not a directory"
+        case let .notWritable(reason): detail = "output directory is not writable (\(reason))"
+        case let .cannotCreateDirectory(reason): detail = "cannot create output directory: \(reason)"
+        case let .cannotCreateFile(reason): detail = "cannot create file (\(reason))"
+        case let .writeFailed(reason): detail = "write failed (\(reason))"
+        case let .rowCountMismatch(written, expected): detail = "wrote \(written) rows, expected \(expected)"
+        case let .renameFailed(reason): detail = "rename failed (\(reason))"
+        case let .unsupportedFormat(format): detail = "writing \(format.rawValue) is not supported"
+        }
+        return "\(path): \(detail)"
+    }
 }

@@ -23,13 +23,13 @@ public struct OutputDirectory: Sendable {
         var isDirectory: ObjCBool = false
         let manager = FileManager.default
         if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw OutputError(path: path, problem: "exists and is not a directory") }
+            guard isDirectory.boolValue else { throw OutputError(path: path, .notADirectory) }
             guard access(path, W_OK | X_OK) == 0 else {
-                throw OutputError(path: path, problem: "output directory is not writable (\(String(cString: strerror(errno))))")
+                throw OutputError(path: path, .notWritable(Syscalls.errorMessage()))
             }
             let existing = fileNames.filter { manager.fileExists(atPath: path + "/" + $0) }
             if !existing.isEmpty && !overwrite {
-                throw OutputError(path: path, problem: "already holds results (\(existing.joined(separator: ", "))); pass --force to replace them")
+                throw OutputError(path: path, .existingResults(existing))
             }
         } else {
             // The directory is created only when results are ready; check that it can be.
@@ -40,10 +40,10 @@ public struct OutputDirectory: Sendable {
                 if ancestor.isEmpty { ancestor = "." }
             }
             guard isDirectory.boolValue else {
-                throw OutputError(path: path, problem: "cannot create output directory: \(ancestor) is not a directory")
+                throw OutputError(path: path, .cannotCreateDirectory("\(ancestor) is not a directory"))
             }
             guard access(ancestor, W_OK | X_OK) == 0 else {
-                throw OutputError(path: path, problem: "cannot create output directory: \(ancestor) is not writable")
+                throw OutputError(path: path, .cannotCreateDirectory("\(ancestor) is not writable"))
             }
         }
         return OutputDirectory(path: path, fileNames: fileNames)
@@ -58,7 +58,7 @@ public struct OutputDirectory: Sendable {
         do {
             try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw OutputError(path: path, problem: "cannot create output directory (\(error.localizedDescription))")
+            throw OutputError(path: path, .cannotCreateDirectory(error.localizedDescription))
         }
         let suffix = ".tmp-\(getpid())"
         var temporaries: [String] = []
@@ -70,7 +70,7 @@ public struct OutputDirectory: Sendable {
             }
             for (writer, temporary) in zip(writers, temporaries) {
                 guard rename(temporary, "\(path)/\(writer.name)") == 0 else {
-                    throw OutputError(path: "\(path)/\(writer.name)", problem: "rename failed (\(String(cString: strerror(errno))))")
+                    throw OutputError(path: "\(path)/\(writer.name)", .renameFailed(Syscalls.errorMessage()))
                 }
             }
         } catch {
@@ -86,6 +86,6 @@ public func renameIntoPlace(_ temporary: String, _ destination: String) throws {
     guard rename(temporary, destination) == 0 else {
         let message = String(cString: strerror(errno))
         unlink(temporary)
-        throw OutputError(path: destination, problem: "rename failed (\(message))")
+        throw OutputError(path: destination, .renameFailed(message))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FlashKMeans
 
-/// How to read the input file; shared by every subcommand that reads embeddings.
+/// How to read the input file: every subcommand that reads embeddings.
 struct InputOptions: ParsableArguments {
     @Argument(help: "Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).")
     var input: String
@@ -12,7 +12,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Row length for headerless raw float32 files.")
     var dim: Int?
 
-    @Option(help: "Dataset to read from an HDF5 file.")
+    @Option(help: "Dataset to read from an HDF5 file (also for --init and --centroids files).")
     var dataset: String = "train"
 
     var openOptions: EmbeddingOpenOptions {
@@ -21,6 +21,11 @@ struct InputOptions: ParsableArguments {
 
     func open() throws -> any EmbeddingSource {
         try openEmbeddings(at: input, options: openOptions)
+    }
+
+    /// Reads a small file of centroids (`--init`, `--centroids`) against the input's dimension.
+    func loadCentroids(at path: String, dimension: Int, count: Int?) throws -> (centroids: [Float], count: Int) {
+        try loadInitialCentroids(at: path, options: EmbeddingOpenOptions(dataset: dataset), dimension: dimension, clusterCount: count)
     }
 }
 

@@ -1,6 +1,7 @@
 import Dispatch
 
-/// Exact Lloyd iterations (Lloyd 1982) over a streamed source, through the fused kernel.
+/// The iteration loop behind ``KMeans/fit(_:configuration:progress:)``: exact Lloyd
+/// iterations (Lloyd 1982) over a streamed source, through the fused kernel.
 ///
 /// Each iteration is one read of the data: assignment (step 1) and the sums for
 /// the update (step 2) happen in the same pass. Iteration stops when
@@ -13,7 +14,7 @@ import Dispatch
 /// same labels. Pruning steps run dense until fewer than
 /// ``KMeans/Configuration/pruningStartFraction`` of the rows change label in an
 /// iteration, since bounds prune little while centroids still move far.
-struct Lloyd<Step: AssignmentStep> {
+struct IterationDriver<Step: AssignmentStep> {
     let source: any EmbeddingSource
     let configuration: KMeans.Configuration
     let plan: TilePlan
@@ -27,11 +28,12 @@ struct Lloyd<Step: AssignmentStep> {
     /// time, 97% in 1.5×.
     static var worthwhileDistanceFraction: Double { 0.6 }
 
-    /// Seen after each assignment: the stats, the labels just computed, and the
-    /// centroids they were computed with. Tests use it to compare every iteration.
-    typealias Observer = LloydObserver
+    /// From the second pruned pass on, `auto` keeps pruning only while a pruned pass takes
+    /// less than this fraction of the last dense pass's time: a saving under 5% is within
+    /// the timing noise of a shared machine and does not pay for the bounds' memory.
+    static var prunedTimeLimit: Double { 0.95 }
 
-    func run(from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: Observer?) throws -> LloydOutcome {
+    func run(from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: IterationObserver?) throws -> IterationOutcome {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
         let pass = AssignmentPass(source: source, step: step, clusterCount: clusterCount, plan: plan)
@@ -75,7 +77,9 @@ struct Lloyd<Step: AssignmentStep> {
                 stopReason = labelsStable ? .converged : .tolerance
             } else {
                 pass.combineSums(into: sums, counts: counts)
-                stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(pass: pass, sums: sums, counts: counts)
+                stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(
+                    labels: UnsafeBufferPointer(pass.labels), squaredDistances: UnsafeBufferPointer(pass.squaredDistances),
+                    rows: source, sums: sums, counts: counts, clusterCount: clusterCount)
                 updateCentroids(&centroids, drifts: &drifts, sums: sums, counts: counts, dimension: dimension)
                 stats.maxCentroidShift = drifts.max() ?? 0
                 step.centroidsMoved(drifts)
@@ -101,7 +105,7 @@ struct Lloyd<Step: AssignmentStep> {
                     giveUp = (predicted ?? 0) > Self.worthwhileDistanceFraction
                 }
                 // From the second pruned pass on, time decides.
-                if fallsBackWhenSlower, prunedIterations >= 2, let dense = lastDenseSeconds, stats.seconds > 0.95 * dense {
+                if fallsBackWhenSlower, prunedIterations >= 2, let dense = lastDenseSeconds, stats.seconds > Self.prunedTimeLimit * dense {
                     giveUp = true
                 }
                 if giveUp {
@@ -125,7 +129,7 @@ struct Lloyd<Step: AssignmentStep> {
             }
             inertia = outcome.inertia
         }
-        return LloydOutcome(
+        return IterationOutcome(
             centroids: centroids, labels: Array(pass.labels), inertia: inertia, iterations: iterations,
             stopReason: stopReason, peakAnonymousBytes: peakAnonymous, workingBytes: pass.workingBytes,
             fellBackAfter: fellBackAfter)
@@ -165,10 +169,10 @@ struct Lloyd<Step: AssignmentStep> {
 
 /// Seen after each assignment: the stats, the labels just computed, and the centroids
 /// they were computed with. Tests use it to compare every iteration.
-typealias LloydObserver = (IterationStats, UnsafeBufferPointer<Int32>, [Float]) -> Void
+typealias IterationObserver = (IterationStats, UnsafeBufferPointer<Int32>, [Float]) -> Void
 
-/// What ``Lloyd`` returns.
-struct LloydOutcome {
+/// What ``IterationDriver`` returns.
+struct IterationOutcome {
     var centroids: [Float]
     var labels: [Int32]
     var inertia: Double

@@ -1,0 +1,132 @@
+/// How the rows of a pass are split: into `sliceCount` fixed ranges of consecutive rows,
+/// each cut into tiles of `tileRows` rows.
+///
+/// Slices depend only on the row count, never on threads: each slice is processed by one
+/// thread, tile after tile in row order, so anything accumulated per slice is summed in the
+/// same order whatever the thread count.
+package struct TileSchedule: Sendable, Equatable {
+    package let rowCount: Int
+    package let tileRows: Int
+    package let sliceCount: Int
+    /// Whether slices start on tile boundaries, so that every tile is a whole `tileRows`
+    /// (but the last), for operations that keep results per tile. Assignment passes split
+    /// by rows, which keeps slices even for any tile size.
+    let slicesAlignedToTiles: Bool
+
+    package init(rowCount: Int, tileRows: Int, sliceCount: Int, slicesAlignedToTiles: Bool = false) {
+        precondition(rowCount >= 0 && tileRows >= 1 && sliceCount >= 1)
+        self.rowCount = rowCount
+        self.tileRows = tileRows
+        self.sliceCount = sliceCount
+        self.slicesAlignedToTiles = slicesAlignedToTiles
+    }
+
+    /// The rows of a run's assignment passes.
+    package init(plan: TilePlan, rowCount: Int) {
+        self.init(rowCount: rowCount, tileRows: plan.pointTile, sliceCount: plan.sliceCount)
+    }
+
+    /// The rows of slice `slice`.
+    func rows(ofSlice slice: Int) -> Range<Int> {
+        guard slicesAlignedToTiles else { return (slice * rowCount / sliceCount)..<((slice + 1) * rowCount / sliceCount) }
+        let tileCount = (rowCount + tileRows - 1) / tileRows
+        let firstTile = slice * tileCount / sliceCount
+        let endTile = (slice + 1) * tileCount / sliceCount
+        return min(rowCount, firstTile * tileRows)..<min(rowCount, endTile * tileRows)
+    }
+}
+
+/// One kind of pass over the rows: what to do with each tile. The ``TileEngine`` does the
+/// rest (threads, slices, reading and releasing the rows, failures).
+///
+/// Contract: ``process(_:slice:scratch:reader:)`` is called once per tile, from several
+/// threads at once, but the tiles of one slice arrive on one thread, in row order. It may
+/// write only what belongs to its rows and its slice, and its thread's scratch.
+package protocol TileOperation: AnyObject {
+    /// One thread's working memory: made once per engine and reused for every tile, so
+    /// passes allocate nothing.
+    associatedtype ThreadScratch
+
+    func makeThreadScratch() -> ThreadScratch
+
+    /// Handles rows `rows` of slice `slice`. Operations over a source read them through
+    /// `reader`; others ignore it.
+    /// - Throws: Stops the slice; the engine reports the failure of the lowest slice.
+    func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws
+}
+
+/// The one loop that streams tiles of rows through an operation on a fixed team of threads.
+///
+/// Participant `t` of `T` handles slices `t, t + T, t + 2T, …` and each slice tile by tile
+/// (``TileSchedule``). Each participant reads through its own ``TileReader``, which gives a
+/// mapped file's pages back as it goes. A failure stops its slice; ``run()`` then throws the
+/// failure of the lowest failing slice, so the error names the first bad row whatever the
+/// thread count.
+///
+/// Made once per kind of pass and run as often as needed: a run allocates nothing.
+package final class TileEngine<Operation: TileOperation>: ParallelWork, @unchecked Sendable {
+    let operation: Operation
+    let schedule: TileSchedule
+    private let workers: WorkerThreads
+    private let scratches: [Operation.ThreadScratch]
+    private let readers: [TileReader]
+    /// One slot per slice, written only by the participant that owns the slice.
+    private let failures: UnsafeMutableBufferPointer<(any Error)?>
+
+    /// - Parameters:
+    ///   - source: The rows the readers lend; `nil` for operations over rows they hold themselves.
+    ///   - threadCount: Participants, the calling thread included (at most one per slice).
+    package init(operation: Operation, schedule: TileSchedule, threadCount: Int, source: (any EmbeddingSource)?) {
+        self.operation = operation
+        self.schedule = schedule
+        let participants = max(1, min(threadCount, schedule.sliceCount))
+        workers = WorkerThreads(count: participants)
+        scratches = (0..<participants).map { _ in operation.makeThreadScratch() }
+        readers = (0..<participants).map { _ in TileReader(source: source, tileRows: schedule.tileRows) }
+        failures = .allocate(capacity: schedule.sliceCount)
+        failures.initialize(repeating: nil)
+    }
+
+    deinit {
+        workers.stop()
+        failures.deinitialize().deallocate()
+    }
+
+    /// Participants, the calling thread included.
+    var threadCount: Int { workers.count }
+
+    /// Sends every tile through the operation.
+    /// - Throws: The failure of the lowest slice that failed.
+    package func run() throws {
+        for slice in 0..<schedule.sliceCount { failures[slice] = nil }
+        workers.run(self)
+        for slice in 0..<schedule.sliceCount {
+            if let failure = failures[slice] { throw failure }
+        }
+    }
+
+    func work(participant: Int) {
+        let scratch = scratches[participant]
+        let reader = readers[participant]
+        var slice = participant
+        while slice < schedule.sliceCount {
+            do {
+                try runSlice(slice, scratch: scratch, reader: reader)
+            } catch {
+                failures[slice] = error
+            }
+            reader.releaseRemaining()
+            slice += workers.count
+        }
+    }
+
+    private func runSlice(_ slice: Int, scratch: Operation.ThreadScratch, reader: TileReader) throws {
+        let rows = schedule.rows(ofSlice: slice)
+        var tileStart = rows.lowerBound
+        while tileStart < rows.upperBound {
+            let tile = tileStart..<min(tileStart + schedule.tileRows, rows.upperBound)
+            try operation.process(tile, slice: slice, scratch: scratch, reader: reader)
+            tileStart = tile.upperBound
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import FlashKMeans
+import Foundation
+
+/// A problem the command itself found, worded for the user.
+struct CommandError: Error, CustomStringConvertible {
+    var path: String
+    var message: String
+
+    var description: String { "\(path): \(message)" }
+}
+
+/// The files a command reads, so that an error can name the one at fault.
+struct ErrorContext {
+    /// The embedding file.
+    var input: String?
+    /// The centroid file given with `--init` or `--centroids`.
+    var centroids: String?
+}
+
+/// Library errors in the command line's words: the library reports what was wrong in its
+/// own terms (setting names, no flags); the command names its flags and says what to do.
+enum ErrorMessages {
+    /// One line, without the `error: ` prefix.
+    static func line(for error: any Error, context: ErrorContext) -> String {
+        switch error {
+        case let error as KMeansError:
+            return line(for: error, context: context)
+        case let error as DatasetError:
+            return "\(error.path): \(detail(for: error))"
+        case let error as OutputError:
+            if case .existingResults = error.problem { return "\(error); pass --force to replace them" }
+            return error.description
+        case let error as CocoaError:
+            return error.localizedDescription
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func line(for error: KMeansError, context: ErrorContext) -> String {
+        let input = context.input.map { "\($0): " } ?? ""
+        // Centroid problems concern the file they came from.
+        let centroidFile = (context.centroids ?? context.input).map { "\($0): " } ?? ""
+        switch error {
+        case let .invalidSetting(setting, value, requirement):
+            return input + "\(flag(for: setting)) \(requirement), got \(shown(value, of: setting))"
+        case let .boundsExceedBudget(algorithm, boundBytes, budgetBytes):
+            return input + "\(algorithm.rawValue) needs \(megabytes(boundBytes)) of bounds, more than the memory budget of "
+                + "\(megabytes(budgetBytes)); raise --memory-budget or choose another --algorithm"
+        case let .zeroCentroid(index):
+            return centroidFile + "centroid \(index) is all zeros and has no direction for --metric cosine"
+        case .centroidShape:
+            return centroidFile + error.description
+        case .tooManyClusters:
+            return input + error.description
+        }
+    }
+
+    /// A dataset problem, with the flag that fixes it where there is one.
+    private static func detail(for error: DatasetError) -> String {
+        let text = error.description.dropFirst(error.path.count + 2)
+        switch error.problem {
+        case .unknownFormat:
+            return text + "; pass --format (\(EmbeddingFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case .missingDimension:
+            return "headerless raw float32 needs --dim"
+        case let .invalidDimension(dimension):
+            return "--dim must be positive, got \(dimension)"
+        case let .zeroNorm(row):
+            return "row \(row) is all zeros and has no direction for --metric cosine"
+        case let .missingDataset(name):
+            return "no dataset '\(name)' (choose one with --dataset)"
+        default:
+            return String(text)
+        }
+    }
+
+    /// The flag that sets a library setting.
+    static func flag(for setting: KMeansError.Setting) -> String {
+        switch setting {
+        case .clusterCount: "-k"
+        case .maxIterations: "--max-iter"
+        case .tolerance: "--tol"
+        case .threadCount: "--threads"
+        case .pointTile: "--tile-points"
+        case .centroidTile: "--tile-centroids"
+        case .maxPointsPerCentroid: "--max-points-per-centroid"
+        case .memoryBudget: "--memory-budget"
+        case .pruningStartFraction: "the pruning start fraction"
+        case .initializationSampleSize: "--init-sample"
+        case .nearestCount: "--top"
+        }
+    }
+
+    /// A value as the user typed it: the memory budget in MB.
+    private static func shown(_ value: KMeansError.Value, of setting: KMeansError.Setting) -> String {
+        if setting == .memoryBudget, case let .integer(bytes) = value { return "\(bytes >> 20) MB" }
+        return value.description
+    }
+
+    private static func megabytes(_ bytes: Int) -> String {
+        String(format: "%.1f MB", Double(bytes) / 1_048_576)
+    }
+}
+
+/// Reports an error as one line on standard error and returns the exit code to throw:
+/// every subcommand treats bad input this way.
+func fail(_ error: any Error, context: ErrorContext = ErrorContext()) -> ExitCode {
+    if let exit = error as? ExitCode { return exit }
+    printError("error: " + ErrorMessages.line(for: error, context: context))
+    return ExitCode.failure
+}

@@ -1,5 +1,0 @@
-import ArgumentParser
-import FlashKMeans
-
-extension Algorithm: ExpressibleByArgument {}
-extension Metric: ExpressibleByArgument {}
