@@ -25,10 +25,13 @@ extension KMeans {
     /// rows and centroids are normalized first.
     ///
     /// - Parameters:
+    ///   - source: The rows to label; read once.
     ///   - centroids: `k × d`, row-major.
+    ///   - metric: How to measure nearness. The default is ``Metric/l2``.
     ///   - threadCount: Worker threads. The default, `nil`, uses every core.
     ///   - pointTile: Rows per point tile. The default, `nil`, is ``TilePlan/defaultPointTile``.
     ///   - centroidTile: Centroids per tile. The default, `nil`, is ``TilePlan/defaultCentroidTile``.
+    /// - Returns: n labels and distances, their inertia, and the pass's time and plan.
     /// - Throws: ``KMeansError`` when `centroids` is empty or not a multiple of d, or (under
     ///   cosine) holds an all-zero centroid; ``DatasetError`` for bad rows.
     /// - Complexity: O(n · k · d) time; O(n) memory for the results plus the kernel's scratch.

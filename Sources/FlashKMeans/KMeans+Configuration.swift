@@ -19,9 +19,11 @@ extension KMeans {
         /// Stop once the inertia falls by less than this fraction in one iteration.
         /// The default is 1e-4; 0 runs until the labels stop changing.
         public var tolerance = 1e-4
-        /// Seed for initialization. The default is 0; the same seed and input give the same result.
+        /// Seed for initialization and the training sample. The default is 0; the same seed
+        /// and input give the same result, whatever the threads and tiles.
         public var seed: UInt64 = 0
-        /// Worker threads. The default, `nil`, uses every core.
+        /// Worker threads. The default, `nil`, uses every core. A run uses at most one per
+        /// accumulation slice (``TilePlan/sliceCount``, at most 16).
         public var threadCount: Int?
         /// Rows per point tile. The default, `nil`, is ``TilePlan/defaultPointTile``.
         public var pointTile: Int?
@@ -47,13 +49,22 @@ extension KMeans {
         /// prune little and only cost time.
         public var pruningStartFraction = 0.1
 
+        /// A configuration for `clusterCount` clusters, every other setting at its default.
+        ///
+        /// Nothing is checked here: ``validate(pointCount:dimension:)`` checks the whole
+        /// configuration against the data once it is known.
+        /// - Parameter clusterCount: k, between 1 and the number of rows.
         public init(clusterCount: Int) {
             self.clusterCount = clusterCount
         }
 
         /// Checks the configuration against the data once, before any work.
         /// ``KMeans/fit(_:configuration:progress:)`` calls it too.
-        /// - Throws: ``KMeansError``.
+        /// - Parameters:
+        ///   - pointCount: n, the rows to cluster (after any training sample).
+        ///   - dimension: d, which user-supplied centroids must match.
+        /// - Throws: ``KMeansError``: the first setting out of range, naming it, the value
+        ///   found and the limit.
         public func validate(pointCount: Int, dimension: Int) throws(KMeansError) {
             func require(_ condition: Bool, _ setting: KMeansError.Setting, _ value: KMeansError.Value, _ requirement: KMeansError.Requirement)
                 throws(KMeansError)
@@ -103,6 +114,14 @@ extension KMeans {
         }
 
         /// The algorithm this configuration runs on `pointCount × dimension` data, and why.
+        ///
+        /// `auto` takes Lloyd for k < 8, else Yinyang when its bounds fit the memory
+        /// budget, else Hamerly when its bounds fit, else Lloyd. A run may still fall
+        /// back to Lloyd later, when the bounds prove too loose on the data.
+        /// - Parameters:
+        ///   - pointCount: n, the training rows.
+        ///   - dimension: d.
+        /// - Returns: The algorithm, the reason, and the bytes of bounds it keeps.
         /// - Throws: ``KMeansError`` when an explicitly chosen algorithm's bounds exceed the budget.
         public func chooseAlgorithm(pointCount: Int, dimension: Int) throws(KMeansError) -> AlgorithmChoice {
             try AlgorithmPlanner(

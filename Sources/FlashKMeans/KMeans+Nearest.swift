@@ -22,9 +22,15 @@ extension KMeans {
     /// every centroid instead. The `n × k` matrix is never built.
     ///
     /// - Parameters:
+    ///   - source: The rows; read once.
     ///   - centroids: `k × d`, row-major.
     ///   - count: M, between 1 and k.
-    /// - Throws: ``KMeansError`` for a bad `count` or centroid shape; ``DatasetError`` for bad rows.
+    ///   - metric: How to measure nearness. The default is ``Metric/l2``.
+    ///   - threadCount: Worker threads. The default, `nil`, uses every core.
+    ///   - pointTile: Rows per point tile. The default, `nil`, is ``TilePlan/defaultPointTile``.
+    /// - Returns: `n × M` labels and distances, nearest first.
+    /// - Throws: ``KMeansError`` for a bad `count` or centroid shape, or (under cosine) an
+    ///   all-zero centroid; ``DatasetError`` for bad rows.
     /// - Complexity: O(n · k · d) time; O(n · M) memory for the results.
     public static func nearest(
         _ source: any EmbeddingSource, centroids: [Float], count: Int, metric: Metric = .l2, threadCount: Int? = nil,

@@ -11,10 +11,14 @@ import Dispatch
 public enum KMeans {
     /// Clusters every row of `source`.
     ///
+    /// The result is that of Lloyd's algorithm run exactly from the same start: every
+    /// ``Algorithm`` gives the same labels, centroids, inertia and iteration count, bit for
+    /// bit, and so does every thread count (<doc:Exactness>).
+    ///
     /// - Parameters:
     ///   - source: The rows; read tile by tile, once per iteration.
     ///   - configuration: k and the run's settings; validated before any work.
-    ///   - progress: Called on the calling thread after each iteration.
+    ///   - progress: Called on the calling thread after each iteration. The default does nothing.
     /// - Returns: Centroids, labels matching them, and per-iteration statistics.
     /// - Throws: ``KMeansError`` for a configuration that cannot run on this data;
     ///   ``DatasetError`` for bad rows (non-finite values, inconsistent headers).
@@ -29,9 +33,18 @@ public enum KMeans {
 
     /// The centroids a run with `configuration` would start from (k-means++, random rows,
     /// or the given ones), so that several runs can share one start.
-    /// - Returns: `k × d`, row-major.
+    ///
+    /// Pass them back as ``Initialization/centroids(_:)``. Like a run, they are chosen
+    /// from the training sample when `maxPointsPerCentroid` asks for one.
+    /// - Parameters:
+    ///   - source: The rows to be clustered.
+    ///   - configuration: k, the initialization, the seed and the metric.
+    /// - Returns: `k × d`, row-major (unit vectors under ``Metric/cosine``).
+    /// - Throws: ``KMeansError`` for a configuration that cannot run on this data;
+    ///   ``DatasetError`` for bad rows.
     public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
-        let source = configuration.metric.rows(of: source)
+        let allRows = configuration.metric.rows(of: source)
+        let source = trainingRows(of: allRows, configuration: configuration) ?? allRows
         let plan = try configuration.prepareRun(on: source)
         return try configuration.metric.prepared(
             InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids, dimension: source.dimension)

@@ -18,7 +18,9 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// A setting of ``KMeans/Configuration`` or of a call, by its name in the library.
     public enum Setting: String, Sendable, CaseIterable {
+        /// The ``KMeans/Configuration`` property of this name.
         case clusterCount, maxIterations, tolerance, threadCount, pointTile, centroidTile, maxPointsPerCentroid
+        /// The ``KMeans/Configuration`` property of this name.
         case memoryBudget, pruningStartFraction, initializationSampleSize
         /// The number of nearest centroids asked of ``KMeans/nearest(_:centroids:count:metric:threadCount:pointTile:)``.
         case nearestCount
@@ -26,9 +28,12 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// The value found.
     public enum Value: Equatable, Sendable, CustomStringConvertible {
+        /// A count, size or number of bytes.
         case integer(Int)
+        /// A fraction or tolerance.
         case real(Double)
 
+        /// The number as Swift prints it.
         public var description: String {
             switch self {
             case let .integer(value): "\(value)"
@@ -39,6 +44,7 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// What the setting allows.
     public enum Requirement: Equatable, Sendable, CustomStringConvertible {
+        /// At least the given number.
         case atLeast(Int)
         /// At most the number of clusters, given.
         case atMostClusterCount(Int)
@@ -49,6 +55,7 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
         /// Between 0 and 1.
         case fraction
 
+        /// The requirement as the end of a sentence, such as `must be at least 1`.
         public var description: String {
             switch self {
             case let .atLeast(minimum): "must be at least \(minimum)"
@@ -60,6 +67,7 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 
+    /// One line in the library's terms, such as `maxIterations must be at least 1, got 0`.
     public var description: String {
         switch self {
         case let .tooManyClusters(clusterCount, pointCount):

@@ -7,6 +7,12 @@ public enum Metric: String, CaseIterable, Sendable, Codable {
     case cosine
 
     /// The rows as this metric sees them: for cosine, each scaled to unit length as it is read.
+    ///
+    /// The file is never rewritten: a cosine source normalizes each tile, in float64 and
+    /// rounded once, into the reader's scratch.
+    /// - Parameter source: The rows as stored.
+    /// - Returns: `source` itself for ``l2``; for ``cosine``, a source whose tiles are unit
+    ///   vectors and which throws ``DatasetError/Problem/zeroNorm(row:)`` for an all-zero row.
     public func rows(of source: any EmbeddingSource) -> any EmbeddingSource {
         self == .cosine ? NormalizedSource(source) : source
     }

@@ -13,7 +13,7 @@ import _FlashKMeansTestSupport
 
     /// Every iteration's labels and centroids are identical to the reference's, and the
     /// run stops at the same iteration for the same reason, on blobs and on overlapping
-    /// Gaussian data alike. Below 2,048 rows the engine sums in one slice, in row order,
+    /// Gaussian data alike. Up to 1,024 rows the engine sums in one slice, in row order,
     /// exactly as the reference does, so even the centroids agree bit for bit.
     @Test(arguments: shapes)
     func identicalTrajectory(shape: (n: Int, k: Int, d: Int)) throws {

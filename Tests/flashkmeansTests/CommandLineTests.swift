@@ -11,10 +11,12 @@ struct CommandRun {
     static let binary: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         .deletingLastPathComponent().appendingPathComponent("flashkmeans")
 
-    init(_ arguments: [String]) throws {
+    /// - Parameter environment: Variables set on top of this process's environment.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -241,5 +243,76 @@ struct CommandRun {
         #expect((norms["mean"] as! Double) <= (norms["maximum"] as! Double))
         let text = try CommandRun(["inspect", input])
         #expect(text.standardOutput.contains("layout     zero-copy"))
+    }
+}
+
+/// The library words its errors without flags; the command names the flag that fixes them.
+@Suite struct CommandLineWordingTests {
+    let directory = TemporaryDirectory()
+
+    /// Library errors come as one `error:` line; argument errors in argument-parser's own
+    /// form, `Error:` followed by the usage.
+    func expectError(_ arguments: [String], saying words: String) throws {
+        let run = try CommandRun(arguments)
+        #expect(run.status != 0)
+        let errors = run.standardError.split(separator: "\n").filter { $0.hasPrefix("error: ") || $0.hasPrefix("Error: ") }
+        #expect(errors.count == 1, "\(run.standardError)")
+        #expect(errors.first?.contains(words) == true, "\(run.standardError)")
+    }
+
+    @Test func libraryErrorsNameTheFlags() throws {
+        let output = directory.file("none")
+        let zeroRow = directory.file("zero.npy")
+        var values = [Float](repeating: 1, count: 50 * 4)
+        for index in (7 * 4)..<(8 * 4) { values[index] = 0 }
+        Fixtures.writeNpy(zeroRow, descr: "<f4", shape: [50, 4], payload: Fixtures.bytes(of: values))
+        try expectError(
+            ["cluster", zeroRow, "-k", "3", "--metric", "cosine", "-o", output], saying: "row 7 is all zeros and has no direction for --metric cosine")
+        let unknown = directory.file("data.xyz")
+        Fixtures.writeBytes(unknown, [0, 0, 0, 0])
+        try expectError(["inspect", unknown], saying: "cannot tell the format from extension '.xyz'; pass --format (npy")
+        let raw = directory.file("data.f32")
+        Fixtures.writeBytes(raw, Fixtures.bytes(of: values))
+        try expectError(["inspect", raw], saying: "headerless raw float32 needs --dim")
+        try expectError(["inspect", raw, "--dim", "0"], saying: "--dim must be positive, got 0")
+        let hdf5 = directory.file("a.hdf5")
+        Fixtures.writeHDF5(hdf5, dataset: "train", values: values, shape: [50, 4])
+        try expectError(["inspect", hdf5, "--dataset", "test"], saying: "no dataset 'test' (choose one with --dataset)")
+        try expectError(["cluster", zeroRow, "-k", "3", "--init-sample", "2", "-o", output], saying: "--init-sample must be at least k = 3, got 2")
+        try expectError(["cluster", zeroRow, "-k", "3", "--memory-budget", "9000000000000", "-o", output], saying: "--memory-budget is too large")
+        try expectError(["ivf", zeroRow, "-o", output], saying: "give -k (or --init FILE) to train centroids, or --centroids")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    /// Every SIMD level the CPU offers gives the same bytes (FLASHKMEANS_SIMD caps the level).
+    @Test func everySIMDLevelGivesTheSameResults() throws {
+        let input = directory.file("blobs.npy")
+        #expect(try CommandRun(["demo", "-o", input, "--points", "6000", "--dim", "40", "--blobs", "30"]).status == 0)
+        var results: [String: [Data]] = [:]
+        for level in ["baseline", "avx2", "avx512"] {
+            var files: [Data] = []
+            for algorithm in ["lloyd", "yinyang", "elkan"] {
+                let output = directory.file("\(level)-\(algorithm)")
+                let run = try CommandRun(
+                    ["cluster", input, "-k", "50", "--algorithm", algorithm, "--tol", "0", "-o", output, "--quiet"],
+                    environment: ["FLASHKMEANS_SIMD": level])
+                #expect(run.status == 0, "\(run.standardError)")
+                files += ["labels.npy", "centroids.npy"].map { (try? Data(contentsOf: URL(fileURLWithPath: "\(output)/\($0)"))) ?? Data() }
+                if level == "baseline" {
+                    let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/report.json"))) as! [String: Any]
+                    #expect(["sse2", "neon"].contains(report["simdLevel"] as? String))
+                }
+            }
+            let top = directory.file("\(level)-top")
+            let run = try CommandRun(
+                ["assign", input, "--centroids", directory.file("\(level)-lloyd") + "/centroids.npy", "--top", "3", "-o", top, "--quiet"],
+                environment: ["FLASHKMEANS_SIMD": level])
+            #expect(run.status == 0, "\(run.standardError)")
+            files += ["labels.npy", "distances.npy"].map { (try? Data(contentsOf: URL(fileURLWithPath: "\(top)/\($0)"))) ?? Data() }
+            results[level] = files
+        }
+        #expect(results["baseline"]!.allSatisfy { !$0.isEmpty })
+        #expect(results["avx2"] == results["baseline"])
+        #expect(results["avx512"] == results["baseline"])
     }
 }

@@ -20,12 +20,19 @@ public enum Algorithm: String, CaseIterable, Sendable, Codable {
 }
 
 /// The algorithm a run uses, and why.
+///
+/// ``KMeans/Configuration/chooseAlgorithm(pointCount:dimension:)`` returns it before a run,
+/// and ``KMeansResult/algorithm`` after, with any fallback to Lloyd added to the reason.
 public struct AlgorithmChoice: Sendable, Codable, Equatable {
+    /// ``KMeans/Configuration/algorithm`` as configured.
     public var requested: Algorithm
     /// Never `.auto`.
     public var algorithm: Algorithm
+    /// One sentence for people: `requested`, or what decided `auto`'s choice (the cluster
+    /// count, or which bounds fit the memory budget), and whether it fell back to Lloyd.
     public var reason: String
-    /// Bytes of bounds the chosen algorithm keeps.
+    /// Bytes of bounds the chosen algorithm keeps over the training rows (at the start:
+    /// the figure does not drop after a fallback).
     public var boundBytes: Int
 }
 

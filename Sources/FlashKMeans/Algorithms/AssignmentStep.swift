@@ -99,16 +99,20 @@ struct RoundingBounds {
     /// 1% covers that factor for any d below about 160,000.
     static let higherOrderAllowance = 1.01
 
+    /// Covers the float64 roundings of the slack's product and the square root (a few
+    /// units of 2⁻⁵³ each) when a bound is taken from a squared distance.
+    static let float64Allowance = 0x1p-50
+
     /// An upper bound on the true distance whose float32 square is `squared`.
     @inline(__always)
     func upperDistance(squared: Float) -> Double {
-        (Double(squared) * (1 + distanceSlack)).squareRoot() * (1 + 0x1p-50)
+        (Double(squared) * (1 + distanceSlack)).squareRoot() * (1 + Self.float64Allowance)
     }
 
     /// A lower bound on the true distance whose float32 square is `squared`.
     @inline(__always)
     func lowerDistance(squared: Float) -> Double {
-        (Double(squared) * (1 - distanceSlack)).squareRoot() * (1 - 0x1p-50)
+        (Double(squared) * (1 - distanceSlack)).squareRoot() * (1 - Self.float64Allowance)
     }
 
     /// A lower bound on the true distance of a point (squared norm `pointSquaredNorm`)
@@ -117,7 +121,7 @@ struct RoundingBounds {
     func lowerDistance(score: Float, pointSquaredNorm: Float, exact: ExactLabels) -> Double {
         // True ‖x − c‖² = true score + true ‖x‖² ≥ (score − E) + ‖x‖²₃₂ (1 − γ_d).
         let squared = Double(score) + Double(pointSquaredNorm) * (1 - normSlack) - exact.scoreError(pointSquaredNorm: pointSquaredNorm)
-        return max(0, squared).squareRoot() * (1 - 0x1p-50)
+        return max(0, squared).squareRoot() * (1 - Self.float64Allowance)
     }
 }
 

@@ -46,7 +46,9 @@ func widened(_ bound: Float16) -> Double {
     Double(Float(bound))
 }
 
-/// A drift inflated to cover its own float64 rounding.
+/// A drift inflated to cover its own float64 rounding: 2⁻⁴⁰ relative is far above the few
+/// float64 roundings it went through, and 2⁻¹⁰⁰ absolute keeps a zero drift from being
+/// exactly zero after rounding to float32.
 @inline(__always)
 func safeDrift(_ drift: Double) -> Double {
     drift * (1 + 0x1p-40) + 0x1p-100

@@ -3,16 +3,28 @@
 ///
 /// Slices depend only on the row count, never on threads: each slice is processed by one
 /// thread, tile after tile in row order, so anything accumulated per slice is summed in the
-/// same order whatever the thread count.
+/// same order whatever the thread count. (The slice count itself comes from ``TilePlan``,
+/// which derives it from n, k and d.)
 package struct TileSchedule: Sendable, Equatable {
+    /// n, the rows of the pass.
     package let rowCount: Int
+    /// Rows per tile: the most one ``TileOperation/process(_:slice:scratch:reader:)`` call receives.
     package let tileRows: Int
+    /// Fixed row ranges, each processed by one thread; at most one thread works per slice.
     package let sliceCount: Int
     /// Whether slices start on tile boundaries, so that every tile is a whole `tileRows`
     /// (but the last), for operations that keep results per tile. Assignment passes split
     /// by rows, which keeps slices even for any tile size.
     let slicesAlignedToTiles: Bool
 
+    /// Splits `rowCount` rows into `sliceCount` slices of tiles.
+    ///
+    /// - Parameters:
+    ///   - rowCount: n, zero or more.
+    ///   - tileRows: Rows per tile, at least 1.
+    ///   - sliceCount: Slices, at least 1 (a slice may be empty when there are fewer rows).
+    ///   - slicesAlignedToTiles: Whether slices start on tile boundaries. The default,
+    ///     `false`, splits rows evenly.
     package init(rowCount: Int, tileRows: Int, sliceCount: Int, slicesAlignedToTiles: Bool = false) {
         precondition(rowCount >= 0 && tileRows >= 1 && sliceCount >= 1)
         self.rowCount = rowCount
@@ -21,7 +33,10 @@ package struct TileSchedule: Sendable, Equatable {
         self.slicesAlignedToTiles = slicesAlignedToTiles
     }
 
-    /// The rows of a run's assignment passes.
+    /// The rows of a run's assignment passes: the plan's point tile and slices.
+    /// - Parameters:
+    ///   - plan: The run's plan.
+    ///   - rowCount: n.
     package init(plan: TilePlan, rowCount: Int) {
         self.init(rowCount: rowCount, tileRows: plan.pointTile, sliceCount: plan.sliceCount)
     }
@@ -47,10 +62,16 @@ package protocol TileOperation: AnyObject {
     /// passes allocate nothing.
     associatedtype ThreadScratch
 
+    /// One participant's scratch; the engine calls it once per participant, when it is made.
     func makeThreadScratch() -> ThreadScratch
 
     /// Handles rows `rows` of slice `slice`. Operations over a source read them through
     /// `reader`; others ignore it.
+    /// - Parameters:
+    ///   - rows: One tile: at most ``TileSchedule/tileRows`` consecutive rows of the slice.
+    ///   - slice: The slice the rows belong to, for per-slice results.
+    ///   - scratch: The calling participant's scratch.
+    ///   - reader: The calling participant's reader.
     /// - Throws: Stops the slice; the engine reports the failure of the lowest slice.
     func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws
 }
@@ -73,7 +94,11 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     /// One slot per slice, written only by the participant that owns the slice.
     private let failures: UnsafeMutableBufferPointer<(any Error)?>
 
+    /// Starts the team's threads and makes each participant's scratch and reader.
+    ///
     /// - Parameters:
+    ///   - operation: What to do with each tile.
+    ///   - schedule: How the rows are split into slices and tiles.
     ///   - source: The rows the readers lend; `nil` for operations over rows they hold themselves.
     ///   - threadCount: Participants, the calling thread included (at most one per slice).
     package init(operation: Operation, schedule: TileSchedule, threadCount: Int, source: (any EmbeddingSource)?) {

@@ -31,6 +31,10 @@ package final class TileReader {
     deinit { convertedRows.deallocate() }
 
     /// Lends rows `rows` (at most one tile, read in increasing order within a slice).
+    /// - Parameters:
+    ///   - rows: At most `tileRows` rows, after the rows of the previous call in the slice.
+    ///   - body: Receives the tile, valid only during the call.
+    /// - Returns: What `body` returns.
     /// - Throws: ``DatasetError`` from the source; whatever `body` throws.
     package func withTile<R>(_ rows: Range<Int>, _ body: (RowTile) throws -> R) throws -> R {
         guard let source else { preconditionFailure("this pass reads no source") }

@@ -7,11 +7,16 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
     public enum Problem: Equatable, Sendable {
         /// A system call failed; `operation` names it and `message` is `strerror(errno)`.
         case system(operation: String, message: String)
+        /// The file has no bytes.
         case empty
+        /// The extension names no known format, and none was given; the extension
+        /// without its dot (empty when the name has none).
         case unknownFormat(extension: String)
+        /// The header is malformed or contradicts the data; what was wrong.
         case badHeader(String)
-        /// The file's size does not match what its header (or `--dim`) implies.
+        /// The file's size does not match what its header (or the given row length) implies.
         case sizeMismatch(expectedBytes: Int, actualBytes: Int)
+        /// The element type or memory order cannot be read; what was found and how to convert it.
         case unsupportedDataType(String)
         /// An fvecs/bvecs row header disagrees with the first row's dimension.
         case inconsistentRow(row: Int, found: Int, expected: Int)
@@ -25,18 +30,25 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case invalidDimension(Int)
         /// The HDF5 file holds no dataset of this name.
         case missingDataset(String)
+        /// libhdf5 refused the file or a read; what failed.
         case hdf5(String)
     }
 
     /// The file the problem was found in.
     public var path: String
+    /// What went wrong.
     public var problem: Problem
 
+    /// An error about the file at `path`.
+    /// - Parameters:
+    ///   - path: The file the problem was found in.
+    ///   - problem: What went wrong.
     public init(path: String, _ problem: Problem) {
         self.path = path
         self.problem = problem
     }
 
+    /// One line for the user, `"<path>: <problem>"`.
     public var description: String {
         let detail: String
         switch problem {

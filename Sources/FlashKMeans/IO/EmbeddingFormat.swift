@@ -8,12 +8,16 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable, Codable {
     case bvecs
     /// big-ann-benchmarks `.fbin`: uint32 row count, uint32 dimension, float32 rows.
     case fbin
-    /// Headerless little-endian float32 rows; the dimension comes from `--dim`.
+    /// Headerless little-endian float32 rows; the dimension comes from
+    /// ``EmbeddingOpenOptions/dimension`` (`--dim` on the command line).
     case raw
     /// An HDF5 file holding a 2-D float32 or float64 dataset.
     case hdf5
 
-    /// Guesses the format from a file name's extension.
+    /// Guesses the format from a file name's extension, ignoring case: `npy`, `fvecs`,
+    /// `bvecs`, `fbin`, `f32`/`raw`/`bin` (raw float32) and `hdf5`/`h5`/`he5`.
+    /// - Parameter pathExtension: The extension without its dot.
+    /// - Returns: `nil` for any other extension.
     public init?(pathExtension: String) {
         switch pathExtension.lowercased() {
         case "npy": self = .npy
@@ -36,6 +40,12 @@ public struct EmbeddingOpenOptions: Sendable {
     /// Dataset to read from an HDF5 file. The default is `train`, as in ann-benchmarks files.
     public var dataset: String
 
+    /// Options for ``openEmbeddings(at:options:)``; the defaults suit every self-describing file.
+    ///
+    /// - Parameters:
+    ///   - format: The format, overriding the extension. The default, `nil`, guesses it.
+    ///   - dimension: Row length of a raw float32 file. The default is `nil`.
+    ///   - dataset: The HDF5 dataset. The default is `train`.
     public init(format: EmbeddingFormat? = nil, dimension: Int? = nil, dataset: String = "train") {
         self.format = format
         self.dimension = dimension
@@ -46,6 +56,15 @@ public struct EmbeddingOpenOptions: Sendable {
 /// Opens an embedding file as a tile source, choosing the reader from the
 /// extension or `options.format`.
 ///
+/// The file is memory-mapped and its header checked (for fvecs and bvecs, a sample of row
+/// headers too), but no values are read: rows are streamed tile by tile by the passes that
+/// need them, so the file may be larger than memory.
+///
+/// - Parameters:
+///   - path: The file to open.
+///   - options: Format, raw row length and HDF5 dataset. The default guesses the format
+///     from the extension.
+/// - Returns: A source that lends the file's rows as float32 tiles.
 /// - Throws: ``DatasetError`` for a missing, empty, truncated or unsupported file.
 public func openEmbeddings(at path: String, options: EmbeddingOpenOptions = .init()) throws -> any EmbeddingSource {
     let format: EmbeddingFormat

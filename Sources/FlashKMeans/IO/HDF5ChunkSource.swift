@@ -95,7 +95,7 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
         }
         return try body(RowTile(
             base: UnsafePointer(scratch), rowStride: dimension, rowCount: rows.count,
-            dimension: dimension, firstRow: rows.lowerBound))
+            dimension: dimension, firstRow: rows.lowerBound, storage: .scratch))
     }
 
     /// The idle decoded chunk holding `chunk` if there is one, else the least recently

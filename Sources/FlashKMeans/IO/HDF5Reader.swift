@@ -135,6 +135,6 @@ final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
         }
         return try body(RowTile(
             base: UnsafePointer(scratch), rowStride: dimension, rowCount: rows.count,
-            dimension: dimension, firstRow: rows.lowerBound))
+            dimension: dimension, firstRow: rows.lowerBound, storage: .scratch))
     }
 }

@@ -76,7 +76,7 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
             }
             let tile = RowTile(
                 base: UnsafePointer(scratch), rowStride: dimension, rowCount: rows.count,
-                dimension: dimension, firstRow: rows.lowerBound)
+                dimension: dimension, firstRow: rows.lowerBound, storage: .scratch)
             return try body(tile)
         }
     }

@@ -32,7 +32,8 @@ final class NormalizedSource: EmbeddingSource, @unchecked Sendable {
             }
         }
         return try body(RowTile(
-            base: UnsafePointer(scratch), rowStride: dimension, rowCount: range.count, dimension: dimension, firstRow: range.lowerBound))
+            base: UnsafePointer(scratch), rowStride: dimension, rowCount: range.count, dimension: dimension, firstRow: range.lowerBound,
+            storage: .scratch))
     }
 
     /// `‖x‖²` in float64.

@@ -22,7 +22,7 @@ final class SampledSource: EmbeddingSource, @unchecked Sendable {
             let destination = scratch + (slot - range.lowerBound) * dimension
             // Converted sources write straight into the destination row.
             try rows.withRows(row..<(row + 1), scratch: destination) { tile in
-                if tile.base != UnsafePointer(destination) { destination.update(from: tile.base, count: dimension) }
+                if tile.storage == .borrowed { destination.update(from: tile.base, count: dimension) }
             }
             // Name the file's row, not the sample's, and the first bad one in the file.
             if !squaredNorm(destination, dimension: dimension).isFinite {
@@ -30,6 +30,7 @@ final class SampledSource: EmbeddingSource, @unchecked Sendable {
             }
         }
         return try body(RowTile(
-            base: UnsafePointer(scratch), rowStride: dimension, rowCount: range.count, dimension: dimension, firstRow: range.lowerBound))
+            base: UnsafePointer(scratch), rowStride: dimension, rowCount: range.count, dimension: dimension, firstRow: range.lowerBound,
+            storage: .scratch))
     }
 }

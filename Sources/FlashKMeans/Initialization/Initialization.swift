@@ -22,6 +22,7 @@ public enum Initialization: Sendable, Equatable {
 ///
 /// - Parameters:
 ///   - path: A file in any format ``openEmbeddings(at:options:)`` reads.
+///   - options: How to open it; a raw file's row length defaults to `dimension`.
 ///   - dimension: The data's dimension; the file must match it.
 ///   - clusterCount: When given, the file must hold exactly this many rows.
 /// - Returns: The centroids, `rows × d`, and their count.
@@ -40,8 +41,9 @@ public func loadInitialCentroids(
         throw DatasetError(path: path, .badHeader("holds \(source.rowCount) initial centroids, but k is \(clusterCount)"))
     }
     let values = try source.readAll()
-    for row in 0..<source.rowCount where !squaredNorm(values.withUnsafeBufferPointer { $0.baseAddress! + row * dimension }, dimension: dimension).isFinite {
-        throw DatasetError(path: path, .nonFiniteValue(row: row))
+    let firstBadRow = values.withUnsafeBufferPointer { buffer in
+        (0..<source.rowCount).first { !squaredNorm(buffer.baseAddress! + $0 * dimension, dimension: dimension).isFinite }
     }
+    if let firstBadRow { throw DatasetError(path: path, .nonFiniteValue(row: firstBadRow)) }
     return (values, source.rowCount)
 }

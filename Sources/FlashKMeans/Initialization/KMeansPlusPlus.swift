@@ -48,12 +48,12 @@ struct KMeansPlusPlus: @unchecked Sendable {
                 rowCount: rowCount, tileRows: tileRows, sliceCount: min(TilePlan.maximumSliceCount, tileCount), slicesAlignedToTiles: true),
             threadCount: threadCount, source: nil)
         // D² of each row to its nearest chosen centroid, and its per-tile sums for sampling.
-        var closest = [Float](repeating: 0, count: rowCount)
+        let closest = distances.closest
         var tileSums = [Double](repeating: 0, count: tileCount)
 
         var chosen = [generator.nextIndex(below: rowCount)]
         chosen.reserveCapacity(clusterCount)
-        distances.prepare(candidates: chosen, closest: nil)
+        distances.prepare(candidates: chosen, againstClosest: false)
         try engine.run()
         for row in 0..<rowCount { closest[row] = distances.distances[distances.index(row: row, slot: 0)] }
         refreshTileSums(closest, into: &tileSums)
@@ -64,7 +64,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
             for _ in 0..<trials {
                 candidates.append(sampleIndex(target: generator.nextUnitDouble() * potential, closest: closest, tileSums: tileSums, chosen: chosen))
             }
-            closest.withUnsafeBufferPointer { distances.prepare(candidates: candidates, closest: $0) }
+            distances.prepare(candidates: candidates, againstClosest: true)
             try engine.run()
             // Greedy step: keep the candidate whose addition leaves the smallest potential.
             var best = 0
@@ -86,7 +86,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
         return chosen
     }
 
-    private func refreshTileSums(_ closest: [Float], into tileSums: inout [Double]) {
+    private func refreshTileSums(_ closest: UnsafeMutableBufferPointer<Float>, into tileSums: inout [Double]) {
         for tile in 0..<tileSums.count {
             var total = 0.0
             for row in (tile * tileRows)..<min((tile + 1) * tileRows, rowCount) { total += Double(closest[row]) }
@@ -97,7 +97,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
     /// The first row whose running D² total exceeds `target`, found tile by tile.
     /// When every row has D² = 0 (all rows already coincide with a centroid), it
     /// falls back to the lowest row not chosen yet.
-    private func sampleIndex(target: Double, closest: [Float], tileSums: [Double], chosen: [Int]) -> Int {
+    private func sampleIndex(target: Double, closest: UnsafeMutableBufferPointer<Float>, tileSums: [Double], chosen: [Int]) -> Int {
         var running = 0.0
         var lastPositive: Int?
         for tile in 0..<tileSums.count {
@@ -174,8 +174,11 @@ final class CandidateDistances: TileOperation {
     private let candidateRows: UnsafeMutablePointer<Float>
     private let candidateNorms: UnsafeMutablePointer<Float>
     private var candidateCount = 0
-    /// D² of each row to its nearest chosen centroid, during the step (in), or `nil` on the first step.
-    private var closest: UnsafeBufferPointer<Float>?
+    /// `m`: D² of each row to its nearest chosen centroid, kept by the seeding between steps
+    /// (in during a run).
+    let closest: UnsafeMutableBufferPointer<Float>
+    /// Whether this run sums `min(closest, D²)` (every step but the first).
+    private var againstClosest = false
 
     /// Call while the sample is row-major: the norms are computed here.
     init(seeding: KMeansPlusPlus, maximumCandidates: Int) {
@@ -186,6 +189,8 @@ final class CandidateDistances: TileOperation {
         for row in 0..<rowCount { norms[row] = squaredNorm(seeding.rows + row * seeding.dimension, dimension: seeding.dimension) }
         distances = .allocate(capacity: rowCount * maximumCandidates)
         distances.initialize(repeating: 0)
+        closest = .allocate(capacity: rowCount)
+        closest.initialize(repeating: 0)
         let tileCount = (rowCount + KMeansPlusPlus.tileRows - 1) / KMeansPlusPlus.tileRows
         partialPotentials = .allocate(capacity: tileCount * maximumCandidates)
         partialPotentials.initialize(repeating: 0)
@@ -196,6 +201,7 @@ final class CandidateDistances: TileOperation {
     deinit {
         norms.deallocate()
         distances.deallocate()
+        closest.deallocate()
         partialPotentials.deallocate()
         candidateRows.deallocate()
         candidateNorms.deallocate()
@@ -206,9 +212,9 @@ final class CandidateDistances: TileOperation {
         row * candidateCount + slot
     }
 
-    /// Sets up the next run: `candidates` are sample rows; `closest` (in, `m`) must stay
-    /// valid until the run ends, and is `nil` for the first centroid.
-    func prepare(candidates: [Int], closest: UnsafeBufferPointer<Float>?) {
+    /// Sets up the next run: `candidates` are sample rows; `againstClosest` is false for the
+    /// first centroid, when ``closest`` holds nothing yet.
+    func prepare(candidates: [Int], againstClosest: Bool) {
         precondition(candidates.count <= maximumCandidates)
         candidateCount = candidates.count
         let dimension = seeding.dimension
@@ -216,7 +222,7 @@ final class CandidateDistances: TileOperation {
             for index in 0..<dimension { candidateRows[slot * dimension + index] = seeding.blockedValue(row: row, index: index) }
             candidateNorms[slot] = norms[row]
         }
-        self.closest = closest
+        self.againstClosest = againstClosest
     }
 
     func makeThreadScratch() -> ThreadScratch {
@@ -240,7 +246,7 @@ final class CandidateDistances: TileOperation {
             for row in blockStart..<min(blockStart + blockRows, rows.upperBound) {
                 let lane = row - blockStart
                 let output = distances.baseAddress! + index(row: row, slot: 0)
-                let closestDistance = closest?[row] ?? 0
+                let closestDistance = againstClosest ? closest[row] : 0
                 for slot in 0..<count {
                     let cross = dots[slot * blockRows + lane]
                     let distance = max(0, norms[row] + candidateNorms[slot] - (cross + cross))
@@ -249,7 +255,7 @@ final class CandidateDistances: TileOperation {
                 }
             }
         }
-        if closest != nil {
+        if againstClosest {
             let tile = rows.lowerBound / KMeansPlusPlus.tileRows
             for slot in 0..<count { partialPotentials[tile * maximumCandidates + slot] = sums[slot] }
         }

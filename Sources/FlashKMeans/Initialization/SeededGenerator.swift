@@ -6,6 +6,9 @@
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// A generator whose whole output is fixed by `seed`.
+    /// - Parameter seed: Any value, zero included: SplitMix64 spreads it over the
+    ///   256-bit state, which is never all zero.
     public init(seed: UInt64) {
         var mixer = seed
         func splitMix() -> UInt64 {
@@ -18,6 +21,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The next 64 random bits (xoshiro256**'s output function `rotl(s₁ · 5, 7) · 9`).
     public mutating func next() -> UInt64 {
         let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
         let shifted = state.1 << 17
@@ -36,6 +40,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform integer in `0..<bound` (Lemire's multiply-shift with rejection).
+    /// - Parameter bound: At least 1.
     public mutating func nextIndex(below bound: Int) -> Int {
         precondition(bound > 0)
         let limit = UInt64(bound)
@@ -50,6 +55,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// `count` distinct indices from `0..<population`, in ascending order, by
     /// selection sampling (Knuth's Algorithm S): one pass, O(population) time,
     /// O(count) memory, and rows are then read front to back.
+    /// - Parameters:
+    ///   - count: Indices to draw, `0...population`.
+    ///   - population: The range drawn from, `0..<population`.
+    /// - Returns: `count` ascending indices; every subset of that size is equally likely.
     public mutating func sortedSample(count: Int, from population: Int) -> [Int] {
         precondition(count >= 0 && count <= population)
         if count == population { return Array(0..<population) }

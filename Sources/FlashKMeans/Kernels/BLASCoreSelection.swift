@@ -18,6 +18,8 @@ public enum BLASCoreSelection {
     ///   - cpuFlags: `flags` from `/proc/cpuinfo`.
     ///   - environment: The process environment; an explicit `OPENBLAS_CORETYPE` or
     ///     `FLASHKMEANS_KEEP_BLAS_CORE` is always respected.
+    /// - Returns: `SkylakeX` when OpenBLAS took an AVX-512 Intel CPU for Haswell; `nil`
+    ///   otherwise, or when the environment already decides.
     public static func recommendedCoreType(
         currentCore: String, cpuVendor: String, cpuFlags: Set<String>, environment: [String: String]
     ) -> String? {
@@ -29,6 +31,8 @@ public enum BLASCoreSelection {
     }
 
     /// The vendor and flags of the first CPU in `/proc/cpuinfo` (empty elsewhere).
+    /// - Returns: `vendor_id` (such as `GenuineIntel`) and the set of `flags`; an empty
+    ///   string and set where the file cannot be read.
     public static func cpuInformation() -> (vendor: String, flags: Set<String>) {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return ("", []) }
         var vendor = ""

@@ -4,7 +4,7 @@
 /// Two indexings appear. *Tile rows* are the rows of the tile being assigned (`0..<m`).
 /// *Kernel slots* are the points the kernel compared: the tile rows themselves for a dense
 /// pass, or the rows a pruning step gathered, slot `s` holding tile row
-/// `gathered.tileRows[s]`. Per-point buffers are ``blockStride`` long, the point tile
+/// `gathered.tileRows[s]`. Per-point buffers are `blockStride` long, the point tile
 /// rounded up to 16 so that the SIMD sweep reads whole vectors.
 package final class KernelScratch {
     /// Points per block row: the point tile rounded up to a whole 16-lane vector.
@@ -22,6 +22,10 @@ package final class KernelScratch {
     let gathered: GatheredRows
     private let storage = ScratchStorage()
 
+    /// Allocates every buffer, zeroed and 64-byte aligned, for tiles of `plan.pointTile` rows.
+    /// - Parameters:
+    ///   - plan: The point and centroid tiles.
+    ///   - dimension: d, for the gathered rows.
     package init(plan: TilePlan, dimension: Int) {
         blockStride = (plan.pointTile + 15) / 16 * 16
         crossProducts = storage.matrix(rows: plan.centroidTile, columns: blockStride, of: Float.self)

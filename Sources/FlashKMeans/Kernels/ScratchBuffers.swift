@@ -69,7 +69,8 @@ struct ScratchVector<Element: BitwiseCopyable> {
     }
 }
 
-/// A row-major `rowCount × columnCount` view of scratch memory, checked like ``ScratchVector``.
+/// A row-major `rowCount × columnCount` view of scratch memory, checked like `ScratchVector`:
+/// row and column indices are asserted in debug builds.
 package struct ScratchMatrix<Element: BitwiseCopyable> {
     let base: UnsafeMutablePointer<Element>
     let rowCount: Int

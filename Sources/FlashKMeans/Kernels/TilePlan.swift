@@ -22,10 +22,14 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// Upper bound on memory for all slices' partial sums together.
     public static let sliceMemoryBudget = 256 << 20
 
+    /// Rows per point tile: the rows one thread reads, converts and assigns at a time.
     public var pointTile: Int
+    /// Centroids per `sgemm` call, at most k.
     public var centroidTile: Int
     /// Contiguous ranges of rows, each with its own partial sums, combined in order.
     public var sliceCount: Int
+    /// Threads that run a pass, the calling one included; at most ``sliceCount``, since
+    /// each slice runs on one thread.
     public var threadCount: Int
 
     /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
@@ -33,6 +37,16 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// The slices depend only on the shape, never on the tile sizes or `threadCount`:
     /// every row's contribution to the sums arrives in the same order, so results are
     /// bit-identical for any number of threads and any tiles.
+    ///
+    /// - Parameters:
+    ///   - pointCount: n, the rows of the pass.
+    ///   - clusterCount: k.
+    ///   - dimension: d.
+    ///   - pointTile: Rows per point tile. The default, `nil`, is ``defaultPointTile``;
+    ///     values below 1 become 1.
+    ///   - centroidTile: Centroids per tile. The default, `nil`, is ``defaultCentroidTile``;
+    ///     the plan clamps it to `1...k`.
+    ///   - threadCount: Threads wanted; the plan uses at most ``sliceCount`` of them.
     public init(pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int) {
         self.pointTile = max(1, pointTile ?? Self.defaultPointTile)
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
@@ -45,6 +59,9 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// Bytes of per-thread kernel scratch: the cross-product block, seven per-point
     /// arrays (scores, norms, labels, distances, gather slots), and a converted and a
     /// gathered point tile.
+    ///
+    /// - Parameter dimension: d.
+    /// - Returns: Bytes per thread, independent of n and k (beyond `centroidTile ≤ k`).
     public func scratchBytes(dimension: Int) -> Int {
         let blockStride = (pointTile + 15) / 16 * 16
         return (centroidTile * blockStride + 7 * blockStride + 2 * pointTile * dimension) * 4

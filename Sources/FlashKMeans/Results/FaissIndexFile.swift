@@ -21,9 +21,19 @@ public enum FaissIndexFile {
 
     /// Writes an `IndexIVFFlat` with a flat quantizer holding `centroids`.
     ///
+    /// Under ``Metric/cosine`` the index uses faiss's inner-product metric (code 0) with an
+    /// `IndexFlatIP` quantizer, so `faiss` ranks by cosine similarity on the stored unit
+    /// vectors; under ``Metric/l2``, code 1 and `IndexFlatL2`. `nprobe` is written as 1.
+    ///
     /// - Parameters:
-    ///   - vectors: Lends the float32 vector of a row id (for cosine, already normalized).
-    /// - Throws: ``OutputError`` when the file cannot be written.
+    ///   - path: The file to create or truncate.
+    ///   - dimension: d.
+    ///   - metric: The metric recorded in the index.
+    ///   - centroids: `k × d`, row-major: the quantizer, one list per centroid.
+    ///   - lists: The row ids of each list (k lists).
+    ///   - vectors: Writes the float32 vector of a row id into the `d` floats it is given
+    ///     (for cosine, already normalized); called once per id, in list order.
+    /// - Throws: ``OutputError`` when the file cannot be written; whatever `vectors` throws.
     public static func writeIVFFlat(
         to path: String, dimension: Int, metric: Metric, centroids: [Float], lists: InvertedLists,
         vectors: (Int, UnsafeMutablePointer<Float>) throws -> Void
@@ -91,9 +101,13 @@ public enum FaissIndexFile {
 
     /// What ``readIVFFlat(at:)`` finds in a file.
     public struct IVFFlat: Equatable, Sendable {
+        /// d.
         public var dimension: Int
+        /// ``Metric/cosine`` for faiss's inner-product metric, ``Metric/l2`` for L2.
         public var metric: Metric
+        /// The quantizer's `k × d` centroids, row-major.
         public var centroids: [Float]
+        /// The row ids of each list, in stored order.
         public var lists: InvertedLists
         /// The stored vectors, in list order (`ids.count × d`).
         public var vectors: [Float]
@@ -101,6 +115,13 @@ public enum FaissIndexFile {
 
     /// Reads an `IndexIVFFlat` in the layout ``writeIVFFlat(to:dimension:metric:centroids:lists:vectors:)``
     /// writes (both list encodings), checking every field on the way.
+    ///
+    /// Meant for checking what was written: it reads the whole index into memory.
+    ///
+    /// - Parameter path: An index file.
+    /// - Returns: The index's dimension, metric, centroids, lists and vectors.
+    /// - Throws: ``DatasetError`` when the file cannot be read, is not an `IndexIVFFlat`
+    ///   with a flat quantizer, or does not add up (naming the field that failed).
     public static func readIVFFlat(at path: String) throws -> IVFFlat {
         let mapped = try MappedFile(path: path)
         return try mapped.withBytes { bytes throws -> IVFFlat in

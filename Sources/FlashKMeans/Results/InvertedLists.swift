@@ -6,6 +6,11 @@ public struct InvertedLists: Sendable, Equatable {
     public var ids: [Int64]
 
     /// Groups rows by label with a counting sort (stable, so ids ascend within a list).
+    ///
+    /// - Parameters:
+    ///   - labels: One label per row, each in `0..<clusterCount`; row `i` gets id `i`.
+    ///   - clusterCount: k, the number of lists (empty ones included).
+    /// - Complexity: O(n + k).
     public init(labels: [Int32], clusterCount: Int) {
         var offsets = [Int64](repeating: 0, count: clusterCount + 1)
         for label in labels { offsets[Int(label) + 1] += 1 }
@@ -20,6 +25,9 @@ public struct InvertedLists: Sendable, Equatable {
         self.ids = ids
     }
 
+    /// k, the number of lists.
     public var listCount: Int { offsets.count - 1 }
+    /// The ids of list `index` (ascending when built from labels).
+    /// - Parameter index: A list in `0..<listCount`.
     public func list(_ index: Int) -> ArraySlice<Int64> { ids[Int(offsets[index])..<Int(offsets[index + 1])] }
 }

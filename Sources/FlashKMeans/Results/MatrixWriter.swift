@@ -8,9 +8,14 @@ import Darwin
 
 /// Writes a matrix to a file row block by row block, so generated data never has
 /// to fit in memory. Supports the formats FlashKMeans reads that have a fixed header:
-/// `.npy` (float32 or int32), `.fbin`, `.fvecs` and raw float32.
+/// `.npy` (float32, int32 or int64), `.fbin`, `.fvecs` and raw float32.
+///
+/// Call ``close()`` when done: it reports write errors and missing rows, which `deinit`
+/// (closing silently) cannot.
 public final class MatrixWriter {
+    /// The element type a `.npy` header declares; the other formats are always float32.
     public enum Element: Sendable {
+        /// Little-endian float32, int32 or int64 (`<f4`, `<i4` or `<i8` in the header).
         case float32, int32, int64
         var descr: String {
             switch self {
@@ -21,6 +26,7 @@ public final class MatrixWriter {
         }
     }
 
+    /// The file being written.
     public let path: String
     private let file: UnsafeMutablePointer<FILE>
     private let format: EmbeddingFormat
@@ -32,9 +38,14 @@ public final class MatrixWriter {
     /// Opens `path` for writing and writes the header.
     ///
     /// - Parameters:
-    ///   - shape: `(rows, columns)`; `columns == nil` writes a 1-D `.npy` of `rows` values.
+    ///   - path: The file to create or truncate.
     ///   - format: `.npy`, `.fbin`, `.fvecs` or `.raw`.
-    /// - Throws: ``OutputError`` when the file cannot be created.
+    ///   - rows: The rows that will be appended, declared in the `.npy` and `.fbin`
+    ///     headers and checked by ``close()``.
+    ///   - columns: Values per row; `nil` writes a 1-D `.npy` of `rows` values.
+    ///   - element: The `.npy` element type; ignored by the other formats. The default is
+    ///     ``Element/float32``.
+    /// - Throws: ``OutputError`` when the file cannot be created or the format has no writer.
     public init(path: String, format: EmbeddingFormat, rows: Int, columns: Int?, element: Element = .float32) throws {
         guard let file = fopen(path, "wb") else {
             throw OutputError(path: path, .cannotCreateFile(Syscalls.errorMessage()))
@@ -81,6 +92,10 @@ public final class MatrixWriter {
     }
 
     /// Appends whole rows (`values.count` must be a multiple of the column count).
+    ///
+    /// - Parameter values: `rows × columns` values, row-major, of the type the header
+    ///   declares (not checked): `Float`, or `Int32` or `Int64` for such a `.npy`.
+    /// - Throws: ``OutputError`` when a write fails.
     public func append<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>) throws {
         precondition(values.count % columns == 0, "partial row")
         if format == .fvecs {
@@ -95,11 +110,17 @@ public final class MatrixWriter {
         writtenRows += values.count / columns
     }
 
+    /// Appends whole rows from an array; see ``append(_:)-(UnsafeBufferPointer<T>)``.
+    ///
+    /// - Parameter values: `rows × columns` values, row-major.
+    /// - Throws: ``OutputError`` when a write fails.
     public func append<T: BitwiseCopyable>(_ values: [T]) throws {
         try values.withUnsafeBufferPointer { try append($0) }
     }
 
     /// Flushes and closes the file, checking that every declared row was written.
+    /// - Throws: ``OutputError`` when the flush fails or the rows appended differ from
+    ///   the rows declared.
     public func close() throws {
         closed = true
         let flushed = fclose(file) == 0
@@ -134,14 +155,21 @@ public struct OutputError: Error, CustomStringConvertible, Equatable, Sendable {
         case unsupportedFormat(EmbeddingFormat)
     }
 
+    /// The file or directory the problem concerns.
     public var path: String
+    /// What went wrong.
     public var problem: Problem
 
+    /// An error about `path`.
+    /// - Parameters:
+    ///   - path: The file or directory the problem concerns.
+    ///   - problem: What went wrong.
     public init(path: String, _ problem: Problem) {
         self.path = path
         self.problem = problem
     }
 
+    /// One line for the user, `"<path>: <problem>"`.
     public var description: String {
         let detail: String
         switch problem {

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the whole Swift test suite under AddressSanitizer and ThreadSanitizer (or the ones
+# named: Scripts/sanitize.sh thread), each in its own build folder. Takes several minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/install-deps.sh
+export LSAN_OPTIONS="suppressions=$PWD/Scripts/lsan-suppressions.txt:print_suppressions=0"
+for sanitizer in "${@:-address thread}"; do
+    for name in $sanitizer; do
+        echo "== swift test --sanitize=$name" >&2
+        swift build --build-tests --sanitize="$name" --scratch-path ".build-$name"
+        swift test --skip-build --sanitize="$name" --scratch-path ".build-$name"
+    done
+done

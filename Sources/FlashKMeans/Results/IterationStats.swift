@@ -1,0 +1,31 @@
+/// What one Lloyd iteration did.
+public struct IterationStats: Sendable, Codable, Equatable {
+    /// 1-based.
+    public var iteration: Int
+    /// `Σ ‖x − c(x)‖²` with the centroids this iteration started from.
+    public var inertia: Double
+    /// Rows whose label changed in this iteration's assignment.
+    public var reassigned: Int
+    /// Rows whose two nearest centroids were within float32 rounding of each other and
+    /// were re-ranked in float64 (<doc:Exactness>).
+    public var ambiguousRows: Int
+    /// Empty clusters re-seeded in this iteration's update.
+    public var emptyClustersReseeded: Int
+    /// Largest distance any centroid moved in this iteration's update (0 when the run stopped here).
+    public var maxCentroidShift: Double
+    /// Fraction of the `n × k` point–centroid distances computed (1 for Lloyd).
+    public var distanceFraction: Double
+    /// Points that passed the global filter and were compared with some centroids (n for Lloyd).
+    public var examinedPoints: Int
+    /// Whether bound pruning was on in this iteration (off in the first iterations,
+    /// while many labels still change, and for Lloyd).
+    public var pruning: Bool
+    /// Bytes of bounds held: 0 for Lloyd and after `auto` fell back to it.
+    public var boundBytes: Int
+    /// Bound invariants verified in this iteration; non-zero only in debug builds,
+    /// which check every bound before it is used (`KMEANS_INTERNAL_CHECKS`).
+    public var invariantChecks: Int
+    /// Wall-clock seconds of the iteration: its assignment pass and, unless the run
+    /// stopped here, the update (re-seeding included).
+    public var seconds: Double
+}
