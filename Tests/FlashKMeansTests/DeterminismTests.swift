@@ -71,3 +71,25 @@ import _FlashKMeansTestSupport
         #expect(a.centroids != c.centroids)
     }
 }
+
+@Suite struct InertiaOrderTests {
+    /// Inertia is summed row by row in each slice, so the point tile cannot change where
+    /// float64 rounds: rows far from their centroid (squared distances near 10¹⁴) mixed with
+    /// rows almost on theirs make partial sums round, which per-tile subtotals would do
+    /// differently for each tile size.
+    @Test(arguments: [1, 7, 100])
+    func pointTileDoesNotChangeTheInertia(pointTile: Int) throws {
+        var values: [Float] = []
+        for row in 0..<900 {
+            let far = row % 3 == 0
+            values += [far ? 1e7 + Float(row) : 0.001 * Float(row % 17), far ? -3e6 : 0.0001 * Float(row % 5)]
+        }
+        let source = ArraySource(values, dimension: 2)
+        let initial: [Float] = [0, 0, 5e6, 1e6]
+        let reference = try KMeans.fit(source, configuration: configuration(k: 2, initial: initial, maxIterations: 1, threads: 1))
+        let tiled = try KMeans.fit(
+            source, configuration: configuration(k: 2, initial: initial, maxIterations: 1, threads: 1, pointTile: pointTile))
+        #expect(tiled.iterations.map(\.inertia) == reference.iterations.map(\.inertia))
+        #expect(tiled.inertia == reference.inertia)
+    }
+}

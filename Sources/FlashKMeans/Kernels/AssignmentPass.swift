@@ -181,7 +181,9 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
             try checkedSquaredNorms(of: tile, into: scratch.kernel.pointSquaredNorms, path: path)
             try step.assignTile(tile, context: context, scratch: scratch.kernel, stepScratch: scratch.step, counters: &slice.counters)
             let settled = scratch.kernel.settled
-            var inertia = 0.0
+            // Inertia goes straight into the slice's total, row by row, so that where float64
+            // rounds depends on the rows only, never on the tile size.
+            var inertia = slice.inertia
             var reassigned = 0
             for row in 0..<tile.rowCount {
                 let point = tile.firstRow + row
@@ -198,7 +200,7 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
                     addRow(tile.row(row), to: slice.sums + Int(label) * dimension, dimension: dimension)
                 }
             }
-            slice.inertia += inertia
+            slice.inertia = inertia
             slice.reassigned += reassigned
         }
     }
