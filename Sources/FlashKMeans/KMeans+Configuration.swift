@@ -48,6 +48,9 @@ extension KMeans {
         /// iteration. The default is 0.1: before that, centroids move so far that bounds
         /// prune little and only cost time.
         public var pruningStartFraction = 0.1
+        /// Whether dense comparisons are screened with 8-bit integer products. The default,
+        /// ``Screening/auto``, screens where the CPU makes it faster; results never change.
+        public var screening: Screening = .auto
 
         /// A configuration for `clusterCount` clusters, every other setting at its default.
         ///
@@ -110,7 +113,8 @@ extension KMeans {
         func tilePlan(for source: any EmbeddingSource) -> TilePlan {
             TilePlan(
                 pointCount: source.rowCount, clusterCount: clusterCount, dimension: source.dimension,
-                pointTile: pointTile, centroidTile: centroidTile, threadCount: resolvedThreadCount)
+                pointTile: pointTile, centroidTile: centroidTile, threadCount: resolvedThreadCount,
+                integerScreening: screening.isEnabled(clusterCount: clusterCount, dimension: source.dimension))
         }
 
         /// The algorithm this configuration runs on `pointCount × dimension` data, and why.

@@ -14,9 +14,10 @@ import _FlashKMeansTestSupport
     /// Every iteration's labels and centroids are identical to the reference's, and the
     /// run stops at the same iteration for the same reason, on blobs and on overlapping
     /// Gaussian data alike. Up to 1,024 rows the engine sums in one slice, in row order,
-    /// exactly as the reference does, so even the centroids agree bit for bit.
-    @Test(arguments: shapes)
-    func identicalTrajectory(shape: (n: Int, k: Int, d: Int)) throws {
+    /// exactly as the reference does, so even the centroids agree bit for bit. With the
+    /// integer screen on or off alike.
+    @Test(arguments: shapes, [Screening.on, .off])
+    func identicalTrajectory(shape: (n: Int, k: Int, d: Int), screening: Screening) throws {
         let blobs = Fixtures.separatedBlobs(pointCount: shape.n, dimension: shape.d, blobCount: max(1, shape.k / 2), scale: 2, seed: 1).points
         let gaussian = Fixtures.gaussian(pointCount: shape.n, dimension: shape.d, seed: 2)
         for points in [blobs, gaussian] {
@@ -24,7 +25,9 @@ import _FlashKMeansTestSupport
             let reference = ReferenceLloyd(points: points, dimension: shape.d, initialCentroids: initial, maxIterations: 50, tolerance: 0)
             let source = ArraySource(points, dimension: shape.d)
             let (result, iterations) = try fitRecording(
-                source, configuration(k: shape.k, initial: initial, maxIterations: 50, pointTile: 64, centroidTile: 64))
+                source, configuration(
+                    k: shape.k, initial: initial, maxIterations: 50, pointTile: 64, centroidTile: 64, screening: screening))
+            #expect(result.plan.integerScreening == (screening == .on))
             #expect(iterations.count == reference.iterations.count)
             for (engine, judge) in zip(iterations, reference.iterations) {
                 #expect(engine.labels == judge.labels, "iteration \(engine.stats.iteration)")
@@ -41,13 +44,14 @@ import _FlashKMeansTestSupport
     /// Larger, overlapping data summed in several slices: each engine step is judged on
     /// its own. Given the engine's centroids, every label is the float64 argmin, the
     /// inertia matches float64, and the next centroids are the float64 means of the labels.
-    @Test(arguments: [(5000, 20, 32), (3000, 70, 16), (300, 300, 4), (2500, 129, 65)])
-    func everyStepIsExact(n: Int, k: Int, d: Int) throws {
+    @Test(arguments: [(5000, 20, 32), (3000, 70, 16), (300, 300, 4), (2500, 129, 65), (1500, 200, 384)], [Screening.on, .off])
+    func everyStepIsExact(dimensions: (n: Int, k: Int, d: Int), screening: Screening) throws {
+        let (n, k, d) = dimensions
         let points = Fixtures.gaussian(pointCount: n, dimension: d, seed: 7)
         let initial = Fixtures.rows(Fixtures.distinctRows(k, of: n, seed: 8), of: points, dimension: d)
         let source = ArraySource(points, dimension: d)
         let (result, iterations) = try fitRecording(
-            source, configuration(k: k, initial: initial, maxIterations: 8, pointTile: 64, centroidTile: 64))
+            source, configuration(k: k, initial: initial, maxIterations: 8, pointTile: 64, centroidTile: 64, screening: screening))
         var previousLabels: [Int32]?
         for (index, step) in iterations.enumerated() {
             let exact = ReferenceLloyd.assign(
@@ -67,8 +71,8 @@ import _FlashKMeansTestSupport
     }
 
     /// k = 1, k = n, duplicate rows, all-equal rows and d = 1 all match the reference.
-    @Test(arguments: ["k=1", "k=n", "duplicates", "all-equal", "d=1"])
-    func degenerateInputs(kind: String) throws {
+    @Test(arguments: ["k=1", "k=n", "duplicates", "all-equal", "d=1"], [Screening.on, .off])
+    func degenerateInputs(kind: String, screening: Screening) throws {
         let (points, dimension, k): ([Float], Int, Int)
         switch kind {
         case "k=1": (points, dimension, k) = (Fixtures.gaussian(pointCount: 100, dimension: 5, seed: 1), 5, 1)
@@ -83,7 +87,7 @@ import _FlashKMeansTestSupport
         let initial = Fixtures.rows(Array(0..<k).map { $0 * n / k }, of: points, dimension: dimension)
         let reference = ReferenceLloyd(points: points, dimension: dimension, initialCentroids: initial, maxIterations: 30, tolerance: 0)
         let (result, iterations) = try fitRecording(
-            ArraySource(points, dimension: dimension), configuration(k: k, initial: initial, maxIterations: 30))
+            ArraySource(points, dimension: dimension), configuration(k: k, initial: initial, maxIterations: 30, screening: screening))
         #expect(iterations.map(\.labels) == reference.iterations.map(\.labels))
         #expect(result.labels == reference.labels)
         #expect(largestRelativeDifference(result.centroids, reference.centroids) <= 1e-5)

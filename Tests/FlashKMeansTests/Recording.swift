@@ -19,7 +19,7 @@ func fitRecording(_ source: any EmbeddingSource, _ configuration: KMeans.Configu
 
 func configuration(
     k: Int, initial: [Float]? = nil, maxIterations: Int = 100, tolerance: Double = 0,
-    threads: Int = 2, pointTile: Int? = nil, centroidTile: Int? = nil
+    threads: Int = 2, pointTile: Int? = nil, centroidTile: Int? = nil, screening: Screening = .auto
 ) -> KMeans.Configuration {
     var configuration = KMeans.Configuration(clusterCount: k)
     if let initial { configuration.initialization = .centroids(initial) }
@@ -28,6 +28,7 @@ func configuration(
     configuration.threadCount = threads
     configuration.pointTile = pointTile
     configuration.centroidTile = centroidTile
+    configuration.screening = screening
     return configuration
 }
 

@@ -11,6 +11,9 @@ struct PassContext {
     /// Whether the step may prune. While false (the first iterations, when most labels
     /// still move) it computes everything and only records its bounds.
     let pruning: Bool
+    /// This pass's centroids in 8 bits when dense comparisons are screened with integer
+    /// products (``TilePlan/integerScreening``); `nil` for float32 only.
+    let quantizedCentroids: QuantizedCentroids?
 
     var clusterCount: Int { centroids.count }
     var dimension: Int { centroids.dimension }
@@ -30,12 +33,18 @@ struct StepCounters {
     var ambiguousRows = 0
     /// Bound invariants verified (only with `KMEANS_INTERNAL_CHECKS`).
     var invariantChecks = 0
+    /// Centroids the integer screen left to compare exactly, summed over rows.
+    var screenedCandidates = 0
+    /// Rows the integer screen could not narrow down, compared with every centroid in float32.
+    var screeningFallbacks = 0
 
     static func += (lhs: inout StepCounters, rhs: StepCounters) {
         lhs.distanceEvaluations += rhs.distanceEvaluations
         lhs.examinedPoints += rhs.examinedPoints
         lhs.ambiguousRows += rhs.ambiguousRows
         lhs.invariantChecks += rhs.invariantChecks
+        lhs.screenedCandidates += rhs.screenedCandidates
+        lhs.screeningFallbacks += rhs.screeningFallbacks
     }
 }
 
@@ -127,8 +136,19 @@ struct RoundingBounds {
 
 /// The shared back end of every step: the dense kernel and the settling of labels.
 enum DenseAssignment {
-    /// Every row of `tile` against every centroid; settles every tile row.
+    /// Every row of `tile` against every centroid; settles every tile row: through the
+    /// integer screen when the pass has one, else the float32 kernel.
     static func assign(_ tile: RowTile, context: PassContext, scratch: KernelScratch, counters: inout StepCounters) {
+        if let quantized = context.quantizedCentroids {
+            ScreenedAssignment.assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)
+        } else {
+            assignInFloat32(tile, context: context, scratch: scratch, counters: &counters)
+        }
+    }
+
+    /// Every row of `tile` against every centroid through the float32 kernel, leaving each
+    /// row's best and second-best scores in `scratch.nearest` (slot = tile row).
+    static func assignInFloat32(_ tile: RowTile, context: PassContext, scratch: KernelScratch, counters: inout StepCounters) {
         findNearestCentroids(
             points: tile, centroids: context.centroids, centroidTile: context.centroidTile,
             crossProducts: scratch.crossProducts, nearest: scratch.nearest)

@@ -59,7 +59,8 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
     func assignTile(_ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Void, counters: inout StepCounters) {
         let dimension = context.dimension
         guard context.pruning, boundsValid else {
-            DenseAssignment.assign(tile, context: context, scratch: scratch, counters: &counters)
+            // Hamerly's bound is the second-best score, which only the float32 kernel leaves.
+            DenseAssignment.assignInFloat32(tile, context: context, scratch: scratch, counters: &counters)
             for row in 0..<tile.rowCount { recordBound(tileRow: row, slot: row, point: tile.firstRow + row, context: context, scratch: scratch) }
             return
         }

@@ -68,6 +68,7 @@ struct IterationDriver<Step: AssignmentStep> {
                 ambiguousRows: outcome.counters.ambiguousRows, emptyClustersReseeded: 0, maxCentroidShift: 0,
                 distanceFraction: Double(outcome.counters.distanceEvaluations) / totalDistances,
                 examinedPoints: outcome.counters.examinedPoints, pruning: pruning, boundBytes: step.boundBytes,
+                screenedCandidates: outcome.counters.screenedCandidates, screeningFallbacks: outcome.counters.screeningFallbacks,
                 invariantChecks: outcome.counters.invariantChecks, seconds: 0)
             observer?(stats, UnsafeBufferPointer(pass.labels), centroids)
 

@@ -67,6 +67,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     private let operation: AssignmentOperation<Step>
     private let engine: TileEngine<AssignmentOperation<Step>>
     private let centroidSquaredNorms: UnsafeMutablePointer<Float>
+    private let quantizedCentroids: QuantizedCentroids?
 
     init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
         self.source = source
@@ -79,6 +80,7 @@ final class AssignmentPass<Step: AssignmentStep> {
             operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
             source: source)
         centroidSquaredNorms = .allocate(capacity: max(1, clusterCount))
+        quantizedCentroids = plan.integerScreening ? QuantizedCentroids(clusterCount: clusterCount, dimension: source.dimension) : nil
     }
 
     deinit { centroidSquaredNorms.deallocate() }
@@ -92,6 +94,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     var workingBytes: Int {
         pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
             + plan.sliceCount * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
+            + (quantizedCentroids?.byteCount ?? 0)
     }
 
     /// Assigns every row to its nearest centroid.
@@ -105,9 +108,10 @@ final class AssignmentPass<Step: AssignmentStep> {
     func run(centroids: UnsafePointer<Float>, accumulateSums: Bool, pruning: Bool) throws -> PassOutcome {
         computeCentroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidSquaredNorms)
         let table = CentroidTable(values: centroids, squaredNorms: centroidSquaredNorms, count: clusterCount, dimension: dimension)
+        quantizedCentroids?.load(table)
         let context = PassContext(
             centroids: table, centroidTile: plan.centroidTile, exactLabels: ExactLabels(centroids: table),
-            previousLabels: UnsafeBufferPointer(operation.labels), pruning: pruning)
+            previousLabels: UnsafeBufferPointer(operation.labels), pruning: pruning, quantizedCentroids: quantizedCentroids)
         step.beginPass(context)
         for slice in operation.slices { slice.reset(sums: accumulateSums) }
         operation.currentPass = (context, accumulateSums)

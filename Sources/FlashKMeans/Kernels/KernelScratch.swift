@@ -20,6 +20,8 @@ package final class KernelScratch {
     let settled: SettledLabels
     /// Rows a pruning step copied out of the tile to compare them densely.
     let gathered: GatheredRows
+    /// Buffers of the integer screen, when the plan screens.
+    let screening: ScreeningScratch?
     private let storage = ScratchStorage()
 
     /// Allocates every buffer, zeroed and 64-byte aligned, for tiles of `plan.pointTile` rows.
@@ -38,6 +40,8 @@ package final class KernelScratch {
         gathered = GatheredRows(
             values: storage.matrix(rows: plan.pointTile, columns: dimension, of: Float.self),
             tileRows: storage.vector(blockStride, of: Int32.self))
+        screening = plan.integerScreening
+            ? ScreeningScratch(blockStride: blockStride, centroidTile: plan.centroidTile, dimension: dimension) : nil
     }
 }
 

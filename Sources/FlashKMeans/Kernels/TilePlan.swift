@@ -31,6 +31,9 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// Threads that run a pass, the calling one included; at most ``sliceCount``, since
     /// each slice runs on one thread.
     public var threadCount: Int
+    /// Whether dense comparisons rank centroids with exact 8-bit integer products first
+    /// (`KMeans.Configuration.screening`); every result is the same either way.
+    public var integerScreening: Bool
 
     /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
     ///
@@ -47,7 +50,11 @@ public struct TilePlan: Sendable, Equatable, Codable {
     ///   - centroidTile: Centroids per tile. The default, `nil`, is ``defaultCentroidTile``;
     ///     the plan clamps it to `1...k`.
     ///   - threadCount: Threads wanted; the plan uses at most ``sliceCount`` of them.
-    public init(pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int) {
+    public init(
+        pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int,
+        integerScreening: Bool = false
+    ) {
+        self.integerScreening = integerScreening
         self.pointTile = max(1, pointTile ?? Self.defaultPointTile)
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
         let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)
@@ -64,7 +71,9 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// - Returns: Bytes per thread, independent of n and k (beyond `centroidTile ≤ k`).
     public func scratchBytes(dimension: Int) -> Int {
         let blockStride = (pointTile + 15) / 16 * 16
-        return (centroidTile * blockStride + 7 * blockStride + 2 * pointTile * dimension) * 4
+        let screening = integerScreening
+            ? ScreeningScratch.byteCount(blockStride: blockStride, centroidTile: centroidTile, dimension: dimension) : 0
+        return (centroidTile * blockStride + 7 * blockStride + 2 * pointTile * dimension) * 4 + screening
     }
 
     /// The rows of slice `slice`.

@@ -22,6 +22,12 @@ public struct IterationStats: Sendable, Codable, Equatable {
     public var pruning: Bool
     /// Bytes of bounds held: 0 for Lloyd and after `auto` fell back to it.
     public var boundBytes: Int
+    /// With integer screening: the centroids left to compare exactly, summed over the rows
+    /// screened (about one per row when the screen decides alone); 0 without.
+    public var screenedCandidates: Int
+    /// With integer screening: rows the screen could not narrow to four candidates, which
+    /// were compared with every centroid in float32.
+    public var screeningFallbacks: Int
     /// Bound invariants verified in this iteration; non-zero only in debug builds,
     /// which check every bound before it is used (`KMEANS_INTERNAL_CHECKS`).
     public var invariantChecks: Int
