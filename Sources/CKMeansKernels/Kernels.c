@@ -40,8 +40,8 @@ static inline float fk_round_up(double value) {
     return (double)rounded < value ? nextafterf(rounded, INFINITY) : rounded;
 }
 
-/// Rows up to this length are quantized through a buffer on the stack.
-#define FK_QUANTIZE_CHUNK 4096
+/// Rows of up to this many groups of four values are quantized through a buffer on the stack.
+#define FK_QUANTIZE_GROUPS 256
 
 // Loads and stores through memcpy: the data need no alignment, and no type punning is involved.
 #define fk_load(pointer) ({ fk_f32x16 fk_v_; memcpy(&fk_v_, (pointer), sizeof fk_v_); fk_v_; })

@@ -143,6 +143,11 @@ typedef struct fk_screen_centroids {
     const float *alpha;
     const float *beta;
     const float *gamma;
+    /// The largest α, β and γ of the pass: a row's largest error over every centroid,
+    /// for a quick test that rules most centroids out with fewer operations.
+    float alpha_max;
+    float beta_max;
+    float gamma_max;
 } fk_screen_centroids;
 
 /// Folds one tile of integer products into every point's screen: `upper` is the smallest

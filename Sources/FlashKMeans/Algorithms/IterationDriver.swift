@@ -19,19 +19,8 @@ struct IterationDriver<Step: AssignmentStep> {
     let configuration: KMeans.Configuration
     let plan: TilePlan
     let step: Step
-    /// For `auto`: give up pruning when a pruned iteration is no faster than a dense one.
+    /// For `auto`: give up pruning when a pruned pass would cost more than a dense one.
     let fallsBackWhenSlower: Bool
-
-    /// Above this predicted fraction of distances, a pruned pass is slower than a dense
-    /// one: gathering rows and per-group `sgemm` calls cost more than the skipped work
-    /// saves. Measured on 200k × 384, k = 1024: 27% of the distances ran in 0.40× Lloyd's
-    /// time, 97% in 1.5×.
-    static var worthwhileDistanceFraction: Double { 0.6 }
-
-    /// From the second pruned pass on, `auto` keeps pruning only while a pruned pass takes
-    /// less than this fraction of the last dense pass's time: a saving under 5% is within
-    /// the timing noise of a shared machine and does not pay for the bounds' memory.
-    static var prunedTimeLimit: Double { 0.95 }
 
     func run(from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: IterationObserver?) throws -> IterationOutcome {
         let clusterCount = configuration.clusterCount
@@ -53,7 +42,6 @@ struct IterationDriver<Step: AssignmentStep> {
         iterations.reserveCapacity(configuration.maxIterations)
         var pruning = false
         var pruningAllowed = step.boundBytes > 0
-        var lastDenseSeconds: Double?
         var prunedIterations = 0
         var fellBackAfter: Int?
         let totalDistances = Double(source.rowCount) * Double(clusterCount)
@@ -96,18 +84,22 @@ struct IterationDriver<Step: AssignmentStep> {
             if pruning {
                 prunedIterations += 1
                 var giveUp = false
+                let rows = source.rowCount
+                let denseCost = PassCost.dense(rows: rows, clusterCount: clusterCount, screened: plan.integerScreening)
                 if fallsBackWhenSlower, prunedIterations == 1 {
-                    // The first pruned pass only built the bounds; if they would still leave
-                    // most of the work, a pruned pass costs more than a dense one.
+                    // The first pruned pass only built the bounds: predict the next one from a
+                    // sample of them.
                     let predicted = try centroids.withUnsafeBufferPointer {
                         try step.predictedDistanceFraction(
                             centroids: $0.baseAddress!, source: source, labels: UnsafeBufferPointer(pass.labels))
                     }
-                    giveUp = (predicted ?? 0) > Self.worthwhileDistanceFraction
+                    let comparisons = (predicted ?? 0) * Double(rows) * Double(clusterCount)
+                    giveUp = PassCost.pruned(rows: rows, clusterCount: clusterCount, comparisons: comparisons) > denseCost
                 }
-                // From the second pruned pass on, time decides.
-                if fallsBackWhenSlower, prunedIterations >= 2, let dense = lastDenseSeconds, stats.seconds > Self.prunedTimeLimit * dense {
-                    giveUp = true
+                // From the second pruned pass on, the comparisons it made decide.
+                if fallsBackWhenSlower, prunedIterations >= 2 {
+                    let comparisons = Double(outcome.counters.distanceEvaluations)
+                    giveUp = PassCost.pruned(rows: rows, clusterCount: clusterCount, comparisons: comparisons) > denseCost
                 }
                 if giveUp {
                     pruning = false
@@ -116,7 +108,6 @@ struct IterationDriver<Step: AssignmentStep> {
                     step.discardBounds()
                 }
             } else {
-                lastDenseSeconds = stats.seconds
                 if pruningAllowed, Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount) {
                     pruning = true
                 }
@@ -183,4 +174,28 @@ struct IterationOutcome {
     var workingBytes: Int
     /// The iteration after which `auto` stopped pruning, if it did.
     var fellBackAfter: Int?
+}
+
+/// The cost of a pass, in units of one float32 point–centroid comparison of the dense
+/// kernel, from counts alone, so that `auto` makes the same choice on the same data every
+/// run. Measured on 43,742 × 384 sentence embeddings and 1M × 128 blobs, k = 1024
+/// (2026-11-21, Zen 4): a screened dense pass costs 0.4 of a float32 one (integer
+/// products run 4.4 times as fast, the screen and candidates take the rest); a pruned
+/// pass costs about a tenth of a dense row per row (bounds, its own distance, the
+/// gathers) plus 1.85 per comparison it makes (survivors are compared in small,
+/// gathered `sgemm` calls).
+enum PassCost {
+    static let screenedComparison = 0.4
+    static let prunedRow = 0.1
+    static let prunedComparison = 1.85
+
+    /// A dense pass over `rows` rows against `clusterCount` centroids.
+    static func dense(rows: Int, clusterCount: Int, screened: Bool) -> Double {
+        Double(rows) * Double(clusterCount) * (screened ? screenedComparison : 1)
+    }
+
+    /// A pruned pass that makes `comparisons` comparisons.
+    static func pruned(rows: Int, clusterCount: Int, comparisons: Double) -> Double {
+        Double(rows) * Double(clusterCount) * prunedRow + comparisons * prunedComparison
+    }
 }

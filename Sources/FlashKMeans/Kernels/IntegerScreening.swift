@@ -32,6 +32,8 @@ final class QuantizedCentroids {
     let alpha: UnsafeMutablePointer<Float>
     let beta: UnsafeMutablePointer<Float>
     let gamma: UnsafeMutablePointer<Float>
+    /// The largest α, β and γ, for the screen's quick test.
+    private var largest = (alpha: Float(0), beta: Float(0), gamma: Float(0))
 
     init(clusterCount: Int, dimension: Int) {
         self.clusterCount = clusterCount
@@ -73,13 +75,17 @@ final class QuantizedCentroids {
             beta[label] = roundedUp((2 * Double(errors[label]) + 12 * unitRoundoff * Double(norms[label])) * evaluationAllowance)
             gamma[label] = roundedUp(4 * unitRoundoff * squaredNorm * evaluationAllowance)
         }
+        largest = (0, 0, 0)
+        for label in 0..<clusterCount {
+            largest = (max(largest.alpha, alpha[label]), max(largest.beta, beta[label]), max(largest.gamma, gamma[label]))
+        }
     }
 
     /// The screen's view of centroids `first…`.
     func screenTerms(from first: Int) -> fk_screen_centroids {
         fk_screen_centroids(
             sums: sums + first, scales: scales + first, squared_norms: squaredNorms + first, alpha: alpha + first,
-            beta: beta + first, gamma: gamma + first)
+            beta: beta + first, gamma: gamma + first, alpha_max: largest.alpha, beta_max: largest.beta, gamma_max: largest.gamma)
     }
 }
 
