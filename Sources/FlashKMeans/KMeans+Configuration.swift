@@ -7,12 +7,12 @@ extension KMeans {
         public var clusterCount: Int
         /// How the first centroids are chosen. The default is ``Initialization/kMeansPlusPlus``.
         public var initialization: Initialization = .kMeansPlusPlus
-        /// Rows k-means++ runs on. The default, `nil`, picks `min(n, max(16 k, n / 24))`.
-        /// Each of the k steps reads the whole sample (a thin `sgemm` against its
-        /// `2 + ⌊ln k⌋` candidates, bound by memory bandwidth), so the sample size sets the
-        /// cost: n / 24 keeps k-means++ under about two Lloyd iterations (measured on
-        /// 1M × 128, k = 1024: 2.3 s against 1.6 s per iteration) while every centroid
-        /// still has at least 16 candidate rows.
+        /// Rows k-means++ runs on. The default, `nil`, picks `min(n, max(8 k, n / 24))`.
+        /// Each of the k steps reads the whole sample (8-bit products against its
+        /// `2 + ⌊ln k⌋` candidates), so the sample size sets the cost: at most
+        /// `max(8 k, n / 24) · k · (2 + ln k) · d` products, about two dense passes for any k
+        /// when n / k ≥ 64, while every centroid still has at least 8 candidate rows (16
+        /// moved the final inertia by less than the spread between seeds).
         public var initializationSampleSize: Int?
         /// Most Lloyd iterations. The default is 100.
         public var maxIterations = 100
@@ -97,7 +97,7 @@ extension KMeans {
 
         func resolvedSampleSize(pointCount: Int) -> Int {
             if let size = initializationSampleSize { return min(size, pointCount) }
-            return min(pointCount, max(16 * clusterCount, pointCount / 24))
+            return min(pointCount, max(8 * clusterCount, pointCount / 24))
         }
 
         var resolvedThreadCount: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }

@@ -30,7 +30,7 @@ import _FlashKMeansTestSupport
     }
 
     /// k-means++ on well-separated blobs puts one centroid in each blob, and every centroid
-    /// is an exact row of the data (the sample is rearranged into 16-row blocks while seeding;
+    /// is an exact row of the data (the sample is quantized in 16-row blocks while seeding;
     /// 1,001 rows leave a partial last block).
     @Test(arguments: [nil, 1001])
     func kMeansPlusPlusFindsEveryBlob(sampleSize requested: Int?) throws {
@@ -41,7 +41,7 @@ import _FlashKMeansTestSupport
         configuration.initializationSampleSize = requested
         let plan = TilePlan(pointCount: 2000, clusterCount: 20, dimension: 8, pointTile: 64, centroidTile: nil, threadCount: 2)
         let (centroids, sampleSize, _) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
-        #expect(sampleSize == requested ?? min(2000, max(16 * 20, 2000 / 24)))
+        #expect(sampleSize == requested ?? min(2000, max(8 * 20, 2000 / 24)))
         let blobOf = { (row: Int) in firstRows.lastIndex { $0 <= row }! }
         var blobs = Set<Int>()
         for centroid in 0..<20 {

@@ -19,11 +19,9 @@ enum InitialCentroids {
         case .kMeansPlusPlus:
             let sampleSize = configuration.resolvedSampleSize(pointCount: source.rowCount)
             let sampleRows = generator.sortedSample(count: sampleSize, from: source.rowCount)
-            let paddedCount = KMeansPlusPlus.paddedRowCount(sampleSize) * dimension
-            let sample = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
+            let sample = UnsafeMutablePointer<Float>.allocate(capacity: max(1, sampleSize * dimension))
             defer { sample.deallocate() }
             try source.gatherRows(sampleRows, into: sample)
-            (sample + sampleSize * dimension).initialize(repeating: 0, count: paddedCount - sampleSize * dimension)
             let seeding = KMeansPlusPlus(rows: sample, rowCount: sampleSize, dimension: dimension, threadCount: plan.threadCount)
             let chosen = try seeding.chooseRows(clusterCount: clusterCount, generator: &generator)
             var centroids = [Float](repeating: 0, count: clusterCount * dimension)
