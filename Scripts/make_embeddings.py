@@ -39,8 +39,9 @@ class and function docstrings of every .py file of the standard library and
 site-packages, read with ast (nothing is imported), split into sentences, kept
 when 4 to 60 words long and mostly letters, whitespace-normalized, de-duplicated
 exactly and ordered by a keyed hash of the text (--seed). The corpus therefore
-depends on the installed packages; corpus_sentences.txt records it, and
---corpus FILE reuses such a file to reproduce the data on another machine.
+depends on the installed packages; corpus_sentences.txt records it, a later run
+into the same --out reuses it (unless --force), and --corpus FILE reuses such a
+file to reproduce the data on another machine.
 
 Everything is deterministic for the same inputs: fixed seeds, a stable corpus
 order, fixed batches. An existing output file is kept unless --force.
@@ -452,13 +453,18 @@ def main():
     model = MiniLM(model_dir())
     report = {"verify": verify_model(model)}
 
-    if args.corpus:
-        with open(args.corpus, encoding="utf-8") as f:
+    # A corpus saved by an earlier run is reused (unless --force), so that files kept
+    # from that run and files made now come from the same sentences even if the
+    # installed packages have changed since.
+    saved_corpus = os.path.join(out, "corpus_sentences.txt")
+    corpus_file = args.corpus or (saved_corpus if os.path.exists(saved_corpus) and not args.force else None)
+    if corpus_file:
+        with open(corpus_file, encoding="utf-8") as f:
             corpus = [line.rstrip("\n") for line in f if line.strip()]
-        log(f"corpus: {len(corpus)} sentences from {args.corpus}")
+        log(f"corpus: {len(corpus)} sentences from {corpus_file}")
     else:
         corpus = build_corpus(args.seed)
-        save_lines(os.path.join(out, "corpus_sentences.txt"), corpus)
+        save_lines(saved_corpus, corpus)
     report["corpus_sentences"] = len(corpus)
 
     n = min(args.sentences, len(corpus))

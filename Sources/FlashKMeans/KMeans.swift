@@ -114,6 +114,8 @@ public enum KMeans {
         }
         if let iteration = outcome.fellBackAfter {
             choice.reason += "; its bounds proved too loose to pay on this data, so Lloyd ran from iteration \(iteration + 1) on"
+        } else if configuration.algorithm == .auto, choice.algorithm != .lloyd, !outcome.iterations.contains(where: \.pruning) {
+            choice.reason += "; a sample of its bounds predicted too little saving, so every pass ran dense"
         }
         let memory = ProcessMemory.read()
         return KMeansResult(

@@ -78,10 +78,28 @@ protocol AssignmentStep: AnyObject, Sendable {
     ///   - labels: Every row's current label (in).
     func predictedDistanceFraction(
         centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws -> Double?
+    /// Before an update, while no bounds are kept: estimates for a fixed sample of rows the
+    /// bounds a pruning pass would keep, so that ``predictedFractionFromSample(drifts:centroids:)``
+    /// can tell what pruning would save before the bounds are paid for.
+    /// - Parameters:
+    ///   - centroids: The centroids `labels` were computed with, `k × d` (in).
+    ///   - labels: Every row's label (in).
+    func sampleBounds(centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws
+    /// After the update that followed ``sampleBounds(centroids:source:labels:)``: the fraction
+    /// of distances each of the next `passes` pruned passes would compute, if every update
+    /// moved the centroids as this one did; `nil` when the step cannot tell.
+    /// - Parameters:
+    ///   - drifts: How far each centroid moved (in).
+    ///   - centroids: The updated centroids, `k × d` (in).
+    func predictedFractionsFromSample(drifts: [Double], centroids: UnsafePointer<Float>, passes: Int) -> [Double]?
 }
 
 extension AssignmentStep {
     func discardBounds() {}
+
+    func sampleBounds(centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws {}
+
+    func predictedFractionsFromSample(drifts: [Double], centroids: UnsafePointer<Float>, passes: Int) -> [Double]? { nil }
 
     func predictedDistanceFraction(
         centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws -> Double? {

@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// Bounds kept by a step that compares points with whole groups of centroids.
 ///
 /// ``GroupedStep`` does the shared work (exact own-centroid distance, gathering the rows
@@ -99,6 +101,14 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
 
     /// Rows sampled to predict a pruned pass's cost (``predictedDistanceFraction(centroids:source:labels:)``).
     static var predictionSampleRows: Int { 1024 }
+    /// Rows sampled to predict, before any bounds exist, whether they would pay: 512 rows
+    /// against every centroid cost about 1% of a pass on 100,000 rows.
+    static var boundSampleRows: Int { 512 }
+
+    /// What ``sampleBounds(centroids:source:labels:)`` found: the sampled rows, their labels,
+    /// and for each row and group the smallest distance to a centroid of the group other
+    /// than the row's own (estimated in float32: a prediction, not a bound).
+    private var boundSample: (values: [Float], labels: [Int], lowerBounds: [Float])?
 
     init(groups: CentroidGroups, pointCount: Int, pointTile: Int) {
         self.groups = groups
@@ -145,6 +155,68 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             total += fraction
         }
         return total / Double(sampleCount)
+    }
+
+    func sampleBounds(centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws {
+        let rowCount = source.rowCount
+        let dimension = source.dimension
+        let sampleCount = min(rowCount, Self.boundSampleRows)
+        let rows = (0..<sampleCount).map { $0 * rowCount / sampleCount }
+        var values = [Float](repeating: 0, count: sampleCount * dimension)
+        try values.withUnsafeMutableBufferPointer { try source.gatherRows(rows, into: $0.baseAddress!) }
+        let groupCount = groups.groupCount
+        let clusterCount = groups.clusterCount
+        // Estimates through one `sgemm` (about 1% of a pass): ‖x‖² + ‖c‖² − 2 x·c.
+        var products = [Float](repeating: 0, count: sampleCount * clusterCount)
+        var centroidNorms = [Float](repeating: 0, count: clusterCount)
+        computeCentroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: &centroidNorms)
+        values.withUnsafeBufferPointer { buffer in
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, blasint(sampleCount), blasint(clusterCount), blasint(dimension),
+                1, buffer.baseAddress!, blasint(dimension), centroids, blasint(dimension), 0, &products, blasint(clusterCount))
+        }
+        var lowerBounds = [Float](repeating: .infinity, count: sampleCount * groupCount)
+        values.withUnsafeBufferPointer { buffer in
+            for slot in 0..<sampleCount {
+                let own = Int(labels[rows[slot]])
+                let rowNorm = squaredNorm(buffer.baseAddress! + slot * dimension, dimension: dimension)
+                for label in 0..<clusterCount where label != own {
+                    let product = products[slot * clusterCount + label]
+                    let distance = max(0, rowNorm + centroidNorms[label] - (product + product)).squareRoot()
+                    let index = slot * groupCount + Int(groups.groupOf[label])
+                    lowerBounds[index] = min(lowerBounds[index], distance)
+                }
+            }
+        }
+        boundSample = (values, rows.map { Int(labels[$0]) }, lowerBounds)
+    }
+
+    func predictedFractionsFromSample(drifts: [Double], centroids: UnsafePointer<Float>, passes: Int) -> [Double]? {
+        guard let sample = boundSample else { return nil }
+        boundSample = nil
+        let groupCount = groups.groupCount
+        var groupDrift = [Double](repeating: 0, count: groupCount)
+        for (label, drift) in drifts.enumerated() {
+            groupDrift[Int(groups.groupOf[label])] = max(groupDrift[Int(groups.groupOf[label])], drift)
+        }
+        let dimension = groups.dimension
+        // Pass j sees bounds fallen by j updates' drift: a row a pruned pass does not examine
+        // keeps its bounds, and they keep falling (on sentence embeddings the first pruned
+        // pass computed 3% of the distances, the fourth 26%).
+        var needed = [Int](repeating: 0, count: max(1, passes))
+        sample.values.withUnsafeBufferPointer { buffer in
+            for (slot, label) in sample.labels.enumerated() {
+                let upper = Double(squaredDistance(buffer.baseAddress! + slot * dimension, centroids + label * dimension, dimension: dimension))
+                    .squareRoot()
+                for group in 0..<groupCount {
+                    let lower = Double(sample.lowerBounds[slot * groupCount + group])
+                    for pass in 0..<needed.count where lower - Double(pass + 1) * groupDrift[group] <= upper {
+                        needed[pass] += groups.size(of: group)
+                    }
+                }
+            }
+        }
+        return needed.map { Double($0) / Double(sample.labels.count * groups.clusterCount) }
     }
 
     func assignTile(

@@ -44,6 +44,7 @@ struct IterationDriver<Step: AssignmentStep> {
         var pruningAllowed = step.boundBytes > 0
         var prunedIterations = 0
         var fellBackAfter: Int?
+        var consideredPruningAt: Int?
         let totalDistances = Double(source.rowCount) * Double(clusterCount)
 
         for iteration in 1...configuration.maxIterations {
@@ -59,6 +60,19 @@ struct IterationDriver<Step: AssignmentStep> {
                 screenedCandidates: outcome.counters.screenedCandidates, screeningFallbacks: outcome.counters.screeningFallbacks,
                 invariantChecks: outcome.counters.invariantChecks, seconds: 0)
             observer?(stats, UnsafeBufferPointer(pass.labels), centroids)
+
+            // `auto` considers pruning once few labels change: a sample of rows predicts, across
+            // this update, what a pruned pass would save, before the bounds are paid for.
+            // The sample costs about 5% of a pass, so it is taken every third iteration.
+            let considersPruning = fallsBackWhenSlower && !pruning && pruningAllowed
+                && Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount)
+                && consideredPruningAt.map { iteration - $0 >= 3 } ?? true
+            if considersPruning { consideredPruningAt = iteration }
+            if considersPruning {
+                try centroids.withUnsafeBufferPointer {
+                    try step.sampleBounds(centroids: $0.baseAddress!, source: source, labels: UnsafeBufferPointer(pass.labels))
+                }
+            }
 
             let labelsStable = outcome.reassigned == 0
             let smallDecrease = previousInertia.map { $0 - outcome.inertia <= configuration.tolerance * $0 } ?? false
@@ -107,10 +121,29 @@ struct IterationDriver<Step: AssignmentStep> {
                     fellBackAfter = iteration
                     step.discardBounds()
                 }
-            } else {
-                if pruningAllowed, Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount) {
+            } else if considersPruning {
+                // Building the bounds costs a float32 pass with every group: start only when the
+                // predicted saving over the passes left (ten at most: bounds decay) repays it.
+                let passesLeft = min(10, configuration.maxIterations - iteration)
+                let predicted = centroids.withUnsafeBufferPointer {
+                    step.predictedFractionsFromSample(drifts: drifts, centroids: $0.baseAddress!, passes: passesLeft)
+                }
+                let rows = source.rowCount
+                if let predicted {
+                    let dense = PassCost.dense(rows: rows, clusterCount: clusterCount, screened: plan.integerScreening)
+                    let building = PassCost.boundBuilding * PassCost.dense(rows: rows, clusterCount: clusterCount, screened: false) - dense
+                    // A pass that would cost more than a dense one would run dense instead.
+                    let saving = predicted.reduce(0.0) { total, fraction in
+                        let comparisons = fraction * Double(rows) * Double(clusterCount)
+                        return total + max(0, dense - PassCost.pruned(rows: rows, clusterCount: clusterCount, comparisons: comparisons))
+                    }
+                    pruning = passesLeft > 0 && saving > building
+                } else {
                     pruning = true
                 }
+            } else if !fallsBackWhenSlower, pruningAllowed,
+                      Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount) {
+                pruning = true
             }
         }
 
@@ -181,13 +214,15 @@ struct IterationOutcome {
 /// run. Measured on 43,742 × 384 sentence embeddings and 1M × 128 blobs, k = 1024
 /// (2026-11-21, Zen 4): a screened dense pass costs 0.4 of a float32 one (integer
 /// products run 4.4 times as fast, the screen and candidates take the rest); a pruned
-/// pass costs about a tenth of a dense row per row (bounds, its own distance, the
-/// gathers) plus 1.85 per comparison it makes (survivors are compared in small,
-/// gathered `sgemm` calls).
+/// pass costs about 6% of a dense row per row (bounds, its own distance, the gathers) plus
+/// 1.85 per comparison it makes (survivors are compared in small, gathered `sgemm` calls).
 enum PassCost {
     static let screenedComparison = 0.4
-    static let prunedRow = 0.1
+    static let prunedRow = 0.06
     static let prunedComparison = 1.85
+    /// The pass that builds Yinyang's bounds compares every row with every group in float32,
+    /// folding group by group: 1.1 float32 dense passes.
+    static let boundBuilding = 1.1
 
     /// A dense pass over `rows` rows against `clusterCount` centroids.
     static func dense(rows: Int, clusterCount: Int, screened: Bool) -> Double {
