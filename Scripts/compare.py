@@ -85,7 +85,10 @@ def run_python_engine(args):
         kmeans = faiss.SuperKmeans(data.shape[1], k, niter=args.iterations, seed=args.seed, verbose=False,
                                    max_points_per_centroid=len(data), min_points_per_centroid=1)
         kmeans.train(data)
-        _, labels = kmeans.index.search(data, 1)
+        # Its `index` is left empty: label the rows against the centroids it returns.
+        index = faiss.IndexFlatL2(data.shape[1])
+        index.add(np.ascontiguousarray(kmeans.centroids, dtype=np.float32))
+        _, labels = index.search(data, 1)
         centroids, labels = kmeans.centroids, labels.ravel()
     elif args.run_engine == "sklearnex":
         import daal4py

@@ -164,6 +164,14 @@ void fk_screen_int8(const int32_t *products, long stride, long count, int32_t fi
                     const float *point_scales, const float *point_errors, const float *point_norms, long padded_points,
                     float *upper, float *lower, int32_t *labels, float *overflow);
 
+/// `fk_int8_products` and `fk_screen_int8` in one: with AVX-512 VNNI the products are
+/// screened while still in registers and `products` is not used; elsewhere they go through
+/// `products` (`count × stride`, scratch).
+void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count, int32_t first_label,
+                    fk_screen_centroids centroids_terms, const float *point_scales, const float *point_errors,
+                    const float *point_norms, float *upper, float *lower, int32_t *labels, float *overflow,
+                    int32_t *products, long stride);
+
 #ifdef __cplusplus
 }
 #endif

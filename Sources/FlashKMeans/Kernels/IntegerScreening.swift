@@ -97,7 +97,7 @@ final class ScreeningScratch {
     let rowScales: ScratchVector<Float>
     let rowErrors: ScratchVector<Float>
     let rowNorms: ScratchVector<Float>
-    /// `centroidTile × blockStride` integer products.
+    /// `centroidTile × blockStride` integer products, where they are not screened in registers.
     let products: ScratchMatrix<Int32>
     /// Per row: the smallest upper bound on its best true score.
     let upper: ScratchVector<Float>
@@ -158,14 +158,11 @@ enum ScreenedAssignment {
         var firstCentroid = 0
         while firstCentroid < context.clusterCount {
             let count = min(context.centroidTile, context.clusterCount - firstCentroid)
-            fk_int8_products(
+            fk_screen_tile(
                 screening.packedRows.base, paddedRows / 16, screening.groups, quantized.values + firstCentroid * screening.groups * 4,
-                count, screening.products.base, screening.products.columnCount)
-            fk_screen_int8(
-                screening.products.base, screening.products.columnCount, count, Int32(firstCentroid),
-                quantized.screenTerms(from: firstCentroid), screening.rowScales.base, screening.rowErrors.base,
-                screening.rowNorms.base, paddedRows, screening.upper.base, screening.lower.base, screening.lowerLabels.base,
-                screening.overflow.base)
+                count, Int32(firstCentroid), quantized.screenTerms(from: firstCentroid), screening.rowScales.base,
+                screening.rowErrors.base, screening.rowNorms.base, screening.upper.base, screening.lower.base,
+                screening.lowerLabels.base, screening.overflow.base, screening.products.base, screening.products.columnCount)
             firstCentroid += count
         }
         counters.distanceEvaluations += tile.rowCount * context.clusterCount
