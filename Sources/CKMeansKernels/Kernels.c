@@ -104,12 +104,21 @@ static inline float fk_round_up(double value) {
         for (long first = 0; first < count; first += FK_VNNI_CENTROIDS) {                                                \
             __m512i sums[FK_VNNI_CENTROIDS][BLOCKS];                                                                     \
             const int8_t *rows[FK_VNNI_CENTROIDS];                                                                       \
-            for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                                \
-                for (int b = 0; b < BLOCKS; b++) sums[a][b] = _mm512_setzero_si512();                                    \
-                /* Past the last centroid, repeat it; those sums are not stored. */                                      \
+            /* Past the last centroid, repeat it; those sums are not stored. */                                          \
+            for (int a = 0; a < FK_VNNI_CENTROIDS; a++)                                                                  \
                 rows[a] = centroids + (first + a < count ? first + a : count - 1) * groups * 4;                          \
+            {                                                                                                            \
+                __m512i values[BLOCKS];                                                                                  \
+                for (int b = 0; b < BLOCKS; b++) values[b] = _mm512_loadu_si512(points + b * groups * 64);               \
+                for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                            \
+                    int32_t four;                                                                                        \
+                    memcpy(&four, rows[a], 4);                                                                           \
+                    __m512i broadcast = _mm512_set1_epi32(four);                                                         \
+                    for (int b = 0; b < BLOCKS; b++)                                                                     \
+                        sums[a][b] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), values[b], broadcast);                  \
+                }                                                                                                        \
             }                                                                                                            \
-            for (long g = 0; g < groups; g++) {                                                                          \
+            for (long g = 1; g < groups; g++) {                                                                          \
                 __m512i values[BLOCKS];                                                                                  \
                 for (int b = 0; b < BLOCKS; b++) values[b] = _mm512_loadu_si512(points + (b * groups + g) * 64);         \
                 for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                            \
@@ -119,8 +128,10 @@ static inline float fk_round_up(double value) {
                     for (int b = 0; b < BLOCKS; b++) sums[a][b] = _mm512_dpbusd_epi32(sums[a][b], values[b], broadcast); \
                 }                                                                                                        \
             }                                                                                                            \
-            for (int a = 0; a < FK_VNNI_CENTROIDS && first + a < count; a++)                                             \
-                for (int b = 0; b < BLOCKS; b++) _mm512_storeu_si512(out + (first + a) * stride + b * 16, sums[a][b]);  \
+            /* Constant bounds, so that the loops unroll and the sums stay in registers. */                              \
+            for (int a = 0; a < FK_VNNI_CENTROIDS; a++)                                                                  \
+                if (first + a < count)                                                                                   \
+                    for (int b = 0; b < BLOCKS; b++) _mm512_storeu_si512(out + (first + a) * stride + b * 16, sums[a][b]); \
         }                                                                                                                \
     }
 FK_VNNI_KERNEL(1)
@@ -150,24 +161,34 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
         const uint8_t *points, long groups, const int8_t *centroids, long count, int32_t first_label,                      \
         const fk_screen_centroids *c, const float *point_scales, const float *point_errors, const float *point_norms,       \
         long first_point, float *upper, float *lower, int32_t *labels, float *overflow) {                                  \
-        fk_f32x16 scale[BLOCKS], error[BLOCKS], norm[BLOCKS], largest[BLOCKS], best[BLOCKS], threshold[BLOCKS];             \
+        /* The points' screen state lives in memory (L1) between centroid groups: in registers    */                       \
+        /* it would push the 24 sums out of them.                                                 */                       \
+        fk_f32x16 largest[BLOCKS], best[BLOCKS], threshold[BLOCKS];                                                        \
         for (int b = 0; b < BLOCKS; b++) {                                                                                  \
             long point = first_point + b * 16;                                                                              \
-            scale[b] = fk_load(point_scales + point);                                                                       \
-            error[b] = fk_load(point_errors + point);                                                                       \
-            norm[b] = fk_load(point_norms + point);                                                                         \
-            largest[b] = FK_LARGEST_SLACK(error[b], norm[b], *c);                                                           \
+            largest[b] = FK_LARGEST_SLACK(fk_load(point_errors + point), fk_load(point_norms + point), *c);                \
             best[b] = fk_load(upper + point);                                                                               \
             threshold[b] = FK_THRESHOLD(best[b], largest[b]);                                                               \
         }                                                                                                                   \
         for (long first = 0; first < count; first += FK_VNNI_CENTROIDS) {                                                  \
             __m512i sums[FK_VNNI_CENTROIDS][BLOCKS];                                                                        \
             const int8_t *rows[FK_VNNI_CENTROIDS];                                                                          \
-            for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                                   \
-                for (int b = 0; b < BLOCKS; b++) sums[a][b] = _mm512_setzero_si512();                                       \
+            for (int a = 0; a < FK_VNNI_CENTROIDS; a++)                                                                     \
                 rows[a] = centroids + (first + a < count ? first + a : count - 1) * groups * 4;                             \
+            /* The first group starts the sums (zeroing them first turns into a memset of a stack */                      \
+            /* copy that the compiler keeps for the epilogue). */                                                           \
+            {                                                                                                               \
+                __m512i values[BLOCKS];                                                                                     \
+                for (int b = 0; b < BLOCKS; b++) values[b] = _mm512_loadu_si512(points + b * groups * 64);                  \
+                for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                               \
+                    int32_t four;                                                                                           \
+                    memcpy(&four, rows[a], 4);                                                                              \
+                    __m512i broadcast = _mm512_set1_epi32(four);                                                            \
+                    for (int b = 0; b < BLOCKS; b++)                                                                        \
+                        sums[a][b] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), values[b], broadcast);                     \
+                }                                                                                                           \
             }                                                                                                               \
-            for (long g = 0; g < groups; g++) {                                                                             \
+            for (long g = 1; g < groups; g++) {                                                                             \
                 __m512i values[BLOCKS];                                                                                     \
                 for (int b = 0; b < BLOCKS; b++) values[b] = _mm512_loadu_si512(points + (b * groups + g) * 64);            \
                 for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                               \
@@ -177,12 +198,16 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
                     for (int b = 0; b < BLOCKS; b++) sums[a][b] = _mm512_dpbusd_epi32(sums[a][b], values[b], broadcast);    \
                 }                                                                                                           \
             }                                                                                                               \
-            for (int a = 0; a < FK_VNNI_CENTROIDS && first + a < count; a++)                                                \
-                for (int b = 0; b < BLOCKS; b++) {                                                                          \
-                    fk_i32x16 vector = (fk_i32x16)sums[a][b];                                                               \
-                    avx512_screen_step(&vector, first + a, first_label, c, &scale[b], &error[b], &norm[b], &largest[b],     \
-                                       &best[b], &threshold[b], first_point + b * 16, lower, labels, overflow);             \
-                }                                                                                                           \
+            for (int a = 0; a < FK_VNNI_CENTROIDS; a++)                                                                     \
+                if (first + a < count)                                                                                      \
+                    for (int b = 0; b < BLOCKS; b++) {                                                                      \
+                        long point = first_point + b * 16;                                                                  \
+                        fk_i32x16 vector = (fk_i32x16)sums[a][b];                                                           \
+                        fk_f32x16 scale = fk_load(point_scales + point), error = fk_load(point_errors + point);             \
+                        fk_f32x16 norm = fk_load(point_norms + point);                                                      \
+                        avx512_screen_step(&vector, first + a, first_label, c, &scale, &error, &norm, &largest[b], &best[b], \
+                                           &threshold[b], point, lower, labels, overflow);                                  \
+                    }                                                                                                       \
         }                                                                                                                   \
         for (int b = 0; b < BLOCKS; b++) fk_store(upper + first_point + b * 16, best[b]);                                  \
     }

@@ -150,16 +150,22 @@ typedef struct fk_screen_centroids {
     float gamma_max;
 } fk_screen_centroids;
 
+/// Candidates each point's screen keeps: where more are left, the point is compared with every
+/// centroid in float32. Sixteen keep that rare for 128-d token embeddings with k = 4096 (four
+/// sent a tenth of the rows there).
+#define FK_SCREEN_CANDIDATES 16
+
 /// Folds one tile of integer products into every point's screen: `upper` is the smallest
-/// upper bound seen on a true score `‖c‖² − 2x·c`, and each point keeps the four smallest
+/// upper bound seen on a true score `‖c‖² − 2x·c`, and each point keeps the FK_SCREEN_CANDIDATES smallest
 /// lower bounds (ascending, with their labels) of the centroids whose lower bound was not
 /// above `upper` when seen; `overflow` is the smallest lower bound that did not fit. At the
 /// end, the nearest centroid is among the listed ones whose lower bound is at most `upper`,
 /// unless `overflow` is at most `upper` too.
 /// - products: `count × stride` (in). centroids: offset to this tile's first centroid (in).
 /// - point scales, errors, norms: `padded_points` each (in).
-/// - upper: `padded_points` (inout). lower: `padded_points × 4` (inout). labels: likewise
-///   (inout). overflow: `padded_points` (inout). `padded_points` is a multiple of 16.
+/// - upper: `padded_points` (inout). lower: `padded_points × FK_SCREEN_CANDIDATES` (inout). labels: likewise
+///   (inout). overflow: `padded_points` (inout). `padded_points` is a multiple of 16. Lists
+///   are `FK_SCREEN_CANDIDATES` long.
 void fk_screen_int8(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids,
                     const float *point_scales, const float *point_errors, const float *point_norms, long padded_points,
                     float *upper, float *lower, int32_t *labels, float *overflow);

@@ -1,4 +1,9 @@
 import CKMeansKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Float32 storage for lower bounds that only ever rounds down, so a stored bound
 /// never exceeds the float64 value it was derived from.
@@ -66,4 +71,21 @@ func provablyExceeds(_ lower: Double, _ upper: Double) -> Bool {
 @inline(__always)
 func directScore(_ row: UnsafePointer<Float>, _ centroid: UnsafePointer<Float>, centroidSquaredNorm: Float, dimension: Int) -> Float {
     fk_direct_score(row, centroid, centroidSquaredNorm, dimension)
+}
+
+/// Zeroed memory for pruning bounds that costs nothing until it is written: `calloc` takes
+/// large blocks straight from the system as untouched zero pages, so bounds that `auto`
+/// allocates but never uses (it predicted pruning would not pay) add no resident memory.
+/// Release with ``releaseBounds(_:)``.
+func allocateBounds<Element: BitwiseCopyable>(_ count: Int, of type: Element.Type) -> UnsafeMutableBufferPointer<Element> {
+    let capacity = max(1, count)
+    guard let raw = calloc(capacity, MemoryLayout<Element>.stride) else {
+        fatalError("cannot allocate \(capacity * MemoryLayout<Element>.stride) bytes of bounds")
+    }
+    return UnsafeMutableBufferPointer(start: raw.bindMemory(to: Element.self, capacity: capacity), count: capacity)
+}
+
+/// Frees memory from ``allocateBounds(_:of:)``.
+func releaseBounds<Element>(_ buffer: UnsafeMutableBufferPointer<Element>) {
+    free(buffer.baseAddress)
 }

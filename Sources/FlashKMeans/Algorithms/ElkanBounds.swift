@@ -27,12 +27,9 @@ final class ElkanBounds: GroupBounds {
     init(pointCount: Int, groups: CentroidGroups) {
         let k = groups.clusterCount
         clusterCount = k
-        lowerBounds = .allocate(capacity: max(1, pointCount * k))
-        lowerBounds.initialize(repeating: 0)
-        halfDistances = .allocate(capacity: max(1, k * k))
-        halfDistances.initialize(repeating: 0)
-        crossProducts = .allocate(capacity: max(1, k * k))
-        crossProducts.initialize(repeating: 0)
+        lowerBounds = allocateBounds(pointCount * k, of: Float.self)
+        halfDistances = allocateBounds(k * k, of: Float.self)
+        crossProducts = allocateBounds(k * k, of: Float.self)
         drift = .allocate(capacity: k + 16)
         drift.initialize(repeating: 0)
         halfNearest = [Double](repeating: 0, count: k)
@@ -40,9 +37,9 @@ final class ElkanBounds: GroupBounds {
     }
 
     deinit {
-        lowerBounds.deallocate()
-        halfDistances.deallocate()
-        crossProducts.deallocate()
+        releaseBounds(lowerBounds)
+        releaseBounds(halfDistances)
+        releaseBounds(crossProducts)
         drift.deallocate()
     }
 

@@ -17,12 +17,11 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
     private var drift = (largest: 0.0, second: 0.0, cluster: -1)
 
     init(pointCount: Int, clusterCount: Int) {
-        lowerBounds = .allocate(capacity: pointCount)
-        lowerBounds.initialize(repeating: 0)
+        lowerBounds = allocateBounds(pointCount, of: Float.self)
         self.clusterCount = clusterCount
     }
 
-    deinit { lowerBounds.deallocate() }
+    deinit { releaseBounds(lowerBounds) }
 
     private var boundsDiscarded = false
     var boundBytes: Int { boundsDiscarded ? 0 : lowerBounds.count * 4 }

@@ -79,7 +79,7 @@ struct IterationDriver<Step: AssignmentStep> {
             if labelsStable || smallDecrease {
                 stopReason = labelsStable ? .converged : .tolerance
             } else {
-                pass.combineSums(into: sums, counts: counts)
+                try pass.combineSums(into: sums, counts: counts)
                 stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(
                     labels: UnsafeBufferPointer(pass.labels), squaredDistances: UnsafeBufferPointer(pass.squaredDistances),
                     rows: source, sums: sums, counts: counts, clusterCount: clusterCount)

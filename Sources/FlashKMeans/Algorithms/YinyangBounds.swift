@@ -24,8 +24,7 @@ final class YinyangBounds: GroupBounds {
 
     init(pointCount: Int, groups: CentroidGroups) {
         groupCount = groups.groupCount
-        lowerBounds = .allocate(capacity: max(1, pointCount * groups.groupCount))
-        lowerBounds.initialize(repeating: 0)
+        lowerBounds = allocateBounds(pointCount * groups.groupCount, of: Float16.self)
         pendingDrift = [Double](repeating: 0, count: groups.groupCount)
         drift = .allocate(capacity: groups.groupCount)
         drift.initialize(repeating: 0, count: groups.groupCount)
@@ -34,7 +33,7 @@ final class YinyangBounds: GroupBounds {
     }
 
     deinit {
-        lowerBounds.deallocate()
+        releaseBounds(lowerBounds)
         drift.deallocate()
         nonEmpty.deallocate()
     }

@@ -74,6 +74,14 @@ package protocol TileOperation: AnyObject {
     ///   - reader: The calling participant's reader.
     /// - Throws: Stops the slice; the engine reports the failure of the lowest slice.
     func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws
+
+    /// Called on the slice's thread before its first tile, to reset what the slice
+    /// accumulates there rather than on the calling thread. The default does nothing.
+    func beginSlice(_ slice: Int)
+}
+
+extension TileOperation {
+    package func beginSlice(_ slice: Int) {}
 }
 
 /// The one loop that streams tiles of rows through an operation on a fixed team of threads.
@@ -88,7 +96,8 @@ package protocol TileOperation: AnyObject {
 package final class TileEngine<Operation: TileOperation>: ParallelWork, @unchecked Sendable {
     let operation: Operation
     let schedule: TileSchedule
-    private let workers: WorkerThreads
+    let workers: WorkerThreads
+    private let ownsWorkers: Bool
     private let scratches: [Operation.ThreadScratch]
     private let readers: [TileReader]
     /// One slot per slice, written only by the participant that owns the slice.
@@ -99,13 +108,28 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     /// - Parameters:
     ///   - operation: What to do with each tile.
     ///   - schedule: How the rows are split into slices and tiles.
-    ///   - source: The rows the readers lend; `nil` for operations over rows they hold themselves.
     ///   - threadCount: Participants, the calling thread included (at most one per slice).
-    package init(operation: Operation, schedule: TileSchedule, threadCount: Int, source: (any EmbeddingSource)?) {
+    ///   - source: The rows the readers lend; `nil` for operations over rows they hold themselves.
+    package convenience init(operation: Operation, schedule: TileSchedule, threadCount: Int, source: (any EmbeddingSource)?) {
+        self.init(operation: operation, schedule: schedule, threadCount: threadCount, source: source, sharedWorkers: nil)
+    }
+
+    /// Like the public initializer, or, given `sharedWorkers` (another engine's team), runs on
+    /// those threads instead of starting its own; the other engine stops them.
+    init(
+        operation: Operation, schedule: TileSchedule, threadCount: Int, source: (any EmbeddingSource)?,
+        sharedWorkers: WorkerThreads?
+    ) {
         self.operation = operation
         self.schedule = schedule
-        let participants = max(1, min(threadCount, schedule.sliceCount))
-        workers = WorkerThreads(count: participants)
+        if let sharedWorkers {
+            workers = sharedWorkers
+            ownsWorkers = false
+        } else {
+            workers = WorkerThreads(count: max(1, min(threadCount, schedule.sliceCount)))
+            ownsWorkers = true
+        }
+        let participants = workers.count
         scratches = (0..<participants).map { _ in operation.makeThreadScratch() }
         readers = (0..<participants).map { _ in TileReader(source: source, tileRows: schedule.tileRows) }
         failures = .allocate(capacity: schedule.sliceCount)
@@ -113,7 +137,7 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     }
 
     deinit {
-        workers.stop()
+        if ownsWorkers { workers.stop() }
         failures.deinitialize().deallocate()
     }
 
@@ -135,6 +159,7 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
         let reader = readers[participant]
         var slice = participant
         while slice < schedule.sliceCount {
+            operation.beginSlice(slice)
             do {
                 try runSlice(slice, scratch: scratch, reader: reader)
             } catch {

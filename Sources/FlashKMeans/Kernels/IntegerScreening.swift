@@ -101,7 +101,7 @@ final class ScreeningScratch {
     let products: ScratchMatrix<Int32>
     /// Per row: the smallest upper bound on its best true score.
     let upper: ScratchVector<Float>
-    /// `blockStride × 4`: per row, the four smallest lower bounds seen and their labels.
+    /// `blockStride × candidates`: per row, the smallest lower bounds seen and their labels.
     let lower: ScratchMatrix<Float>
     let lowerLabels: ScratchMatrix<Int32>
     /// Per row: the smallest lower bound that did not fit in the list.
@@ -109,6 +109,9 @@ final class ScreeningScratch {
     /// Tile rows whose screen could not decide: they get the float32 kernel.
     let fallbackRows: ScratchVector<Int32>
     private let storage = ScratchStorage()
+
+    /// The length of each row's candidate list (`FK_SCREEN_CANDIDATES`).
+    static let candidates = Int(FK_SCREEN_CANDIDATES)
 
     init(blockStride: Int, centroidTile: Int, dimension: Int) {
         groups = (dimension + 3) / 4
@@ -118,15 +121,15 @@ final class ScreeningScratch {
         rowNorms = storage.vector(blockStride, of: Float.self)
         products = storage.matrix(rows: centroidTile, columns: blockStride, of: Int32.self)
         upper = storage.vector(blockStride, of: Float.self)
-        lower = storage.matrix(rows: blockStride, columns: 4, of: Float.self)
-        lowerLabels = storage.matrix(rows: blockStride, columns: 4, of: Int32.self)
+        lower = storage.matrix(rows: blockStride, columns: Self.candidates, of: Float.self)
+        lowerLabels = storage.matrix(rows: blockStride, columns: Self.candidates, of: Int32.self)
         overflow = storage.vector(blockStride, of: Float.self)
         fallbackRows = storage.vector(blockStride, of: Int32.self)
     }
 
     /// Bytes per thread for a plan's tiles.
     static func byteCount(blockStride: Int, centroidTile: Int, dimension: Int) -> Int {
-        blockStride * ((dimension + 3) / 4 * 4 + 4 * 3 + 4 + 32 + 4 + 4 + centroidTile * 4)
+        blockStride * ((dimension + 3) / 4 * 4 + 4 * 3 + 4 + 8 * candidates + 4 + 4 + centroidTile * 4)
     }
 }
 
@@ -153,7 +156,7 @@ enum ScreenedAssignment {
             screening.rowNorms[row] = 0
         }
         screening.upper.fill(with: .infinity, count: paddedRows)
-        screening.lower.base.update(repeating: .infinity, count: paddedRows * 4)
+        screening.lower.base.update(repeating: .infinity, count: paddedRows * ScreeningScratch.candidates)
         screening.overflow.fill(with: .infinity, count: paddedRows)
         var firstCentroid = 0
         while firstCentroid < context.clusterCount {
@@ -180,7 +183,7 @@ enum ScreenedAssignment {
             let lower = screening.lower.row(row)
             let labels = screening.lowerLabels.row(row)
             var candidateCount = 0
-            while candidateCount < 4, lower[candidateCount] <= upper { candidateCount += 1 }
+            while candidateCount < ScreeningScratch.candidates, lower[candidateCount] <= upper { candidateCount += 1 }
             counters.screenedCandidates += candidateCount
             let x = tile.row(row)
             if candidateCount == 1 {
@@ -217,30 +220,23 @@ enum ScreenedAssignment {
         _ x: UnsafePointer<Float>, among labels: UnsafePointer<Int32>, count: Int, pointSquaredNorm: Float, context: PassContext,
         counters: inout StepCounters
     ) -> Int32 {
-        var scores: (Float, Float, Float, Float) = (0, 0, 0, 0)
+        var scores = InlineArray<16, Float>(repeating: 0)
         var smallest = Float.infinity
-        withUnsafeMutableBytes(of: &scores) { raw in
-            let score = raw.bindMemory(to: Float.self)
-            for index in 0..<count {
-                let label = Int(labels[index])
-                score[index] = directScore(
-                    x, context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label),
-                    dimension: context.dimension)
-                smallest = min(smallest, score[index])
-            }
+        for index in 0..<count {
+            let label = Int(labels[index])
+            scores[index] = directScore(
+                x, context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label), dimension: context.dimension)
+            smallest = min(smallest, scores[index])
         }
         let threshold = Double(smallest) + 2.5 * context.exactLabels.scoreError(pointSquaredNorm: pointSquaredNorm)
         var close = 0
+        for index in 0..<count where Double(scores[index]) <= threshold { close += 1 }
         var best = (distance: Double.infinity, label: Int32.max)
-        withUnsafeBytes(of: &scores) { raw in
-            let score = raw.bindMemory(to: Float.self)
-            for index in 0..<count where Double(score[index]) <= threshold { close += 1 }
-            for index in 0..<count where Double(score[index]) <= threshold {
-                let label = labels[index]
-                // One centroid within rounding of the smallest is the nearest; several are ranked in float64.
-                let distance = close == 1 ? 0 : ExactLabels.squaredDistance64(x, context.centroids.row(Int(label)), dimension: context.dimension)
-                if distance < best.distance || (distance == best.distance && label < best.label) { best = (distance, label) }
-            }
+        for index in 0..<count where Double(scores[index]) <= threshold {
+            let label = labels[index]
+            // One centroid within rounding of the smallest is the nearest; several are ranked in float64.
+            let distance = close == 1 ? 0 : ExactLabels.squaredDistance64(x, context.centroids.row(Int(label)), dimension: context.dimension)
+            if distance < best.distance || (distance == best.distance && label < best.label) { best = (distance, label) }
         }
         if close > 1 { counters.ambiguousRows += 1 }
         return best.label
