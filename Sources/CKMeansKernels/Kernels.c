@@ -32,6 +32,8 @@ typedef struct fk_kernel_table {
     void (*int8_products)(const uint8_t *, long, long, const int8_t *, long, int32_t *, long);
     void (*screen_int8)(const int32_t *, long, long, int32_t, fk_screen_centroids, const float *, const float *, const float *, long,
                         float *, float *, int32_t *, float *);
+    void (*candidate_distances)(const int32_t *, long, long, long, const float *, const float *, const int32_t *, const float *,
+                                const float *, const float *, float *, long, double *);
 } fk_kernel_table;
 
 /// The float32 nearest to `value` from above: bounds computed in float64 stay bounds.
@@ -360,4 +362,11 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
     fk_table->int8_products(packed, point_blocks, groups, centroids, count, products, stride);
     fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
                           point_blocks * 16, upper, lower, labels, overflow);
+}
+void fk_candidate_distances(const int32_t *products, long stride, long count, long rows, const float *row_scales,
+                            const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
+                            const float *candidate_norms, const float *closest, float *distances, long distance_stride,
+                            double *sums) {
+    fk_table->candidate_distances(products, stride, count, rows, row_scales, row_norms, candidate_sums, candidate_scales,
+                                  candidate_norms, closest, distances, distance_stride, sums);
 }

@@ -142,7 +142,7 @@ final class CandidateDistances: TileOperation {
     let norms: UnsafeMutablePointer<Float>
     /// The sample's mean, subtracted from every row before quantizing.
     private let mean: UnsafeMutablePointer<Float>
-    /// `m × candidateCount`, row-major: D² of each row to each candidate (out, see ``index(row:slot:)``).
+    /// `maximumCandidates × m`: D² of each row to each candidate (out, see ``index(row:slot:)``).
     let distances: UnsafeMutableBufferPointer<Float>
     /// `tiles × maximumCandidates`: the potential each tile would have with each candidate added (out).
     let partialPotentials: UnsafeMutableBufferPointer<Double>
@@ -216,9 +216,9 @@ final class CandidateDistances: TileOperation {
         closest.deallocate()
     }
 
-    /// Where the distance of `row` to candidate `slot` sits: row-major, `m × candidateCount`.
+    /// Where the distance of `row` to candidate `slot` sits: candidate-major, `slot × m + row`.
     func index(row: Int, slot: Int) -> Int {
-        row * candidateCount + slot
+        slot * seeding.rowCount + row
     }
 
     /// Sets up the next run: `candidates` are sample rows; `againstClosest` is false for the
@@ -249,23 +249,15 @@ final class CandidateDistances: TileOperation {
     func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws {
         let count = candidateCount
         let sums = scratch.sums
-        sums.fill(with: 0)
         // Tiles start on multiples of 512 rows, so on whole 16-row blocks.
         fk_int8_products(
             packed + rows.lowerBound / 16 * groups * 64, (rows.count + 15) / 16, groups, candidates.values, count,
             scratch.products.base, scratch.products.columnCount)
-        for row in rows {
-            let slot = row - rows.lowerBound
-            let output = distances.baseAddress! + index(row: row, slot: 0)
-            let closestDistance = againstClosest ? closest[row] : 0
-            for candidate in 0..<count {
-                let integer = scratch.products[candidate, slot] - 128 * candidates.sums[candidate]
-                let dot = (rowScales[row] * candidates.scales[candidate]) * Float(integer)
-                let distance = max(0, (norms[row] + candidates.squaredNorms[candidate]) - (dot + dot))
-                output[candidate] = distance
-                sums[candidate] += Double(min(closestDistance, distance))
-            }
-        }
+        fk_candidate_distances(
+            scratch.products.base, scratch.products.columnCount, count, rows.count, rowScales + rows.lowerBound,
+            norms + rows.lowerBound, candidates.sums, candidates.scales, candidates.squaredNorms,
+            againstClosest ? UnsafePointer(closest.baseAddress! + rows.lowerBound) : nil,
+            distances.baseAddress! + index(row: rows.lowerBound, slot: 0), seeding.rowCount, sums.base)
         if againstClosest {
             let tile = rows.lowerBound / KMeansPlusPlus.tileRows
             for slot in 0..<count { partialPotentials[tile * maximumCandidates + slot] = sums[slot] }
