@@ -7,12 +7,13 @@ extension KMeans {
         public var clusterCount: Int
         /// How the first centroids are chosen. The default is ``Initialization/kMeansPlusPlus``.
         public var initialization: Initialization = .kMeansPlusPlus
-        /// Rows k-means++ runs on. The default, `nil`, picks `min(n, max(8 k, n / 24))`.
+        /// Rows k-means++ runs on. The default, `nil`, picks `min(n, max(16 k, n / 24))`.
         /// Each of the k steps reads the whole sample (8-bit products against its
-        /// `2 + ⌊ln k⌋` candidates), so the sample size sets the cost: at most
-        /// `max(8 k, n / 24) · k · (2 + ln k) · d` products, about two dense passes for any k
-        /// when n / k ≥ 64, while every centroid still has at least 8 candidate rows (16
-        /// moved the final inertia by less than the spread between seeds).
+        /// `2 + ⌊ln k⌋` candidates), so the sample size sets the cost: about two dense
+        /// passes when n / k ≥ 384, three to four screened ones at 64 rows per centroid. Fewer
+        /// than 16 rows per centroid cost quality at large k: with 8, the inertia after 20
+        /// iterations on 262,144 token embeddings with k = 4096 was 0.84% above greedy
+        /// k-means++ on every row; with 16, 0.36%.
         public var initializationSampleSize: Int?
         /// Most Lloyd iterations. The default is 100.
         public var maxIterations = 100
@@ -97,7 +98,7 @@ extension KMeans {
 
         func resolvedSampleSize(pointCount: Int) -> Int {
             if let size = initializationSampleSize { return min(size, pointCount) }
-            return min(pointCount, max(8 * clusterCount, pointCount / 24))
+            return min(pointCount, max(16 * clusterCount, pointCount / 24))
         }
 
         var resolvedThreadCount: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }

@@ -41,7 +41,7 @@ import _FlashKMeansTestSupport
         configuration.initializationSampleSize = requested
         let plan = TilePlan(pointCount: 2000, clusterCount: 20, dimension: 8, pointTile: 64, centroidTile: nil, threadCount: 2)
         let (centroids, sampleSize, _) = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
-        #expect(sampleSize == requested ?? min(2000, max(8 * 20, 2000 / 24)))
+        #expect(sampleSize == requested ?? min(2000, max(16 * 20, 2000 / 24)))
         let blobOf = { (row: Int) in firstRows.lastIndex { $0 <= row }! }
         var blobs = Set<Int>()
         for centroid in 0..<20 {

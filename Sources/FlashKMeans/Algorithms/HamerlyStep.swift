@@ -10,7 +10,7 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
     private let lowerBounds: UnsafeMutableBufferPointer<Float>
     private let clusterCount: Int
     private var boundsValid = false
-    private var passesRecorded = 0
+    private var boundsRecordedLastPass = false
     /// The largest and second-largest centroid drift of the last update, and the
     /// centroid with the largest (the paper's step "update bounds" uses them).
     private var pendingDrift = (largest: 0.0, second: 0.0, cluster: -1)
@@ -34,8 +34,9 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
     func makeScratch() {}
 
     func beginPass(_ context: PassContext) {
-        boundsValid = passesRecorded > 0
-        passesRecorded += 1
+        // Bounds are recorded only by pruning passes; a dense pass leaves them stale.
+        boundsValid = boundsRecordedLastPass
+        boundsRecordedLastPass = context.pruning
         drift = pendingDrift
         pendingDrift = (0, 0, -1)
     }
@@ -57,7 +58,11 @@ final class HamerlyStep: AssignmentStep, @unchecked Sendable {
 
     func assignTile(_ tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: Void, counters: inout StepCounters) {
         let dimension = context.dimension
-        guard context.pruning, boundsValid else {
+        guard context.pruning else {
+            DenseAssignment.assign(tile, context: context, scratch: scratch, counters: &counters)
+            return
+        }
+        guard boundsValid else {
             // Hamerly's bound is the second-best score, which only the float32 kernel leaves.
             DenseAssignment.assignInFloat32(tile, context: context, scratch: scratch, counters: &counters)
             for row in 0..<tile.rowCount { recordBound(tileRow: row, slot: row, point: tile.firstRow + row, context: context, scratch: scratch) }
