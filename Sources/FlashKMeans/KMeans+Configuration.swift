@@ -115,7 +115,8 @@ extension KMeans {
             TilePlan(
                 pointCount: source.rowCount, clusterCount: clusterCount, dimension: source.dimension,
                 pointTile: pointTile, centroidTile: centroidTile, threadCount: resolvedThreadCount,
-                integerScreening: screening.isEnabled(clusterCount: clusterCount, dimension: source.dimension))
+                integerScreening: screening.isEnabled(clusterCount: clusterCount, dimension: source.dimension),
+                screeningGivesUp: screening != .on)
         }
 
         /// The algorithm this configuration runs on `pointCount × dimension` data, and why.

@@ -65,6 +65,36 @@ import _FlashKMeansTestSupport
         #expect(result.plan.integerScreening)
     }
 
+    /// Where almost every row falls back (rows at the centre of a sphere of centroids, like
+    /// isotropic Gaussian data in high dimensions), each slice gives the screen up after its
+    /// first rows, unless screening is forced on; the labels are exact either way. (The
+    /// screen once ran on for every row there, and a pass took 1.9 times a float32 one.)
+    @Test func slicesGiveUpAScreenThatDoesNotNarrow() throws {
+        let dimension = 8
+        var sphere: [Float] = []
+        let directions = Fixtures.gaussian(pointCount: 64, dimension: dimension, seed: 5)
+        for row in 0..<64 {
+            let values = directions[(row * dimension)..<((row + 1) * dimension)]
+            let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            sphere += values.map { $0 / norm }
+        }
+        // Every row at the centre: all 64 centroids tie, far more than the screen's 16 candidates.
+        let points = [Float](repeating: 0, count: 4096 * dimension)
+        let source = ArraySource(points, dimension: dimension)
+        let exact = ReferenceLloyd.assign(points: points, dimension: dimension, centroids: sphere.map(Double.init), previous: nil)
+        for givesUp in [true, false] {
+            var plan = TilePlan(pointCount: 4096, clusterCount: 64, dimension: dimension, pointTile: 64, centroidTile: nil, threadCount: 2)
+            plan.integerScreening = true
+            plan.screeningGivesUp = givesUp
+            let pass = AssignmentPass(source: source, step: DenseStep(), clusterCount: 64, plan: plan)
+            let outcome = try sphere.withUnsafeBufferPointer { try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false) }
+            #expect(Array(pass.labels) == exact.labels)
+            #expect(outcome.counters.screeningFallbacks > outcome.counters.screenedRows / 2)
+            let probed = plan.sliceCount * Screening.giveUpProbeRows
+            #expect(outcome.counters.screenedRows == (givesUp ? probed : 4096))
+        }
+    }
+
     /// Rows with large offsets, negative values, zero rows and every small dimension.
     @Test(arguments: [1, 2, 3, 4, 5, 7, 15, 16, 17, 33])
     func awkwardRowsAreExact(dimension: Int) throws {

@@ -13,7 +13,7 @@ struct PassContext {
     let pruning: Bool
     /// This pass's centroids in 8 bits when dense comparisons are screened with integer
     /// products (``TilePlan/integerScreening``); `nil` for float32 only.
-    let quantizedCentroids: QuantizedCentroids?
+    var quantizedCentroids: QuantizedCentroids?
 
     var clusterCount: Int { centroids.count }
     var dimension: Int { centroids.dimension }
@@ -37,6 +37,8 @@ struct StepCounters {
     var screenedCandidates = 0
     /// Rows the integer screen could not narrow down, compared with every centroid in float32.
     var screeningFallbacks = 0
+    /// Rows that went through the integer screen.
+    var screenedRows = 0
 
     static func += (lhs: inout StepCounters, rhs: StepCounters) {
         lhs.distanceEvaluations += rhs.distanceEvaluations
@@ -45,6 +47,7 @@ struct StepCounters {
         lhs.invariantChecks += rhs.invariantChecks
         lhs.screenedCandidates += rhs.screenedCandidates
         lhs.screeningFallbacks += rhs.screeningFallbacks
+        lhs.screenedRows += rhs.screenedRows
     }
 }
 

@@ -43,6 +43,8 @@ struct IterationDriver<Step: AssignmentStep> {
         var pruning = false
         var pruningAllowed = step.boundBytes > 0
         var prunedIterations = 0
+        // What a comparison of the latest dense pass cost, in float32 comparisons.
+        var denseComparisonCost = 1.0
         var fellBackAfter: Int?
         var consideredPruningAt: Int?
         let totalDistances = Double(source.rowCount) * Double(clusterCount)
@@ -57,13 +59,15 @@ struct IterationDriver<Step: AssignmentStep> {
                 ambiguousRows: outcome.counters.ambiguousRows, emptyClustersReseeded: 0, maxCentroidShift: 0,
                 distanceFraction: Double(outcome.counters.distanceEvaluations) / totalDistances,
                 examinedPoints: outcome.counters.examinedPoints, pruning: pruning, boundBytes: step.boundBytes,
-                screenedCandidates: outcome.counters.screenedCandidates, screeningFallbacks: outcome.counters.screeningFallbacks,
+                screenedCandidates: outcome.counters.screenedCandidates, screenedRows: outcome.counters.screenedRows,
+                screeningFallbacks: outcome.counters.screeningFallbacks,
                 invariantChecks: outcome.counters.invariantChecks, seconds: 0)
             observer?(stats, UnsafeBufferPointer(pass.labels), centroids)
 
             // `auto` considers pruning once few labels change: a sample of rows predicts, across
             // this update, what a pruned pass would save, before the bounds are paid for.
             // The sample costs about 5% of a pass, so it is taken every third iteration.
+            if !pruning { denseComparisonCost = PassCost.denseComparison(outcome.counters) }
             let considersPruning = fallsBackWhenSlower && !pruning && pruningAllowed
                 && Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount)
                 && consideredPruningAt.map { iteration - $0 >= 3 } ?? true
@@ -99,7 +103,7 @@ struct IterationDriver<Step: AssignmentStep> {
                 prunedIterations += 1
                 var giveUp = false
                 let rows = source.rowCount
-                let denseCost = PassCost.dense(rows: rows, clusterCount: clusterCount, screened: plan.integerScreening)
+                let denseCost = PassCost.dense(rows: rows, clusterCount: clusterCount, comparisonCost: denseComparisonCost)
                 if fallsBackWhenSlower, prunedIterations == 1 {
                     // The first pruned pass only built the bounds: predict the next one from a
                     // sample of them.
@@ -130,8 +134,8 @@ struct IterationDriver<Step: AssignmentStep> {
                 }
                 let rows = source.rowCount
                 if let predicted {
-                    let dense = PassCost.dense(rows: rows, clusterCount: clusterCount, screened: plan.integerScreening)
-                    let building = PassCost.boundBuilding * PassCost.dense(rows: rows, clusterCount: clusterCount, screened: false) - dense
+                    let dense = PassCost.dense(rows: rows, clusterCount: clusterCount, comparisonCost: denseComparisonCost)
+                    let building = PassCost.boundBuilding * PassCost.dense(rows: rows, clusterCount: clusterCount, comparisonCost: 1) - dense
                     // A pass that would cost more than a dense one would run dense instead.
                     let saving = predicted.reduce(0.0) { total, fraction in
                         let comparisons = fraction * Double(rows) * Double(clusterCount)
@@ -225,8 +229,21 @@ enum PassCost {
     static let boundBuilding = 1.1
 
     /// A dense pass over `rows` rows against `clusterCount` centroids.
-    static func dense(rows: Int, clusterCount: Int, screened: Bool) -> Double {
-        Double(rows) * Double(clusterCount) * (screened ? screenedComparison : 1)
+    static func dense(rows: Int, clusterCount: Int, comparisonCost: Double) -> Double {
+        Double(rows) * Double(clusterCount) * comparisonCost
+    }
+
+    /// A row that falls back from the screen to float32 costs the screen and about 1.5
+    /// float32 rows (it is compared in a small gathered tile).
+    static let fallbackRow = 1.5
+
+    /// The cost of one comparison of a dense pass that made `counters`: screened rows at
+    /// ``screenedComparison``, the rest (slices that gave the screen up) at 1, plus the
+    /// fallbacks.
+    static func denseComparison(_ counters: StepCounters) -> Double {
+        let rows = Double(max(1, counters.examinedPoints))
+        let screened = Double(counters.screenedRows) / rows
+        return screened * screenedComparison + (1 - screened) + Double(counters.screeningFallbacks) / rows * fallbackRow
     }
 
     /// A pruned pass that makes `comparisons` comparisons.

@@ -186,12 +186,22 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
         slices[slice].reset(sums: accumulateSums)
     }
 
+    /// Whether the slice's rows so far in this pass say the screen still narrows enough to
+    /// pay. A slice is run by one thread in row order, so the decision depends on the data
+    /// and the tile size only, never on the thread count (and labels never depend on it).
+    static func screeningPays(_ counters: StepCounters) -> Bool {
+        counters.screenedRows < Screening.giveUpProbeRows
+            || Double(counters.screeningFallbacks) <= Screening.giveUpFallbackFraction * Double(counters.screenedRows)
+    }
+
     func process(_ rows: Range<Int>, slice sliceIndex: Int, scratch: ThreadScratch, reader: TileReader) throws {
         guard let (context, accumulateSums) = currentPass else { return }
         let slice = slices[sliceIndex]
+        var tileContext = context
+        if plan.screeningGivesUp, !Self.screeningPays(slice.counters) { tileContext.quantizedCentroids = nil }
         try reader.withTile(rows) { tile in
             try checkedSquaredNorms(of: tile, into: scratch.kernel.pointSquaredNorms, path: path)
-            try step.assignTile(tile, context: context, scratch: scratch.kernel, stepScratch: scratch.step, counters: &slice.counters)
+            try step.assignTile(tile, context: tileContext, scratch: scratch.kernel, stepScratch: scratch.step, counters: &slice.counters)
             let settled = scratch.kernel.settled
             // Inertia goes straight into the slice's total, row by row, so that where float64
             // rounds depends on the rows only, never on the tile size.

@@ -170,6 +170,7 @@ enum ScreenedAssignment {
         }
         counters.distanceEvaluations += tile.rowCount * context.clusterCount
         counters.examinedPoints += tile.rowCount
+        counters.screenedRows += tile.rowCount
 
         var fallbacks = 0
         for row in 0..<tile.rowCount {

@@ -34,6 +34,10 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// Whether dense comparisons rank centroids with exact 8-bit integer products first
     /// (`KMeans.Configuration.screening`); every result is the same either way.
     public var integerScreening: Bool
+    /// Whether each slice stops screening, for the rest of a pass, once more than
+    /// ``Screening/giveUpFallbackFraction`` of its screened rows fell back to float32
+    /// (`Screening.auto`); `Screening.on` screens every row regardless.
+    public var screeningGivesUp: Bool
 
     /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
     ///
@@ -52,9 +56,10 @@ public struct TilePlan: Sendable, Equatable, Codable {
     ///   - threadCount: Threads wanted; the plan uses at most ``sliceCount`` of them.
     public init(
         pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int,
-        integerScreening: Bool = false
+        integerScreening: Bool = false, screeningGivesUp: Bool = true
     ) {
         self.integerScreening = integerScreening
+        self.screeningGivesUp = screeningGivesUp
         self.pointTile = max(1, pointTile ?? Self.defaultPointTile)
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
         let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)

@@ -25,7 +25,10 @@ public struct IterationStats: Sendable, Codable, Equatable {
     /// With integer screening: the centroids left to compare exactly, summed over the rows
     /// screened (about one per row when the screen decides alone); 0 without.
     public var screenedCandidates: Int
-    /// With integer screening: rows the screen could not narrow to four candidates, which
+    /// With integer screening: rows that went through the screen. Fewer than the rows
+    /// compared when a slice gave the screen up because too many of its rows fell back.
+    public var screenedRows: Int
+    /// With integer screening: rows the screen could not narrow to 16 candidates, which
     /// were compared with every centroid in float32.
     public var screeningFallbacks: Int
     /// Bound invariants verified in this iteration; non-zero only in debug builds,
