@@ -1,7 +1,7 @@
 import Dispatch
 
 /// The nearest centroid of every row, as
-/// ``KMeans/assign(_:centroids:metric:threadCount:pointTile:centroidTile:)`` computes it.
+/// ``KMeans/assign(_:centroids:metric:threadCount:pointTile:centroidTile:screening:)`` computes it.
 public struct Assignment: Sendable {
     /// `n` labels.
     public var labels: [Int32]
@@ -31,13 +31,15 @@ extension KMeans {
     ///   - threadCount: Worker threads. The default, `nil`, uses every core.
     ///   - pointTile: Rows per point tile. The default, `nil`, is ``TilePlan/defaultPointTile``.
     ///   - centroidTile: Centroids per tile. The default, `nil`, is ``TilePlan/defaultCentroidTile``.
+    ///   - screening: Whether 8-bit integer products screen the centroids first. The
+    ///     default is ``Screening/auto``; labels are the same either way.
     /// - Returns: n labels and distances, their inertia, and the pass's time and plan.
     /// - Throws: ``KMeansError`` when `centroids` is empty or not a multiple of d, or (under
     ///   cosine) holds an all-zero centroid; ``DatasetError`` for bad rows.
     /// - Complexity: O(n · k · d) time; O(n) memory for the results plus the kernel's scratch.
     public static func assign(
         _ source: any EmbeddingSource, centroids: [Float], metric: Metric = .l2, threadCount: Int? = nil,
-        pointTile: Int? = nil, centroidTile: Int? = nil
+        pointTile: Int? = nil, centroidTile: Int? = nil, screening: Screening = .auto
     ) throws -> Assignment {
         let dimension = source.dimension
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
@@ -48,6 +50,7 @@ extension KMeans {
         configuration.threadCount = threadCount
         configuration.pointTile = pointTile
         configuration.centroidTile = centroidTile
+        configuration.screening = screening
         var assignment = try assignEveryRow(
             of: source, to: try metric.prepared(centroids, dimension: dimension), plan: configuration.tilePlan(for: source))
         assignment.cosineSimilarities = metric.similarities(assignment.squaredDistances)

@@ -15,7 +15,7 @@ extension KMeans {
     /// The `count` nearest centroids of every row of `source`, exactly: in ascending
     /// float64 distance, ties to the lower label, as a brute-force float64 search gives.
     ///
-    /// Cross products come from the same tiled `sgemm` as ``assign(_:centroids:metric:threadCount:pointTile:centroidTile:)``;
+    /// Cross products come from the same tiled `sgemm` as ``assign(_:centroids:metric:threadCount:pointTile:centroidTile:screening:)``;
     /// each row keeps a short sorted list of its best float32 scores. The list is re-ranked
     /// in float64, and when the scores at its end are within rounding of the `count`-th
     /// (so a centroid outside it might belong), the row is searched in float64 against

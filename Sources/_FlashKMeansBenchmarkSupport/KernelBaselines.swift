@@ -28,7 +28,7 @@ public enum KernelBaselines {
     }
 
     /// The fused kernel's `sgemm` calls alone, streamed through the same tile engine, tiles,
-    /// threads and L2 block as ``KMeans/assign(_:centroids:metric:threadCount:pointTile:centroidTile:)``.
+    /// threads and L2 block as ``KMeans/assign(_:centroids:metric:threadCount:pointTile:centroidTile:screening:)``.
     /// - Returns: Seconds taken.
     public static func tiledProducts(points: [Float], centroids: [Float], dimension: Int, plan: TilePlan) throws -> Double {
         BLAS.useSingleThreadedKernels()

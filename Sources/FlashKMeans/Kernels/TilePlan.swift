@@ -54,6 +54,8 @@ public struct TilePlan: Sendable, Equatable, Codable {
     ///   - centroidTile: Centroids per tile. The default, `nil`, is ``defaultCentroidTile``;
     ///     the plan clamps it to `1...k`.
     ///   - threadCount: Threads wanted; the plan uses at most ``sliceCount`` of them.
+    ///   - integerScreening: Whether dense comparisons screen with 8-bit products first.
+    ///   - screeningGivesUp: Whether slices stop screening where it does not narrow.
     public init(
         pointCount: Int, clusterCount: Int, dimension: Int, pointTile: Int?, centroidTile: Int?, threadCount: Int,
         integerScreening: Bool = false, screeningGivesUp: Bool = true
