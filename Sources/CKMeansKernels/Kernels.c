@@ -34,6 +34,7 @@ typedef struct fk_kernel_table {
                         float *, float *, int32_t *, float *);
     void (*candidate_distances)(const int32_t *, long, long, long, const float *, const float *, const int32_t *, const float *,
                                 const float *, const float *, float *, long, double *);
+    uint32_t (*largest_magnitude_bits)(const float *, long);
 } fk_kernel_table;
 
 /// The float32 nearest to `value` from above: bounds computed in float64 stay bounds.
@@ -370,3 +371,4 @@ void fk_candidate_distances(const int32_t *products, long stride, long count, lo
     fk_table->candidate_distances(products, stride, count, rows, row_scales, row_norms, candidate_sums, candidate_scales,
                                   candidate_norms, closest, distances, distance_stride, sums);
 }
+uint32_t fk_largest_magnitude_bits(const float *values, long count) { return fk_table->largest_magnitude_bits(values, count); }

@@ -45,14 +45,20 @@ extension KMeans {
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.centroidShape(valueCount: centroids.count, expectedRows: nil, dimension: dimension)
         }
-        let source = metric.rows(of: source)
         var configuration = Configuration(clusterCount: centroids.count / dimension)
         configuration.threadCount = threadCount
         configuration.pointTile = pointTile
         configuration.centroidTile = centroidTile
         configuration.screening = screening
-        var assignment = try assignEveryRow(
-            of: source, to: try metric.prepared(centroids, dimension: dimension), plan: configuration.tilePlan(for: source))
+        configuration.metric = metric
+        configuration.initialization = .centroids(try metric.prepared(centroids, dimension: dimension))
+        let (source, scaled, scale) = try scaledForRange(source, configuration: configuration)
+        guard case let .centroids(engineCentroids) = scaled.initialization else { preconditionFailure("centroids were given") }
+        var assignment = try assignEveryRow(of: source, to: engineCentroids, plan: configuration.tilePlan(for: source))
+        if !scale.isIdentity {
+            assignment.squaredDistances = scale.unscaled(squaredDistances: assignment.squaredDistances)
+            assignment.inertia = scale.unscaled(squaredDistance: assignment.inertia)
+        }
         assignment.cosineSimilarities = metric.similarities(assignment.squaredDistances)
         return assignment
     }

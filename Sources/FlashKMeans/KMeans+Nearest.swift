@@ -40,8 +40,6 @@ extension KMeans {
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.centroidShape(valueCount: centroids.count, expectedRows: nil, dimension: dimension)
         }
-        let source = metric.rows(of: source)
-        let centroids = try metric.prepared(centroids, dimension: dimension)
         let clusterCount = centroids.count / dimension
         guard count >= 1 else { throw KMeansError.invalidSetting(.nearestCount, value: .integer(count), requirement: .atLeast(1)) }
         guard count <= clusterCount else {
@@ -50,6 +48,10 @@ extension KMeans {
         var configuration = Configuration(clusterCount: clusterCount)
         configuration.threadCount = threadCount
         configuration.pointTile = pointTile
+        configuration.metric = metric
+        configuration.initialization = .centroids(try metric.prepared(centroids, dimension: dimension))
+        let (source, scaled, scale) = try scaledForRange(source, configuration: configuration)
+        guard case let .centroids(centroids) = scaled.initialization else { preconditionFailure("centroids were given") }
         BLAS.useSingleThreadedKernels()
         let plan = configuration.tilePlan(for: source)
         let operation = try centroids.withUnsafeBufferPointer { centroidBuffer in
@@ -60,7 +62,7 @@ extension KMeans {
             try engine.run()
             return operation
         }
-        let squaredDistances = Array(operation.distances)
+        let squaredDistances = scale.unscaled(squaredDistances: Array(operation.distances))
         return NearestCentroids(
             count: count, labels: Array(operation.labels), squaredDistances: squaredDistances,
             cosineSimilarities: metric.similarities(squaredDistances))

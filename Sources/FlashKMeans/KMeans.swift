@@ -43,11 +43,31 @@ public enum KMeans {
     /// - Throws: ``KMeansError`` for a configuration that cannot run on this data;
     ///   ``DatasetError`` for bad rows.
     public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
-        let allRows = configuration.metric.rows(of: source)
+        // A bad setting fails before the data are read.
+        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+        let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration)
         let source = trainingRows(of: allRows, configuration: configuration) ?? allRows
         let plan = try configuration.prepareRun(on: source)
-        return try configuration.metric.prepared(
-            InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids, dimension: source.dimension)
+        return scale.unscaled(try configuration.metric.prepared(
+            InitialCentroids.choose(for: source, configuration: configuration, plan: plan).centroids, dimension: source.dimension))
+    }
+
+    /// The rows the engine computes on (normalized under cosine; scaled by a power of two
+    /// when their magnitudes are extreme, ``DataScale``), and the configuration with given
+    /// initial centroids in the same units.
+    static func scaledForRange(
+        _ source: any EmbeddingSource, configuration: Configuration
+    ) throws -> (rows: any EmbeddingSource, configuration: Configuration, scale: DataScale) {
+        let rows = configuration.metric.rows(of: source)
+        // Unit rows need no scaling.
+        guard configuration.metric == .l2 else { return (rows, configuration, .identity) }
+        var given: [Float] = []
+        if case let .centroids(centroids) = configuration.initialization { given = centroids }
+        let scale = try DataScale.measure(rows, centroids: given, plan: configuration.tilePlan(for: rows))
+        guard !scale.isIdentity else { return (rows, configuration, scale) }
+        var configuration = configuration
+        if case let .centroids(centroids) = configuration.initialization { configuration.initialization = .centroids(scale.scaled(centroids)) }
+        return (ScaledSource(rows, scale: scale), configuration, scale)
     }
 
     /// The rows to train on when `maxPointsPerCentroid` asks for a sample smaller than
@@ -70,7 +90,10 @@ public enum KMeans {
         progress: (IterationStats) -> Void, observer: IterationObserver?
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let allRows = configuration.metric.rows(of: source)
+        try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+        let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration)
+        // Progress is reported in the data's units, whatever scale the engine computes in.
+        let progress = scale.isIdentity ? progress : { progress(scale.unscaled($0)) }
         let training = trainingRows(of: allRows, configuration: configuration)
         let source = training ?? allRows
         let plan = try configuration.prepareRun(on: source)
@@ -119,9 +142,9 @@ public enum KMeans {
         }
         let memory = ProcessMemory.read()
         return KMeansResult(
-            centroids: outcome.centroids, labels: outcome.labels, inertia: outcome.inertia,
+            centroids: scale.unscaled(outcome.centroids), labels: outcome.labels, inertia: scale.unscaled(squaredDistance: outcome.inertia),
             clusterCount: configuration.clusterCount, dimension: source.dimension,
-            iterations: outcome.iterations, stopReason: outcome.stopReason,
+            iterations: outcome.iterations.map(scale.unscaled), stopReason: outcome.stopReason,
             initializationSampleSize: sampleSize, initializationSeconds: initializationSeconds,
             totalSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9,
             plan: plan, scratchBytesPerThread: plan.scratchBytes(dimension: source.dimension),

@@ -184,6 +184,10 @@ void fk_candidate_distances(const int32_t *products, long stride, long count, lo
                             const float *candidate_norms, const float *closest, float *distances, long distance_stride,
                             double *sums);
 
+/// The bits of the largest `|values[i]|` (sign bit cleared): compare with 0x7f800000 for a
+/// non-finite value, or read as a float for the largest magnitude.
+uint32_t fk_largest_magnitude_bits(const float *values, long count);
+
 /// `fk_int8_products` and `fk_screen_int8` in one: with AVX-512 VNNI the products are
 /// screened while still in registers and `products` is not used; elsewhere they go through
 /// `products` (`count × stride`, scratch).
