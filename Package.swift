@@ -28,12 +28,15 @@ let package = Package(
         /// The engine: input readers, the fused tiled kernel, initialization and the Lloyd driver.
         .target(
             name: "FlashKMeans",
-            dependencies: ["COpenBLAS", "CHDF5", "CKMeansKernels"],
+            dependencies: ["COpenBLAS", "CHDF5", "CKMeansKernels", "CMappingGuard"],
             swiftSettings: engineSettings
         ),
         /// The hot SIMD loops in C, each compiled for SSE2, AVX2 and AVX-512 (NEON on arm64)
         /// with the best level picked when the library loads (`FLASHKMEANS_SIMD` caps it).
         .target(name: "CKMeansKernels"),
+        /// Turns the SIGBUS of reading a mapped file that another process shrank into a
+        /// counted fault, so that readers report the file as changed instead of crashing.
+        .target(name: "CMappingGuard"),
         /// The `flashkmeans` command: a thin ArgumentParser layer over the library.
         .executableTarget(
             name: "flashkmeans",

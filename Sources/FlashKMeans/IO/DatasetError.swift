@@ -32,6 +32,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case missingDataset(String)
         /// libhdf5 refused the file or a read; what failed.
         case hdf5(String)
+        /// The file shrank (another process truncated or rewrote it) while it was read.
+        case changedWhileRead
     }
 
     /// The file the problem was found in.
@@ -78,6 +80,8 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
             detail = "no dataset '\(name)'"
         case let .hdf5(why):
             detail = why
+        case .changedWhileRead:
+            detail = "changed size while being read"
         }
         return "\(path): \(detail)"
     }

@@ -62,6 +62,22 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= description.rowCount)
         let dimension = description.dimension
         file.populatePages(in: byteRange(of: rows))
+        let result: R
+        do {
+            result = try read(rows, scratch: scratch, body)
+        } catch {
+            // Zeros read from a vanished page can make anything fail; the cause comes first.
+            try file.checkUnchanged()
+            throw error
+        }
+        try file.checkUnchanged()
+        return result
+    }
+
+    private func read<R>(
+        _ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>, _ body: (RowTile) throws -> R
+    ) throws -> R {
+        let dimension = description.dimension
         return try file.withBytes { bytes in
             let first = bytes.baseAddress! + dataOffset + rows.lowerBound * rowStrideBytes
             if let rowHeader { try checkRowHeaders(first, rows: rows, expected: rowHeader) }
