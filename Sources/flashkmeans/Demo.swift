@@ -29,18 +29,45 @@ struct Demo: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
+    /// Rows generated and written at a time.
+    static let blockRows = 8192
+
     func validate() throws {
         guard points >= 1, dim >= 1, blobs >= 1 else { throw ValidationError("--points, --dim and --blobs must be at least 1") }
         guard spread >= 0, spread.isFinite else { throw ValidationError("--spread must be a non-negative number") }
         let (values, overflow) = points.multipliedReportingOverflow(by: dim)
         guard !overflow, values <= Int.max / 8 else { throw ValidationError("--points × --dim is too large to write, got \(points) × \(dim)") }
+        // The headers of .fbin and .fvecs store the counts in 32 bits.
+        switch EmbeddingFormat(pathExtension: Self.extensionOf(output)) {
+        case .fbin?:
+            guard points <= UInt32.max else { throw ValidationError("a .fbin holds at most \(UInt32.max) rows, got --points \(points)") }
+            guard dim <= UInt32.max else { throw ValidationError("a .fbin holds rows of at most \(UInt32.max) values, got --dim \(dim)") }
+        case .fvecs?:
+            guard dim <= Int32.max else { throw ValidationError("a .fvecs holds rows of at most \(Int32.max) values, got --dim \(dim)") }
+        default:
+            break
+        }
+        // Held at once: the blob centers and one block of rows, float32.
+        let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        let (heldRows, rowsOverflow) = blobs.addingReportingOverflow(min(points, Self.blockRows))
+        let (heldValues, valuesOverflow) = heldRows.multipliedReportingOverflow(by: dim)
+        let (heldBytes, bytesOverflow) = heldValues.multipliedReportingOverflow(by: 4)
+        guard !rowsOverflow, !valuesOverflow, !bytesOverflow, heldBytes <= physical else {
+            throw ValidationError(
+                "--blobs \(blobs) and --dim \(dim) need more than this machine's memory (\(physical >> 20) MB) "
+                    + "for the blob centers and a block of \(min(points, Self.blockRows)) rows")
+        }
+    }
+
+    /// The extension of `path`'s file name, without its dot; empty when there is none.
+    static func extensionOf(_ path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.contains(".") ? String(name.split(separator: ".").last!) : ""
     }
 
     func run() throws {
         do {
-            let name = output.split(separator: "/").last.map(String.init) ?? output
-            let ext = name.contains(".") ? String(name.split(separator: ".").last!) : ""
-            guard let format = EmbeddingFormat(pathExtension: ext), [.npy, .fbin, .fvecs, .raw].contains(format) else {
+            guard let format = EmbeddingFormat(pathExtension: Self.extensionOf(output)), [.npy, .fbin, .fvecs, .raw].contains(format) else {
                 throw CommandError(path: output, message: "use a .npy, .fbin, .fvecs or .f32 name for the demo set")
             }
             if !force, FileManager.default.fileExists(atPath: output) {
@@ -52,7 +79,7 @@ struct Demo: ParsableCommand {
             var block: [Float] = []
             var written = 0
             while written < points {
-                let count = min(8192, points - written)
+                let count = min(Self.blockRows, points - written)
                 generator.fill(&block, rows: written..<(written + count))
                 try writer.append(block)
                 written += count

@@ -59,7 +59,7 @@ enum ErrorMessages {
 
     /// A dataset problem, with the flag that fixes it where there is one.
     private static func detail(for error: DatasetError) -> String {
-        let text = error.description.dropFirst(error.path.count + 2)
+        let text = error.problemDescription
         switch error.problem {
         case .unknownFormat:
             return text + "; pass --format (\(EmbeddingFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
@@ -67,12 +67,16 @@ enum ErrorMessages {
             return "headerless raw float32 needs --dim"
         case let .invalidDimension(dimension):
             return "--dim must be positive, got \(dimension)"
+        case let .rowLongerThanFile(dimension, fileBytes):
+            return "--dim \(dimension) is longer than the whole file (\(fileBytes) bytes, \(fileBytes / 4) float32 values)"
+        case let .centroidCount(found, expected):
+            return "holds \(found) centroids, but -k is \(expected)"
         case let .zeroNorm(row):
             return "row \(row) is all zeros and has no direction for --metric cosine"
         case let .missingDataset(name):
             return "no dataset '\(name)' (choose one with --dataset)"
         default:
-            return String(text)
+            return text
         }
     }
 
@@ -105,9 +109,10 @@ enum ErrorMessages {
 }
 
 /// Reports an error as one line on standard error and returns the exit code to throw:
-/// every subcommand treats bad input this way.
+/// every subcommand treats bad input this way. File names and anything else quoted in
+/// the line have their control characters escaped, so the line stays one line.
 func fail(_ error: any Error, context: ErrorContext = ErrorContext()) -> ExitCode {
     if let exit = error as? ExitCode { return exit }
-    printError("error: " + ErrorMessages.line(for: error, context: context))
+    printError("error: " + DatasetError.oneLine(ErrorMessages.line(for: error, context: context)))
     return ExitCode.failure
 }

@@ -34,7 +34,8 @@ struct IVF: ParsableCommand {
     func validate() throws {
         switch (training.k != nil || training.initializationFile != nil, centroids != nil) {
         case (true, true): throw ValidationError("give either -k (or --init FILE) to train, or --centroids to use trained centroids, not both")
-        case (false, false): throw ValidationError("give -k (or --init FILE) to train centroids, or --centroids to use trained ones")
+        case (false, false):
+            throw ValidationError("give -k (or --init FILE) to train centroids, or --centroids to use trained ones: one of them is required")
         default: break
         }
     }

@@ -80,7 +80,7 @@ import _FlashKMeansTestSupport
             _ = try openEmbeddings(at: objects)
         }
         let flat = npy("flat.npy", shape: [8])
-        expectProblem(.badHeader("expected a 2-D array, found shape [8]"), path: flat) { _ = try openEmbeddings(at: flat) }
+        expectProblem(.badHeader("expected a 2-D array, found shape (8,)"), path: flat) { _ = try openEmbeddings(at: flat) }
     }
 
     @Test func fvecsWithPartialRow() {
@@ -143,10 +143,10 @@ import _FlashKMeansTestSupport
 
     @Test func initialCentroidsMustMatchTheData() throws {
         let path = npy("init.npy", shape: [4, 2])
-        expectProblem(.badHeader("initial centroids have dimension 2, but the data have 3"), path: path) {
+        expectProblem(.centroidDimension(found: 2, expected: 3), path: path) {
             _ = try loadInitialCentroids(at: path, options: .init(), dimension: 3, clusterCount: 4)
         }
-        expectProblem(.badHeader("holds 4 initial centroids, but k is 5"), path: path) {
+        expectProblem(.centroidCount(found: 4, expected: 5), path: path) {
             _ = try loadInitialCentroids(at: path, options: .init(), dimension: 2, clusterCount: 5)
         }
         let loaded = try loadInitialCentroids(at: path, options: .init(), dimension: 2, clusterCount: nil)

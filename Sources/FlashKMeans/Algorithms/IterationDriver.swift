@@ -39,7 +39,8 @@ struct IterationDriver<Step: AssignmentStep> {
         var peakAnonymous = ProcessMemory.read().anonymous
 
         var drifts = [Double](repeating: 0, count: clusterCount)
-        iterations.reserveCapacity(configuration.maxIterations)
+        // maxIterations may be any Int: runs usually stop long before it.
+        iterations.reserveCapacity(min(configuration.maxIterations, 1024))
         var pruning = false
         var pruningAllowed = step.boundBytes > 0
         var prunedIterations = 0

@@ -16,6 +16,11 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case badHeader(String)
         /// The file's size does not match what its header (or the given row length) implies.
         case sizeMismatch(expectedBytes: Int, actualBytes: Int)
+        /// The header declares `rows × dimension` values of `elementBytes` bytes, a byte count
+        /// beyond `Int.max` that no file can hold.
+        case declaredSizeOverflow(rows: UInt64, dimension: UInt64, elementBytes: Int)
+        /// A headerless raw file was given a row length whose bytes exceed the whole file.
+        case rowLongerThanFile(dimension: Int, fileBytes: Int)
         /// The element type or memory order cannot be read; what was found and how to convert it.
         case unsupportedDataType(String)
         /// An fvecs/bvecs row header disagrees with the first row's dimension.
@@ -24,6 +29,10 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case nonFiniteValue(row: Int)
         /// A row of length zero, which has no direction for cosine similarity.
         case zeroNorm(row: Int)
+        /// A file of centroids holds rows of `found` values; the data have `expected`.
+        case centroidDimension(found: Int, expected: Int)
+        /// A file of centroids holds `found` rows; k is `expected`.
+        case centroidCount(found: Int, expected: Int)
         /// A headerless raw file was opened without its row length.
         case missingDimension
         /// A row length of zero or less was given for a raw file.
@@ -50,8 +59,14 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         self.problem = problem
     }
 
-    /// One line for the user, `"<path>: <problem>"`.
+    /// One line for the user, `"<path>: <problem>"`, with control characters escaped
+    /// (see ``oneLine(_:)``) so that no file name or header text can break it.
     public var description: String {
+        Self.oneLine("\(path): \(problemDescription)")
+    }
+
+    /// The problem alone, as ``description`` words it after the path (not yet escaped).
+    public var problemDescription: String {
         let detail: String
         switch problem {
         case let .system(operation, message):
@@ -64,6 +79,14 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
             detail = "bad header: \(why)"
         case let .sizeMismatch(expected, actual):
             detail = "truncated or inconsistent file: expected \(expected) bytes, found \(actual)"
+        case let .declaredSizeOverflow(rows, dimension, elementBytes):
+            detail = "declares \(rows) × \(dimension) values of \(elementBytes) bytes, more than any file can hold"
+        case let .rowLongerThanFile(dimension, fileBytes):
+            detail = "a row of \(dimension) float32 values is longer than the whole file (\(fileBytes) bytes)"
+        case let .centroidDimension(found, expected):
+            detail = "centroids have dimension \(found), but the data have \(expected)"
+        case let .centroidCount(found, expected):
+            detail = "holds \(found) centroids, but k is \(expected)"
         case let .unsupportedDataType(why):
             detail = "unsupported data type: \(why)"
         case let .inconsistentRow(row, found, expected):
@@ -83,6 +106,32 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case .changedWhileRead:
             detail = "changed size while being read"
         }
-        return "\(path): \(detail)"
+        return detail
+    }
+
+    /// `text` with every control character written as an escape: `\n`, `\r`, `\t`, or
+    /// `\u{1B}` for the others (line and paragraph separators included), so that it prints
+    /// as one line and no terminal sequence in a file name takes effect. Backslashes are
+    /// left as they are, so escaping twice changes nothing.
+    /// - Parameter text: A message, or a file name or header excerpt going into one.
+    /// - Returns: The text on one line.
+    public static func oneLine(_ text: String) -> String {
+        var result = ""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator:
+                    result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                default:
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result
     }
 }

@@ -6,7 +6,8 @@ extension EmbeddingSource {
     ///   non-finite row of the whole file, which may come before the gathered one.
     func gatherRows(_ indices: [Int], into destination: UnsafeMutablePointer<Float>) throws {
         let dimension = self.dimension
-        let longestRun = 256
+        // No more scratch rows than are gathered: a file of a few huge rows must not cost 256 of them.
+        let longestRun = max(1, min(256, indices.count))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: longestRun * dimension)
         defer { scratch.deallocate() }
         // As in a pass, a mapped file's pages are given back every 8 MiB of rows spanned:

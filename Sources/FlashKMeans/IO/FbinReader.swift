@@ -3,21 +3,25 @@
 enum FbinReader {
     static func open(_ path: String) throws -> MappedMatrix {
         let file = try MappedFile(path: path)
-        let (rows, dimension) = try file.withBytes { bytes throws(DatasetError) -> (Int, Int) in
+        let (rows, dimension) = try file.withBytes { bytes throws(DatasetError) -> (UInt32, UInt32) in
             guard bytes.count >= 8 else { throw DatasetError(path: path, .badHeader("shorter than the 8-byte header")) }
-            return (Int(bytes.loadUnaligned(as: UInt32.self).littleEndian),
-                    Int(bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
+            return (bytes.loadUnaligned(as: UInt32.self).littleEndian, bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
         }
         guard rows > 0, dimension > 0 else {
             throw DatasetError(path: path, .badHeader("header declares \(rows) rows of dimension \(dimension)"))
         }
-        let expected = 8 + rows * dimension * 4
+        // Two uint32 counts times 4 bytes reach 2⁶⁶: the product is checked before it is compared.
+        guard let rowBytes = checkedProduct(Int(dimension), 4), let dataBytes = checkedProduct(Int(rows), rowBytes),
+              case let (expected, false) = dataBytes.addingReportingOverflow(8)
+        else {
+            throw DatasetError(path: path, .declaredSizeOverflow(rows: UInt64(rows), dimension: UInt64(dimension), elementBytes: 4))
+        }
         guard expected == file.byteCount else {
             throw DatasetError(path: path, .sizeMismatch(expectedBytes: expected, actualBytes: file.byteCount))
         }
         return MappedMatrix(
-            file: file, format: .fbin, rowCount: rows, dimension: dimension, element: .float32,
-            dataOffset: 8, rowStrideBytes: dimension * 4)
+            file: file, format: .fbin, rowCount: Int(rows), dimension: Int(dimension), element: .float32,
+            dataOffset: 8, rowStrideBytes: rowBytes)
     }
 }
 
@@ -27,7 +31,9 @@ enum RawReader {
         guard let dimension else { throw DatasetError(path: path, .missingDimension) }
         guard dimension > 0 else { throw DatasetError(path: path, .invalidDimension(dimension)) }
         let file = try MappedFile(path: path)
-        let rowBytes = dimension * 4
+        guard let rowBytes = checkedProduct(dimension, 4), rowBytes <= file.byteCount else {
+            throw DatasetError(path: path, .rowLongerThanFile(dimension: dimension, fileBytes: file.byteCount))
+        }
         guard file.byteCount % rowBytes == 0 else {
             let expected = (file.byteCount / rowBytes + 1) * rowBytes
             throw DatasetError(path: path, .sizeMismatch(expectedBytes: expected, actualBytes: file.byteCount))

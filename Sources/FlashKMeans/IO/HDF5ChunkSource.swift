@@ -37,8 +37,9 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     static func layout(of creation: hid_t, dimension: Int, elementBytes: Int) -> Layout? {
         guard H5Pget_layout(creation) == H5D_CHUNKED else { return nil }
         var chunk = [hsize_t](repeating: 0, count: 2)
-        guard H5Pget_chunk(creation, 2, &chunk) == 2, Int(chunk[1]) == dimension, chunk[0] > 0,
-              Int(chunk[0]) * dimension * elementBytes <= largestChunkBytes
+        guard H5Pget_chunk(creation, 2, &chunk) == 2, chunk[1] == UInt64(dimension), chunk[0] > 0,
+              let chunkRows = Int(exactly: chunk[0]), let chunkBytes = checkedProduct(chunkRows, dimension * elementBytes),
+              chunkBytes <= largestChunkBytes
         else { return nil }
         // Filters in pipeline order (applied in this order on write, undone in reverse on read).
         var filters: [H5Z_filter_t] = []
@@ -50,9 +51,9 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
             filters.append(H5Pget_filter2(creation, UInt32(index), &flags, &valueCount, &values, 0, nil, &configuration))
         }
         switch filters {
-        case []: return Layout(chunkRows: Int(chunk[0]), deflated: false, shuffled: false)
-        case [H5Z_FILTER_DEFLATE]: return Layout(chunkRows: Int(chunk[0]), deflated: true, shuffled: false)
-        case [H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE]: return Layout(chunkRows: Int(chunk[0]), deflated: true, shuffled: true)
+        case []: return Layout(chunkRows: chunkRows, deflated: false, shuffled: false)
+        case [H5Z_FILTER_DEFLATE]: return Layout(chunkRows: chunkRows, deflated: true, shuffled: false)
+        case [H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE]: return Layout(chunkRows: chunkRows, deflated: true, shuffled: true)
         default: return nil
         }
     }
@@ -125,12 +126,15 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
         var storedBytes: hsize_t = 0
         hdf5Lock.lock()
         var status = H5Dget_chunk_storage_size(dataset, &offset, &storedBytes)
-        if status >= 0, storedBytes > 0 {
+        // A chunk's stored size is the file's word: no larger than the file, or it is not read.
+        let plausible = storedBytes <= UInt64(description.byteCount)
+        if status >= 0, storedBytes > 0, plausible {
             cache.reserveStored(Int(storedBytes))
             status = H5Dread_chunk(dataset, chdf5_p_default(), &offset, &filterMask, cache.stored)
         }
         hdf5Lock.unlock()
         guard status >= 0 else { throw failure("HDF5 could not read it") }
+        guard plausible else { throw failure("claims \(storedBytes) stored bytes, more than the whole file") }
         if storedBytes == 0 {
             // Never written: HDF5 would return the fill value, zero unless the file sets one.
             cache.values.update(repeating: 0, count: cache.chunkBytes)

@@ -49,8 +49,7 @@ enum HDF5Reader {
         guard rank == 2 else { throw fail("dataset '\(name)' is \(rank)-D; expected a 2-D array of rows") }
         var dims = [hsize_t](repeating: 0, count: 2)
         H5Sget_simple_extent_dims(space, &dims, nil)
-        let (rows, dimension) = (Int(dims[0]), Int(dims[1]))
-        guard rows > 0, dimension > 0 else { throw fail("dataset '\(name)' is empty (\(rows) × \(dimension))") }
+        guard dims[0] > 0, dims[1] > 0 else { throw fail("dataset '\(name)' is empty (\(dims[0]) × \(dims[1]))") }
 
         let type = H5Dget_type(dataset)
         defer { H5Tclose(type) }
@@ -59,16 +58,21 @@ enum HDF5Reader {
             throw DatasetError(path: path, .unsupportedDataType("dataset '\(name)' is not float32 or float64"))
         }
         let element: StoredElement = typeSize == 4 ? .float32 : .float64
+        guard let rows = Int(exactly: dims[0]), let dimension = Int(exactly: dims[1]),
+              let rowBytes = checkedProduct(dimension, element.byteWidth), let declaredBytes = checkedProduct(rows, rowBytes)
+        else {
+            throw DatasetError(path: path, .declaredSizeOverflow(rows: dims[0], dimension: dims[1], elementBytes: element.byteWidth))
+        }
 
         let creation = H5Dget_create_plist(dataset)
         defer { H5Pclose(creation) }
-        let contiguous = H5Pget_layout(creation) == H5D_CONTIGUOUS && H5Pget_nfilters(creation) == 0
-        let offset = H5Dget_offset(dataset)
-        if contiguous, H5Tget_order(type) == H5T_ORDER_LE, offset != chdf5_haddr_undef(),
-           Int(offset) + rows * dimension * element.byteWidth <= mapped.byteCount {
+        let offset = try checkStorage(
+            of: dataset, named: name, creation: creation, space: space, declaredBytes: declaredBytes, fileBytes: mapped.byteCount,
+            path: path)
+        if let offset, H5Tget_order(type) == H5T_ORDER_LE {
             return MappedMatrix(
                 file: mapped, format: .hdf5, rowCount: rows, dimension: dimension, element: element,
-                dataOffset: Int(offset), rowStrideBytes: dimension * element.byteWidth)
+                dataOffset: offset, rowStrideBytes: rowBytes)
         }
         keepFileOpen = true
         keepDatasetOpen = true
@@ -81,6 +85,67 @@ enum HDF5Reader {
             return HDF5ChunkSource(handle, layout: layout, element: element, description: description)
         }
         return HDF5HyperslabSource(handle, description: description)
+    }
+
+    /// Most bytes of values a filtered dataset may declare per byte it stores: zlib's
+    /// largest deflate ratio (1032:1, reached only by runs of one byte). Embeddings compress
+    /// far less; a larger claim is a header that lies about its size.
+    static let largestCompressionRatio = 1032
+
+    /// Checks that the file really holds the `declaredBytes` of values the dataset declares,
+    /// before anything is sized from the declaration. Must be called with ``hdf5Lock`` held.
+    ///
+    /// - Returns: The byte offset of an unfiltered contiguous dataset's values, which lie
+    ///   inside the file; `nil` for any other layout.
+    /// - Throws: ``DatasetError`` when the values lie past the end of the file, were never
+    ///   written (wholly or in part), or would have to be compressed beyond any real ratio.
+    private static func checkStorage(
+        of dataset: hid_t, named name: String, creation: hid_t, space: hid_t, declaredBytes: Int, fileBytes: Int, path: String
+    ) throws(DatasetError) -> Int? {
+        func fail(_ why: String) -> DatasetError { DatasetError(path: path, .hdf5(why)) }
+        var dims = [hsize_t](repeating: 0, count: 2)
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        let declared = "dataset '\(name)' declares \(dims[0]) × \(dims[1]) values"
+        switch H5Pget_layout(creation) {
+        case H5D_CONTIGUOUS:
+            guard H5Pget_external_count(creation) == 0 else {
+                throw fail("dataset '\(name)' keeps its values in external files; copy it into a regular dataset")
+            }
+            let offset = H5Dget_offset(dataset)
+            guard offset != chdf5_haddr_undef() else { throw fail("\(declared), but none are written") }
+            guard let start = Int(exactly: offset), case let (end, false) = start.addingReportingOverflow(declaredBytes),
+                  end <= fileBytes
+            else {
+                throw fail("\(declared) (\(declaredBytes) bytes) from byte \(offset), past the end of the file (\(fileBytes) bytes)")
+            }
+            return H5Pget_nfilters(creation) == 0 ? start : nil
+        case H5D_CHUNKED:
+            var chunk = [hsize_t](repeating: 0, count: 2)
+            guard H5Pget_chunk(creation, 2, &chunk) == 2, chunk[0] > 0, chunk[1] > 0 else {
+                throw fail("dataset '\(name)' has an unreadable chunk shape")
+            }
+            // At most one chunk per value, and the values fit in Int: this cannot overflow.
+            let expectedChunks = (dims[0] + chunk[0] - 1) / chunk[0] * ((dims[1] + chunk[1] - 1) / chunk[1])
+            var writtenChunks: hsize_t = 0
+            guard H5Dget_num_chunks(dataset, space, &writtenChunks) >= 0 else { throw fail("HDF5 could not count the chunks of '\(name)'") }
+            guard writtenChunks >= expectedChunks else {
+                throw fail("\(declared), but only \(writtenChunks) of its \(expectedChunks) chunks are written")
+            }
+        case H5D_VIRTUAL:
+            throw fail("dataset '\(name)' is virtual (its rows are in other files); copy it into a regular dataset")
+        default:
+            break
+        }
+        let storedBytes = H5Dget_storage_size(dataset)
+        let filtered = H5Pget_nfilters(creation) > 0
+        let backedBytes = storedBytes.multipliedReportingOverflow(by: filtered ? UInt64(largestCompressionRatio) : 1)
+        guard backedBytes.overflow || backedBytes.partialValue >= UInt64(declaredBytes) else {
+            throw fail(
+                filtered
+                    ? "\(declared) (\(declaredBytes) bytes) in \(storedBytes) stored bytes, more than the \(largestCompressionRatio):1 compression can reach"
+                    : "\(declared) (\(declaredBytes) bytes), but stores only \(storedBytes) bytes")
+        }
+        return nil
     }
 }
 
@@ -131,7 +196,8 @@ final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
             return H5Dread(dataset, chdf5_native_float(), memorySpace, fileSpace, chdf5_p_default(), scratch)
         }()
         guard status >= 0 else {
-            throw DatasetError(path: description.path, .hdf5("reading rows \(rows.lowerBound)..<\(rows.upperBound) failed"))
+            let which = rows.count == 1 ? "row \(rows.lowerBound)" : "rows \(rows.lowerBound) to \(rows.upperBound - 1)"
+            throw DatasetError(path: description.path, .hdf5("reading \(which) failed"))
         }
         return try body(RowTile(
             base: UnsafePointer(scratch), rowStride: dimension, rowCount: rows.count,

@@ -23,7 +23,8 @@ public struct NormStatistics: Codable, Sendable, Equatable {
     public init(source: any EmbeddingSource, sampleRows: Int) throws {
         let rowCount = source.rowCount
         let count = min(rowCount, max(1, sampleRows))
-        let indices = (0..<count).map { $0 * rowCount / count }
+        // In full width: `index × n` overflows for n beyond 2⁶³ / sampleRows.
+        let indices = (0..<count).map { count.dividingFullWidth($0.multipliedFullWidth(by: rowCount)).quotient }
         var rows = [Float](repeating: 0, count: count * source.dimension)
         try rows.withUnsafeMutableBufferPointer { try source.gatherRows(indices, into: $0.baseAddress!) }
         var minimum = Double.infinity

@@ -18,7 +18,8 @@ public enum Initialization: Sendable, Equatable {
     }
 }
 
-/// Loads initial centroids from any supported file and checks them against the data.
+/// Loads centroids (initial ones, or trained ones to assign with) from any supported file
+/// and checks them against the data.
 ///
 /// - Parameters:
 ///   - path: A file in any format ``openEmbeddings(at:options:)`` reads.
@@ -35,10 +36,10 @@ public func loadInitialCentroids(
     if options.dimension == nil { options.dimension = dimension }
     let source = try openEmbeddings(at: path, options: options)
     guard source.dimension == dimension else {
-        throw DatasetError(path: path, .badHeader("initial centroids have dimension \(source.dimension), but the data have \(dimension)"))
+        throw DatasetError(path: path, .centroidDimension(found: source.dimension, expected: dimension))
     }
     if let clusterCount, source.rowCount != clusterCount {
-        throw DatasetError(path: path, .badHeader("holds \(source.rowCount) initial centroids, but k is \(clusterCount)"))
+        throw DatasetError(path: path, .centroidCount(found: source.rowCount, expected: clusterCount))
     }
     let values = try source.readAll()
     let firstBadRow = values.withUnsafeBufferPointer { buffer in

@@ -50,7 +50,7 @@ public struct TilePlan: Sendable, Equatable, Codable {
     ///   - clusterCount: k.
     ///   - dimension: d.
     ///   - pointTile: Rows per point tile. The default, `nil`, is ``defaultPointTile``;
-    ///     values below 1 become 1.
+    ///     the plan clamps it to `1...max(1, n)`, as a tile never holds more rows than the pass.
     ///   - centroidTile: Centroids per tile. The default, `nil`, is ``defaultCentroidTile``;
     ///     the plan clamps it to `1...k`.
     ///   - threadCount: Threads wanted; the plan uses at most ``sliceCount`` of them.
@@ -62,7 +62,7 @@ public struct TilePlan: Sendable, Equatable, Codable {
     ) {
         self.integerScreening = integerScreening
         self.screeningGivesUp = screeningGivesUp
-        self.pointTile = max(1, pointTile ?? Self.defaultPointTile)
+        self.pointTile = max(1, min(pointTile ?? Self.defaultPointTile, pointCount))
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
         let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)
         let bySize = (pointCount + Self.minimumSliceRows - 1) / Self.minimumSliceRows

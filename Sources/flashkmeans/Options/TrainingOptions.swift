@@ -41,7 +41,9 @@ struct TrainingOptions: ParsableArguments {
         if let initSample, initSample < 1 { throw ValidationError("--init-sample must be at least 1") }
         if let memoryBudget {
             guard memoryBudget >= 0 else { throw ValidationError("--memory-budget must not be negative") }
-            guard memoryBudget <= Int.max >> 20 else { throw ValidationError("--memory-budget is too large, got \(memoryBudget) MB") }
+            guard memoryBudget <= Int.max >> 20 else {
+                throw ValidationError("--memory-budget is too large: at most \(Int.max >> 20) MB, got \(memoryBudget)")
+            }
         }
         if let maxPointsPerCentroid, maxPointsPerCentroid < 1 { throw ValidationError("--max-points-per-centroid must be at least 1") }
     }
