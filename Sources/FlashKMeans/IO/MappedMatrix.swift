@@ -60,7 +60,6 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
         _ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>, _ body: (RowTile) throws -> R
     ) throws -> R {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= description.rowCount)
-        let dimension = description.dimension
         file.populatePages(in: byteRange(of: rows))
         let result: R
         do {
