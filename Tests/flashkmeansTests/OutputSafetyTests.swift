@@ -90,7 +90,7 @@ func snapshot(_ directory: String) -> [String: Data] {
     var entries: [String: Data] = [:]
     for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
         if isDirectory.boolValue {
             entries[name + "/"] = Data()
         } else {
