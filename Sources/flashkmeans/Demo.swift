@@ -70,23 +70,39 @@ struct Demo: ParsableCommand {
             guard let format = EmbeddingFormat(pathExtension: Self.extensionOf(output)), [.npy, .fbin, .fvecs, .raw].contains(format) else {
                 throw CommandError(path: output, message: "use a .npy, .fbin, .fvecs or .f32 name for the demo set")
             }
-            if !force, FileManager.default.fileExists(atPath: output) {
-                throw CommandError(path: output, message: "already exists; pass --force to replace it")
+            // The writer opens the temporary before a signal's cleanup can remove it: opening it
+            // later could create it again after the cleanup.
+            let (staged, writer) = try Interruption.registering {
+                let staged = try StagedFile(destination: output, overwrite: force)
+                staged.willReplace = OutputOptions.pauseBeforeReplacing
+                let writer = try MatrixWriter(path: staged.temporaryPath, format: format, rows: points, columns: dim)
+                Interruption.protect(staged)
+                return (staged, writer)
             }
-            let generator = BlobGenerator(dimension: dim, blobCount: blobs, spread: spread, seed: seed)
-            let temporary = output + ".tmp"
-            let writer = try MatrixWriter(path: temporary, format: format, rows: points, columns: dim)
-            var block: [Float] = []
-            var written = 0
-            while written < points {
-                let count = min(Self.blockRows, points - written)
-                generator.fill(&block, rows: written..<(written + count))
-                try writer.append(block)
-                written += count
+            do {
+                let generator = BlobGenerator(dimension: dim, blobCount: blobs, spread: spread, seed: seed)
+                var block: [Float] = []
+                var written = 0
+                while written < points {
+                    let count = min(Self.blockRows, points - written)
+                    generator.fill(&block, rows: written..<(written + count))
+                    try writer.append(block)
+                    written += count
+                }
+                try writer.close()
+                try staged.commit()
+            } catch var error as OutputError {
+                staged.abandon()
+                // The temporary's name means nothing to the user: name the file.
+                if error.path == staged.temporaryPath { error.path = output }
+                throw error
+            } catch {
+                staged.abandon()
+                throw error
             }
-            try writer.close()
-            try renameIntoPlace(temporary, output)
             print("wrote \(points) × \(dim) float32 rows around \(blobs) blobs to \(output)")
+        } catch let error as OutputError where error.problem == .fileExists {
+            throw fail(CommandError(path: output, message: "already exists; pass --force to replace it"))
         } catch {
             throw fail(error, context: ErrorContext(input: output))
         }

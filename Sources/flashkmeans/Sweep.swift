@@ -72,8 +72,17 @@ struct Sweep: ParsableCommand {
             configuration.threadCount = threads.threads
             try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("flashkmeans-sweep-\(getpid())").path
-            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: work) }
+            let cleanup = try Interruption.registering {
+                try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+                return Interruption.onInterrupt {
+                    try? FileManager.default.removeItem(atPath: work)
+                    return nil
+                }
+            }
+            defer {
+                Interruption.remove(cleanup)
+                try? FileManager.default.removeItem(atPath: work)
+            }
             // One start for every combination.
             let start = work + "/initial.npy"
             let centroids = try KMeans.initialCentroids(for: source, configuration: configuration)
@@ -128,7 +137,14 @@ struct Sweep: ParsableCommand {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        // The child cleans up after itself on SIGTERM; a terminal's Ctrl-C reaches it directly.
+        let child = process.processIdentifier
+        let stop = Interruption.onInterrupt {
+            kill(child, SIGTERM)
+            return nil
+        }
         process.waitUntilExit()
+        Interruption.remove(stop)
         guard process.terminationStatus == 0 else {
             throw CommandError(path: input.input, message: "the run with tiles \(pointTile) × \(centroidTile) failed")
         }

@@ -153,6 +153,19 @@ public struct OutputError: Error, CustomStringConvertible, Equatable, Sendable {
         case renameFailed(String)
         /// The format has no writer.
         case unsupportedFormat(EmbeddingFormat)
+        /// Another run, still alive, is writing results here; its process id when it could be read.
+        case busy(processID: Int32?)
+        /// The directory holds entries that are not result files (directories end in `/`), which
+        /// a run never replaces or deletes.
+        case foreignEntries([String])
+        /// Flushing a file or directory to the disk failed; the system's reason.
+        case syncFailed(String)
+        /// The file exists, and replacing it was not allowed.
+        case fileExists
+        /// The path is a directory where a file was to be written.
+        case isADirectory
+        /// The run was stopped (``OutputDirectory/abandon()``) before its results were in place.
+        case abandoned
     }
 
     /// The file or directory the problem concerns.
@@ -182,6 +195,17 @@ public struct OutputError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .rowCountMismatch(written, expected): detail = "wrote \(written) rows, expected \(expected)"
         case let .renameFailed(reason): detail = "rename failed (\(reason))"
         case let .unsupportedFormat(format): detail = "writing \(format.rawValue) is not supported"
+        case let .busy(processID):
+            detail = "another run is writing results here" + (processID.map { " (process \($0))" } ?? "")
+                + "; try again when it has finished"
+        case let .foreignEntries(names):
+            let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+            detail = "holds entries that are not result files (\(shown)), which are never replaced; "
+                + "give the results a directory of their own"
+        case let .syncFailed(reason): detail = "cannot flush to disk (\(reason))"
+        case .fileExists: detail = "already exists"
+        case .isADirectory: detail = "is a directory"
+        case .abandoned: detail = "stopped before the results were in place"
         }
         return "\(path): \(detail)"
     }
