@@ -31,6 +31,30 @@ public enum KMeans {
         try fit(source, configuration: configuration, progress: progress, observer: nil)
     }
 
+    /// Clusters every row of `source`, saving a ``Checkpoint`` after each iteration, or
+    /// continuing from one: the result is the same, bit for bit, as that of a run never
+    /// interrupted, with any algorithm and thread count.
+    ///
+    /// - Parameters:
+    ///   - source: The rows; read tile by tile, once per iteration.
+    ///   - configuration: k and the run's settings, which must give the same result as the
+    ///     interrupted run's (the caller checks them; see ``Checkpoint/parameters``).
+    ///   - progress: Called on the calling thread after each iteration.
+    ///   - resume: Where an earlier run of the same job stopped; `nil` to start afresh.
+    ///     Resuming costs one pass, which recovers the last iteration's labels.
+    ///   - checkpoint: Called on the calling thread after every iteration the run continues
+    ///     from (not after the last), before the next starts.
+    /// - Returns: As ``fit(_:configuration:progress:)``; a resumed run's statistics include
+    ///   the iterations before the interruption.
+    /// - Throws: As ``fit(_:configuration:progress:)``, ``KMeansError/checkpointMismatch(_:)``
+    ///   for a checkpoint of other data, and whatever `checkpoint` throws.
+    public static func fit(
+        _ source: any EmbeddingSource, configuration: Configuration, progress: (IterationStats) -> Void = { _ in },
+        resumingFrom resume: Checkpoint?, checkpoint: ((Checkpoint) throws -> Void)?
+    ) throws -> KMeansResult {
+        try fit(source, configuration: configuration, progress: progress, observer: nil, resume: resume, checkpoint: checkpoint)
+    }
+
     /// The centroids a run with `configuration` would start from (k-means++, random rows,
     /// or the given ones), so that several runs can share one start.
     ///
@@ -81,15 +105,32 @@ public enum KMeans {
         return SampledSource(source, sampledRows: generator.sortedSample(count: size, from: source.rowCount))
     }
 
+    /// Refuses a checkpoint of other data, another shape or scale, or one past this run's end.
+    static func check(
+        _ checkpoint: Checkpoint, against input: InputFingerprint, configuration: Configuration, dimension: Int, scale: DataScale
+    ) throws(KMeansError) {
+        if let difference = input.difference(from: checkpoint.input) { throw .checkpointMismatch("the input changed: \(difference)") }
+        guard checkpoint.clusterCount == configuration.clusterCount, checkpoint.dimension == dimension else {
+            throw .checkpointMismatch("it has k = \(checkpoint.clusterCount) and d = \(checkpoint.dimension)")
+        }
+        guard checkpoint.scaleExponent == scale.exponent else { throw .checkpointMismatch("its data were scaled otherwise") }
+        guard checkpoint.completedIterations < configuration.maxIterations else {
+            throw .invalidSetting(.maxIterations, value: .integer(configuration.maxIterations),
+                                  requirement: .atLeast(checkpoint.completedIterations + 1))
+        }
+    }
+
     /// Mixed into the seed of the training-sample generator (the bytes spell "ZMPLES"), so
     /// that its draws differ from the initialization's for the same seed.
     static let samplingSeedTag: UInt64 = 0x5A4D_504C_4553_0000
 
     static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
-        progress: (IterationStats) -> Void, observer: IterationObserver?
+        progress: (IterationStats) -> Void, observer: IterationObserver?,
+        resume: Checkpoint? = nil, checkpoint: ((Checkpoint) throws -> Void)? = nil
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
+        let fingerprint = resume != nil || checkpoint != nil ? try InputFingerprint(of: source) : nil
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
         let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration)
         // Progress is reported in the data's units, whatever scale the engine computes in.
@@ -97,10 +138,35 @@ public enum KMeans {
         let training = trainingRows(of: allRows, configuration: configuration)
         let source = training ?? allRows
         let plan = try configuration.prepareRun(on: source)
-        let (chosenCentroids, sampleSize, initializationAnonymous) = try InitialCentroids.choose(
-            for: source, configuration: configuration, plan: plan)
-        let initialCentroids = try configuration.metric.prepared(chosenCentroids, dimension: source.dimension)
-        let initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let initialCentroids: [Float]
+        let sampleSize: Int
+        var initializationAnonymous = 0
+        let initializationSeconds: Double
+        var resumeState: DriverState?
+        if let resume, let fingerprint {
+            try check(resume, against: fingerprint, configuration: configuration, dimension: source.dimension, scale: scale)
+            initialCentroids = resume.centroids
+            sampleSize = resume.initializationSampleSize
+            initializationSeconds = resume.initializationSeconds
+            resumeState = DriverState(
+                completedIterations: resume.completedIterations, previousCentroids: resume.previousCentroids,
+                centroids: resume.centroids, iterations: resume.iterations)
+        } else {
+            let chosen = try InitialCentroids.choose(for: source, configuration: configuration, plan: plan)
+            initialCentroids = try configuration.metric.prepared(chosen.centroids, dimension: source.dimension)
+            sampleSize = chosen.sampleSize
+            initializationAnonymous = chosen.peakAnonymousBytes
+            initializationSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        let saveState: ((DriverState) throws -> Void)? = checkpoint.map { save in
+            { state in
+                try save(Checkpoint(
+                    completedIterations: state.completedIterations, parameters: resume?.parameters ?? [:], input: fingerprint!,
+                    clusterCount: configuration.clusterCount, dimension: source.dimension, scaleExponent: scale.exponent,
+                    initializationSampleSize: sampleSize, initializationSeconds: initializationSeconds,
+                    previousCentroids: state.previousCentroids, centroids: state.centroids, iterations: state.iterations))
+            }
+        }
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
         // The one place the algorithm is dispatched: each branch runs a specialised driver.
@@ -109,7 +175,7 @@ public enum KMeans {
             try IterationDriver(
                 source: source, configuration: configuration, plan: plan, step: step,
                 fallsBackWhenSlower: configuration.algorithm == .auto
-            ).run(from: initialCentroids, progress: progress, observer: observer)
+            ).run(from: initialCentroids, progress: progress, observer: observer, resume: resumeState, checkpoint: saveState)
         }
         let planner = AlgorithmPlanner(
             pointCount: source.rowCount, clusterCount: configuration.clusterCount, dimension: source.dimension,

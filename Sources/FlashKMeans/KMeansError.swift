@@ -15,6 +15,8 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
     case centroidShape(valueCount: Int, expectedRows: Int?, dimension: Int)
     /// Centroid `index` is all zeros and has no direction under ``Metric/cosine``.
     case zeroCentroid(index: Int)
+    /// A ``Checkpoint`` that does not belong to this run: another input, shape or scale; why.
+    case checkpointMismatch(String)
 
     /// A setting of ``KMeans/Configuration`` or of a call, by its name in the library.
     public enum Setting: String, Sendable, CaseIterable {
@@ -82,6 +84,8 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
             "centroids hold \(valueCount) values, not a whole number of rows of \(dimension)"
         case let .zeroCentroid(index):
             "centroid \(index) is all zeros and has no direction for cosine similarity"
+        case let .checkpointMismatch(why):
+            "the checkpoint belongs to another run: \(why)"
         }
     }
 }

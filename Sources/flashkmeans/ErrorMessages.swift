@@ -52,7 +52,7 @@ enum ErrorMessages {
             return centroidFile + "centroid \(index) is all zeros and has no direction for --metric cosine"
         case .centroidShape:
             return centroidFile + error.description
-        case .tooManyClusters:
+        case .tooManyClusters, .checkpointMismatch:
             return input + error.description
         }
     }

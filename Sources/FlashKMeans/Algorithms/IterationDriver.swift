@@ -22,7 +22,14 @@ struct IterationDriver<Step: AssignmentStep> {
     /// For `auto`: give up pruning when a pruned pass would cost more than a dense one.
     let fallsBackWhenSlower: Bool
 
-    func run(from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: IterationObserver?) throws -> IterationOutcome {
+    /// - Parameters:
+    ///   - initialCentroids: Where iteration 1 starts (ignored when resuming).
+    ///   - resume: The state after an earlier run's last completed iteration, to continue from.
+    ///   - checkpoint: Given the state after each iteration that the run continues from.
+    func run(
+        from initialCentroids: [Float], progress: (IterationStats) -> Void, observer: IterationObserver?,
+        resume: DriverState? = nil, checkpoint: ((DriverState) throws -> Void)? = nil
+    ) throws -> IterationOutcome {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
         let pass = AssignmentPass(source: source, step: step, clusterCount: clusterCount, plan: plan)
@@ -35,6 +42,18 @@ struct IterationDriver<Step: AssignmentStep> {
         var centroids = initialCentroids
         var iterations: [IterationStats] = []
         var previousInertia: Double?
+        var firstIteration = 1
+        if let resume {
+            // The labels of the last completed assignment, for this run's reassignment counts:
+            // exact, so one pass with the centroids it used gives them again.
+            _ = try resume.previousCentroids.withUnsafeBufferPointer {
+                try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
+            }
+            centroids = resume.centroids
+            iterations = resume.iterations
+            previousInertia = resume.iterations.last?.inertia
+            firstIteration = resume.completedIterations + 1
+        }
         var stopReason = StopReason.maxIterations
         var peakAnonymous = ProcessMemory.read().anonymous
 
@@ -50,8 +69,10 @@ struct IterationDriver<Step: AssignmentStep> {
         var consideredPruningAt: Int?
         let totalDistances = Double(source.rowCount) * Double(clusterCount)
 
-        for iteration in 1...configuration.maxIterations {
+        for iteration in firstIteration...configuration.maxIterations {
             let started = DispatchTime.now().uptimeNanoseconds
+            // Kept only for a checkpoint: steady iterations otherwise allocate nothing.
+            let usedCentroids = checkpoint == nil ? [] : centroids
             let outcome = try centroids.withUnsafeBufferPointer {
                 try pass.run(centroids: $0.baseAddress!, accumulateSums: true, pruning: pruning)
             }
@@ -98,6 +119,10 @@ struct IterationDriver<Step: AssignmentStep> {
             iterations.append(stats)
             progress(stats)
             if stopReason != .maxIterations { break }
+            if iteration < configuration.maxIterations, let checkpoint {
+                try checkpoint(DriverState(
+                    completedIterations: iteration, previousCentroids: usedCentroids, centroids: centroids, iterations: iterations))
+            }
 
             // Decide the next iteration's mode.
             if pruning {
@@ -200,6 +225,16 @@ struct IterationDriver<Step: AssignmentStep> {
 /// Seen after each assignment: the stats, the labels just computed, and the centroids
 /// they were computed with. Tests use it to compare every iteration.
 typealias IterationObserver = (IterationStats, UnsafeBufferPointer<Int32>, [Float]) -> Void
+
+/// Where a run stands after a completed iteration: enough to continue it exactly.
+struct DriverState {
+    var completedIterations: Int
+    /// The centroids that iteration's assignment used.
+    var previousCentroids: [Float]
+    /// The centroids after its update.
+    var centroids: [Float]
+    var iterations: [IterationStats]
+}
 
 /// What ``IterationDriver`` returns.
 struct IterationOutcome {

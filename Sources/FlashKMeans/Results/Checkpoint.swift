@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// The state of a run after a completed iteration, from which
+/// ``KMeans/fit(_:configuration:progress:resumingFrom:checkpoint:)`` continues to exactly the
+/// result an uninterrupted run gives, whatever the algorithm or thread count.
+///
+/// It holds the centroids before and after the iteration's update and the statistics so
+/// far, nothing that grows with n: the labels of the last assignment are recomputed on
+/// resume by one pass with the earlier centroids (labels are exact, so they come out the
+/// same), and pruning bounds are rebuilt, which changes speed, never results.
+public struct Checkpoint: Sendable, Equatable {
+    /// Iterations completed (assignment and update).
+    public let completedIterations: Int
+    /// What the caller recorded to recognise the run (its settings), compared on resume by
+    /// the caller; the library compares ``input`` and the shape.
+    public var parameters: [String: String]
+    /// The input the run read.
+    public let input: InputFingerprint
+    /// k.
+    public let clusterCount: Int
+    /// d.
+    public let dimension: Int
+    /// The engine's scale (``DataScale``): centroids below are in the engine's units.
+    let scaleExponent: Int
+    let initializationSampleSize: Int
+    let initializationSeconds: Double
+    /// The centroids the last assignment used, `k × d`.
+    let previousCentroids: [Float]
+    /// The centroids after the last update, `k × d`.
+    let centroids: [Float]
+    /// Every iteration so far, in the engine's units.
+    let iterations: [IterationStats]
+
+    init(
+        completedIterations: Int, parameters: [String: String], input: InputFingerprint, clusterCount: Int, dimension: Int,
+        scaleExponent: Int, initializationSampleSize: Int, initializationSeconds: Double, previousCentroids: [Float],
+        centroids: [Float], iterations: [IterationStats]
+    ) {
+        self.completedIterations = completedIterations
+        self.parameters = parameters
+        self.input = input
+        self.clusterCount = clusterCount
+        self.dimension = dimension
+        self.scaleExponent = scaleExponent
+        self.initializationSampleSize = initializationSampleSize
+        self.initializationSeconds = initializationSeconds
+        self.previousCentroids = previousCentroids
+        self.centroids = centroids
+        self.iterations = iterations
+    }
+
+    /// The fixed-size part, stored as JSON.
+    private struct Header: Codable {
+        var format: Int
+        var completedIterations: Int
+        var parameters: [String: String]
+        var input: InputFingerprint
+        var clusterCount: Int
+        var dimension: Int
+        var scaleExponent: Int
+        var initializationSampleSize: Int
+        var initializationSeconds: Double
+        var iterations: [IterationStats]
+    }
+
+    private static let magic = Array("FKMCKPT\u{1}".utf8)
+
+    /// Writes the checkpoint to `path` atomically: to a temporary beside it, flushed to disk,
+    /// then renamed over `path`, and the directory flushed; a crash leaves the old
+    /// checkpoint or the new one.
+    ///
+    /// Layout: 8 bytes of magic, the JSON header's length (8 bytes, little-endian), the
+    /// header, the two centroid sets as little-endian float32, and an FNV-1a hash of all
+    /// that, so that a damaged file is refused rather than resumed from.
+    /// - Throws: ``OutputError`` when it cannot be written.
+    public func write(to path: String) throws {
+        let header = Header(
+            format: 1, completedIterations: completedIterations, parameters: parameters, input: input, clusterCount: clusterCount,
+            dimension: dimension, scaleExponent: scaleExponent, initializationSampleSize: initializationSampleSize,
+            initializationSeconds: initializationSeconds, iterations: iterations)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = try encoder.encode(header)
+        var bytes = Self.magic
+        bytes.reserveCapacity(bytes.count + 16 + json.count + (previousCentroids.count + centroids.count) * 4 + 8)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
+        bytes += json
+        for value in previousCentroids + centroids { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        withUnsafeBytes(of: Self.hash(bytes).littleEndian) { bytes += $0 }
+
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw OutputError(path: path, .writeFailed(Syscalls.errorMessage()))
+        }
+        do {
+            try Syscalls.syncFile(temporary)
+            guard rename(temporary, path) == 0 else { throw OutputError(path: path, .renameFailed(Syscalls.errorMessage())) }
+            try Syscalls.syncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Reads a checkpoint written by ``write(to:)``.
+    /// - Throws: ``DatasetError`` when the file is missing, damaged or of another format.
+    public static func read(from path: String) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError(path: path, .system(operation: "open", message: Syscalls.errorMessage()))
+        }
+        let bytes = [UInt8](data)
+        func damaged(_ why: String) -> DatasetError { DatasetError(path: path, .badHeader("not a usable checkpoint: \(why)")) }
+        guard bytes.count >= magic.count + 16, Array(bytes[0..<magic.count]) == magic else { throw damaged("unknown format") }
+        let stored = bytes[(bytes.count - 8)...].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard stored == hash(bytes[0..<(bytes.count - 8)]) else { throw damaged("damaged") }
+        let jsonCount = bytes[8..<16].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard jsonCount <= UInt64(bytes.count - 24) else { throw damaged("damaged") }
+        let jsonEnd = 16 + Int(jsonCount)
+        guard let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[16..<jsonEnd])), header.format == 1 else {
+            throw damaged("unknown format")
+        }
+        let (values, overflow) = header.clusterCount.multipliedReportingOverflow(by: header.dimension)
+        guard !overflow, header.clusterCount > 0, header.dimension > 0, bytes.count - 8 - jsonEnd == values * 8 else {
+            throw damaged("damaged")
+        }
+        var floats = [Float](repeating: 0, count: 2 * values)
+        bytes[jsonEnd..<(bytes.count - 8)].withUnsafeBytes { raw in
+            for index in 0..<(2 * values) {
+                floats[index] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)))
+            }
+        }
+        return Checkpoint(
+            completedIterations: header.completedIterations, parameters: header.parameters, input: header.input,
+            clusterCount: header.clusterCount, dimension: header.dimension, scaleExponent: header.scaleExponent,
+            initializationSampleSize: header.initializationSampleSize, initializationSeconds: header.initializationSeconds,
+            previousCentroids: Array(floats[0..<values]), centroids: Array(floats[values...]), iterations: header.iterations)
+    }
+
+    /// 64-bit FNV-1a.
+    static func hash<Bytes: Collection>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}
+
+/// Enough about an input to tell, on resume, that it is the same data: its shape and type,
+/// its size and modification time on disk, and a hash of 64 rows spread over it.
+public struct InputFingerprint: Sendable, Codable, Equatable {
+    public var path: String
+    public var rowCount: Int
+    public var dimension: Int
+    public var dataType: String
+    public var byteCount: Int
+    /// Seconds since 1970 of the last modification; 0 for rows in memory.
+    public var modified: Double
+    /// FNV-1a of the float32 bits of the sampled rows.
+    public var sampleHash: UInt64
+
+    /// Reads 64 evenly spaced rows of `source`.
+    /// - Throws: ``DatasetError`` when they cannot be read.
+    public init(of source: any EmbeddingSource) throws {
+        let description = source.description
+        path = description.path
+        rowCount = description.rowCount
+        dimension = description.dimension
+        dataType = description.dataType
+        byteCount = description.byteCount
+        var status = stat()
+        modified = stat(description.path, &status) == 0
+            ? Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 : 0
+        let rows = Array(Set((0..<64).map { $0 * description.rowCount / 64 })).sorted()
+        var values = [Float](repeating: 0, count: rows.count * description.dimension)
+        // Copied as stored: a gather would refuse rows whose squared norm overflows float32,
+        // which the run itself computes at another scale.
+        try values.withUnsafeMutableBufferPointer { buffer in
+            for (slot, row) in rows.enumerated() {
+                try source.copyRows(row..<(row + 1), into: buffer.baseAddress! + slot * description.dimension)
+            }
+        }
+        sampleHash = Checkpoint.hash(values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } })
+    }
+
+    /// What differs between this input and `other`, in words, or nil when they are the same.
+    public func difference(from other: InputFingerprint) -> String? {
+        if rowCount != other.rowCount || dimension != other.dimension || dataType != other.dataType {
+            return "it was \(other.rowCount) × \(other.dimension) \(other.dataType), now \(rowCount) × \(dimension) \(dataType)"
+        }
+        if byteCount != other.byteCount { return "its size changed from \(other.byteCount) to \(byteCount) bytes" }
+        if sampleHash != other.sampleHash { return "its contents changed" }
+        if modified != other.modified { return "it was modified since" }
+        return nil
+    }
+}
