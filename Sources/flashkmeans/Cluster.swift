@@ -45,11 +45,19 @@ struct Cluster: ParsableCommand {
                 "\(file.path): \(file.rowCount) × \(file.dimension) \(file.dataType) (\(file.format.rawValue), \(file.layout.rawValue)), "
                     + "k = \(configuration.clusterCount), init \(training.initialization.defaultValueDescription), "
                     + "algorithm \(choice.algorithm.rawValue) (\(choice.reason))")
-            let result = try KMeans.fit(source, configuration: configuration, progress: progress.iteration)
+            let resumption = try Resumption(
+                directory: directory, command: "cluster", configuration: configuration, resume: training.resume, force: output.force)
+            if let checkpoint = resumption.checkpoint {
+                progress.message("resuming after iteration \(checkpoint.completedIterations) from \(resumption.path)")
+            }
+            let result = try KMeans.fit(
+                source, configuration: configuration, progress: progress.iteration, resumingFrom: resumption.checkpoint,
+                checkpoint: resumption.save)
             progress.finish()
             let report = RunReport(
                 input: file, configuration: configuration, initializationFile: training.initializationFile, result: result)
             try result.write(to: directory, report: report)
+            resumption.finish()
             var line = summary(result, report: report)
             if report.trainingRows < file.rowCount { line += " (trained on a sample of \(report.trainingRows) rows, then every row labelled)" }
             print(line)

@@ -38,6 +38,7 @@ struct IVF: ParsableCommand {
             throw ValidationError("give -k (or --init FILE) to train centroids, or --centroids to use trained ones: one of them is required")
         default: break
         }
+        if training.resume, centroids != nil { throw ValidationError("--resume continues training, which --centroids skips") }
     }
 
     func run() throws {
@@ -47,6 +48,7 @@ struct IVF: ParsableCommand {
         do {
             let source = try input.open()
             let directory = try output.prepare(fileNames: Self.fileNames)
+            var finishTraining: () -> Void = {}
             let trained: [Float]
             let labels: [Int32]
             if let centroids {
@@ -60,9 +62,17 @@ struct IVF: ParsableCommand {
                     for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
                     defaultMaxIterations: Self.defaultMaxIterations)
                 try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-                let result = try KMeans.fit(source, configuration: configuration, progress: progress.iteration)
+                let resumption = try Resumption(
+                    directory: directory, command: "ivf", configuration: configuration, resume: training.resume, force: output.force)
+                if let checkpoint = resumption.checkpoint {
+                    progress.message("resuming after iteration \(checkpoint.completedIterations) from \(resumption.path)")
+                }
+                let result = try KMeans.fit(
+                    source, configuration: configuration, progress: progress.iteration, resumingFrom: resumption.checkpoint,
+                    checkpoint: resumption.save)
                 progress.finish()
                 (trained, labels) = (result.centroids, result.labels)
+                finishTraining = resumption.finish
             }
             let dimension = source.dimension
             let clusterCount = trained.count / dimension
@@ -92,6 +102,7 @@ struct IVF: ParsableCommand {
                     }
                 }),
             ])
+            finishTraining()
             let balance = ClusterBalance(labels: labels, clusterCount: clusterCount)
             print(String(
                 format: "%d rows in %d lists (sizes %d / %d / %d min / median / max, imbalance %.3f) -> %@",

@@ -27,6 +27,8 @@ enum Interruption {
         var installed = false
         /// Set once a signal's cleanup has begun; from then on only that thread ends the process.
         var interrupting = false
+        var handlingThread: pthread_t?
+        var isHandlingThread: Bool { handlingThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     private static let registry = Registry()
@@ -48,6 +50,12 @@ enum Interruption {
     /// can be left unregistered (a lock file, a temporary).
     static func registering<Result>(_ body: () throws -> Result) rethrows -> Result {
         registry.lock.lock()
+        if registry.interrupting, !registry.isHandlingThread {
+            // The signal's cleanup has already begun, and would not see what `body` makes
+            // (a checkpoint's temporary): wait for it to end the process instead.
+            registry.lock.unlock()
+            while true { pause() }
+        }
         defer { registry.lock.unlock() }
         installIfNeeded()
         return try body()
@@ -134,6 +142,7 @@ enum Interruption {
         // Waits for a registration under way (see `registering`), then takes over the ending.
         let cleanups = registry.lock.withLock {
             registry.interrupting = true
+            registry.handlingThread = pthread_self()
             return registry.cleanups.sorted { $0.key < $1.key }.map(\.value)
         }
         // From here on the main thread may fail (its files vanish) and try to report it, or

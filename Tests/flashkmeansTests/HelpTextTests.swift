@@ -82,6 +82,11 @@ OPTIONS:
                           Train on a seeded sample of k × this many rows (as
                           faiss does), then label every row.
         Off by default: training then uses every row and stays exact Lloyd.
+  --resume                Continue an interrupted run of the same command from
+                          its checkpoint.
+        The result is the same, bit for bit, as if the run had not been
+        interrupted. --max-iter, --algorithm, --threads and the tile sizes may
+        differ.
   --metric <metric>       l2 (squared Euclidean) or cosine (spherical k-means:
                           rows normalized on the fly, unit centroids). (values:
                           l2, cosine; default: l2)
@@ -189,6 +194,11 @@ OPTIONS:
                           Train on a seeded sample of k × this many rows (as
                           faiss does), then label every row.
         Off by default: training then uses every row and stays exact Lloyd.
+  --resume                Continue an interrupted run of the same command from
+                          its checkpoint.
+        The result is the same, bit for bit, as if the run had not been
+        interrupted. --max-iter, --algorithm, --threads and the tile sizes may
+        differ.
   --metric <metric>       l2 (squared Euclidean) or cosine (spherical k-means:
                           rows normalized on the fly, unit centroids). (values:
                           l2, cosine; default: l2)

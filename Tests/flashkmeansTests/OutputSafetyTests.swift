@@ -238,11 +238,16 @@ func snapshot(_ directory: String) -> [String: Data] {
         #expect(errors.first?.contains(output) == true, "\(result.standardError)")
         #expect(snapshot(output) == before)
         try? FileManager.default.removeItem(atPath: marker)
-        #expect(try strayEntries(in: directory.path, expected: ["demo.npy", "clustered", "out", "run.out", "run.err"]).isEmpty)
+        // A training run keeps its checkpoint to be resumed, and says so.
+        let training = command != "assign"
+        #expect(errors.first?.contains("--resume") == training, "\(result.standardError)")
+        #expect(try strayEntries(in: directory.path, expected: ["demo.npy", "clustered", "out", "run.out", "run.err", ".out.checkpoint"]).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: directory.file(".out.checkpoint")) == training)
     }
 
     /// A signal at a random moment of an `ivf --force` run: afterwards the directory holds the
-    /// old set or the new one, byte for byte, and nothing else anywhere.
+    /// old set or the new one, byte for byte, and nothing else anywhere but a checkpoint, from
+    /// which `--resume` ends with the new set, byte for byte.
     @Test func interruptAtRandomMomentsLeavesOneCompleteSet() throws {
         // Large enough that writing the index (about 8 MB) is a good part of the run.
         let input = try demoFile(points: 30_000, dimension: 64)
@@ -261,7 +266,8 @@ func snapshot(_ directory: String) -> [String: Data] {
         var outcomes: [String] = []
         for trial in 0..<10 {
             try? FileManager.default.removeItem(atPath: output)
-            #expect(try CommandRun(old + ["-o", output]).status == 0)
+            // --force: the last trial may have left a checkpoint, which a fresh run would not discard unasked.
+            #expect(try CommandRun(old + ["-o", output, "--force"]).status == 0)
             let oldSet = snapshot(output)
             let started = Date()
             let run = try RunningCommand(new + ["-o", output, "--force"], logs: directory.file("trial"))
@@ -276,7 +282,16 @@ func snapshot(_ directory: String) -> [String: Data] {
             outcomes.append("signal after \(delay / 1000) ms: \(which) after \(String(format: "%.2f", seconds)) s, status \(result.status)\(result.killed ? " (signal)" : "")")
             #expect(which != "mixed", "trial \(trial): \(after.keys.sorted()) \(result.standardError)")
             if !result.killed { #expect([0, 128 + signal].contains(result.status), "\(result.standardError)") }
-            #expect(try strayEntries(in: directory.path, expected: ["demo.npy", "ivf", "trial.out", "trial.err"]).isEmpty)
+            let strays = try strayEntries(in: directory.path, expected: ["demo.npy", "ivf", "trial.out", "trial.err", ".ivf.checkpoint"])
+            #expect(strays.isEmpty, "trial \(trial), \(outcomes.last!): \(strays) \(result.standardError)")
+            if FileManager.default.fileExists(atPath: directory.file(".ivf.checkpoint")) {
+                #expect(which == "old")
+                let resumed = try CommandRun(new + ["-o", output, "--force", "--resume"])
+                #expect(resumed.status == 0, "\(resumed.standardError)")
+                #expect(snapshot(output) == newSet)
+                #expect(!FileManager.default.fileExists(atPath: directory.file(".ivf.checkpoint")))
+                outcomes[outcomes.count - 1] += ", resumed to the new set"
+            }
         }
         print(outcomes.joined(separator: "\n"))
     }
@@ -334,7 +349,8 @@ func snapshot(_ directory: String) -> [String: Data] {
         #expect(errors.first?.contains(output) == true, "\(run.standardError)")
         #expect(errors.first?.contains("File too large") == true, "\(run.standardError)")
         #expect(snapshot(output) == before)
-        #expect(try strayEntries(in: directory.path, expected: ["demo.npy", "ivf"]).isEmpty)
+        // The training's checkpoint stays: after freeing space, --resume saves the iterations done.
+        #expect(try strayEntries(in: directory.path, expected: ["demo.npy", "ivf", ".ivf.checkpoint"]).isEmpty)
     }
 
     // MARK: Defect 6: the result set is replaced as a whole

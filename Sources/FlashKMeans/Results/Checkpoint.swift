@@ -95,15 +95,28 @@ public struct Checkpoint: Sendable, Equatable {
         for value in previousCentroids + centroids { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
         withUnsafeBytes(of: Self.hash(bytes).littleEndian) { bytes += $0 }
 
+        // Plain system calls: Foundation's writers stage through hidden files of their own,
+        // which a run stopped at that moment would leave behind.
         let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-            throw OutputError(path: path, .writeFailed(Syscalls.errorMessage()))
-        }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError(path: path, .cannotCreateFile(Syscalls.errorMessage())) }
+        var isOpen = true
         do {
-            try Syscalls.syncFile(temporary)
+            var written = 0
+            while written < bytes.count {
+                let count = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { throw OutputError(path: path, .writeFailed(Syscalls.errorMessage())) }
+                written += count
+            }
+            guard fsync(descriptor) == 0 else { throw OutputError(path: path, .syncFailed(Syscalls.errorMessage())) }
+            close(descriptor)
+            isOpen = false
             guard rename(temporary, path) == 0 else { throw OutputError(path: path, .renameFailed(Syscalls.errorMessage())) }
-            try Syscalls.syncDirectory((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            let parent = (path as NSString).deletingLastPathComponent
+            try Syscalls.syncDirectory(parent.isEmpty ? "." : parent)
         } catch {
+            if isOpen { close(descriptor) }
             unlink(temporary)
             throw error
         }

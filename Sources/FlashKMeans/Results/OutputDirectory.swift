@@ -67,6 +67,11 @@ public final class OutputDirectory: @unchecked Sendable {
 
     private var target: String { parent + "/" + name }
 
+    /// Where a run that can be resumed keeps its ``Checkpoint``: `.<name>.checkpoint` beside
+    /// the directory, under the same lock (the directory itself appears only with the
+    /// results, and an old set in it must stay complete).
+    public var checkpointPath: String { parent + "/." + name + ".checkpoint" }
+
     private init(
         path: String, fileNames: [String], overwrite: Bool, resultNames: Set<String>, parent: String, name: String,
         createdParents: [String]
@@ -348,6 +353,10 @@ public final class OutputDirectory: @unchecked Sendable {
         }
         for entry in siblings where isSibling(entry, kind: "staging") || isSibling(entry, kind: "previous") {
             if Syscalls.fileType(parent + "/" + entry) == S_IFDIR { _ = removeResultDirectory(parent + "/" + entry) }
+        }
+        // A checkpoint being written when its run was killed (the checkpoint itself stays).
+        for entry in siblings where isSibling(entry, kind: "checkpoint.tmp") {
+            if Syscalls.fileType(parent + "/" + entry) == S_IFREG { unlink(parent + "/" + entry) }
         }
         guard Syscalls.fileType(target) == S_IFDIR else { return }
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? [] where isLeftoverTemporary(entry) {

@@ -34,6 +34,11 @@ struct TrainingOptions: ParsableArguments {
         discussion: "Off by default: training then uses every row and stays exact Lloyd."))
     var maxPointsPerCentroid: Int?
 
+    @Flag(help: ArgumentHelp(
+        "Continue an interrupted run of the same command from its checkpoint.",
+        discussion: "The result is the same, bit for bit, as if the run had not been interrupted. --max-iter, --algorithm, --threads and the tile sizes may differ."))
+    var resume = false
+
     func validate() throws {
         if let k, k < 1 { throw ValidationError("-k must be at least 1, got \(k)") }
         if let maxIter, maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }

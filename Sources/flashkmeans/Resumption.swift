@@ -1,0 +1,104 @@
+import FlashKMeans
+import Foundation
+
+/// The checkpoint of a `cluster` or `ivf` run: kept beside the output directory after every
+/// iteration, read back by `--resume`, removed once the results are in place.
+///
+/// A checkpoint records the settings that decide the result; `--resume` refuses one made
+/// with other settings (naming the first that differs) and starting afresh over one is
+/// refused without `--force`, so that an hour of work is not thrown away by a forgotten flag.
+final class Resumption: @unchecked Sendable {
+    let path: String
+    let parameters: [String: String]
+    /// The checkpoint to continue from, with `--resume`.
+    let checkpoint: Checkpoint?
+    private let lock = NSLock()
+    private var savedIteration: Int?
+
+    /// Settings that change the result, by their flag; `--max-iter` is not one (a run
+    /// continued with more iterations is the longer run), nor are threads, tiles or the algorithm.
+    static func parameters(command: String, configuration: KMeans.Configuration) -> [String: String] {
+        var initialization = configuration.initialization.name
+        if case let .centroids(values) = configuration.initialization {
+            // The file's values, not its name: the same start from another file is the same run.
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for value in values {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { for byte in $0 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
+            }
+            initialization += " (values hashed to \(String(hash, radix: 16)))"
+        }
+        return [
+            "command": command,
+            "-k": "\(configuration.clusterCount)",
+            "--init": initialization,
+            "--init-sample": configuration.initializationSampleSize.map(String.init) ?? "default",
+            "--tol": "\(configuration.tolerance)",
+            "--seed": "\(configuration.seed)",
+            "--metric": configuration.metric.rawValue,
+            "--max-points-per-centroid": configuration.maxPointsPerCentroid.map(String.init) ?? "none",
+        ]
+    }
+
+    /// - Throws: ``CommandError`` without a checkpoint to resume, for one made with other
+    ///   settings, or for one that starting afresh would discard without `--force`.
+    init(directory: OutputDirectory, command: String, configuration: KMeans.Configuration, resume: Bool, force: Bool) throws {
+        path = directory.checkpointPath
+        parameters = Self.parameters(command: command, configuration: configuration)
+        let exists = FileManager.default.fileExists(atPath: path)
+        if resume {
+            guard exists else { throw CommandError(path: directory.path, message: "no interrupted run to resume (no \(path))") }
+            let found = try Checkpoint.read(from: path)
+            for key in parameters.keys.sorted() where found.parameters[key] != parameters[key] {
+                let was = found.parameters[key] ?? "nothing"
+                let setting = key == "command" ? "the command" : key
+                throw CommandError(
+                    path: path,
+                    message: "the interrupted run had \(setting) \(was), not \(parameters[key]!); run without --resume to start afresh")
+            }
+            checkpoint = found
+            savedIteration = found.completedIterations
+        } else {
+            if exists, !force {
+                let iteration = (try? Checkpoint.read(from: path)).map { " after iteration \($0.completedIterations)" } ?? ""
+                throw CommandError(
+                    path: directory.path,
+                    message: "an interrupted run left a checkpoint\(iteration); pass --resume to continue it, or --force to start afresh")
+            }
+            if exists { unlink(path) }
+            checkpoint = nil
+        }
+        Interruption.onInterrupt { [weak self, weak directory] in
+            guard let self else { return nil }
+            // A signal just after the results were swapped in: the run is complete, and a
+            // checkpoint left behind would only make the next run refuse to start.
+            if directory?.abandon() == .resultsInPlace {
+                self.finish()
+                return nil
+            }
+            return self.interruptionNote
+        }
+    }
+
+    /// Saves `checkpoint` with this run's settings. A signal waits for the write to end, so
+    /// the file on disk is always a whole checkpoint.
+    func save(_ checkpoint: Checkpoint) throws {
+        var checkpoint = checkpoint
+        checkpoint.parameters = parameters
+        try Interruption.registering { try checkpoint.write(to: path) }
+        lock.withLock { savedIteration = checkpoint.completedIterations }
+    }
+
+    /// Removes the checkpoint once the results are in place.
+    func finish() {
+        Interruption.registering {
+            _ = unlink(path)
+            lock.withLock { savedIteration = nil }
+        }
+    }
+
+    private var interruptionNote: String? {
+        lock.withLock { savedIteration }.map {
+            "iteration \($0) is saved in \(path); run the same command with --resume to continue"
+        }
+    }
+}
