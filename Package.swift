@@ -78,7 +78,8 @@ let package = Package(
         ),
         .testTarget(
             name: "FlashKMeansTests",
-            dependencies: ["FlashKMeans", "_FlashKMeansTestSupport"]
+            dependencies: ["FlashKMeans", "_FlashKMeansTestSupport"],
+            exclude: ["FuzzReproducers"]
         ),
         /// Runs the built `flashkmeans` binary as a user would: exit codes, messages, written files.
         .testTarget(

@@ -1,5 +1,8 @@
 import CHDF5
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Serial HDF5 is not thread-safe, so every call into it holds this lock.
 let hdf5Lock = NSLock()
@@ -24,6 +27,52 @@ enum HDF5Reader {
         hdf5Lock.lock()
         defer { hdf5Lock.unlock() }
         chdf5_silence_errors()
+        try probeMetadata(path, dataset: name, mapped: mapped)
+        return try openLocked(path, dataset: name, mapped: mapped)
+    }
+
+    /// Longest a healthy file's metadata takes to read; a crafted one can make HDF5 loop.
+    static let probeSeconds = 60.0
+
+    /// Reads the file's metadata once in a child process first. HDF5 1.10 trusts its own
+    /// structures, and a crafted file makes it read through a null or wild pointer (fuzzing
+    /// found several); in the child that is a failed probe and a one-line error instead of
+    /// a crashed run. Called with ``hdf5Lock`` held, so no other thread is inside HDF5 and
+    /// the child finds its state consistent.
+    private static func probeMetadata(_ path: String, dataset name: String, mapped: MappedFile) throws {
+        let child = fork()
+        guard child != 0 else {
+            // The child: no crash report, no output, no exit handlers; only the exit status speaks.
+            let null = Glibc.open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, 1); dup2(null, 2) }
+            for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGINT, SIGTERM] { Glibc.signal(signal, SIG_DFL) }
+            // Kept, not released: closing the dataset would take `hdf5Lock`, held since the fork.
+            if let source = try? openLocked(path, dataset: name, mapped: mapped) { _ = Unmanaged.passRetained(source as AnyObject) }
+            _exit(0)
+        }
+        guard child > 0 else { return }  // Cannot fork: read it directly, as before.
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(probeSeconds)
+        while true {
+            let done = waitpid(child, &status, WNOHANG)
+            if done == child { break }
+            if done < 0 && errno != EINTR { return }
+            if Date() > deadline {
+                kill(child, SIGKILL)
+                _ = waitpid(child, &status, 0)
+                throw DatasetError(path: path, .hdf5("HDF5 did not finish reading the file's metadata in \(Int(probeSeconds)) s; it is damaged or crafted"))
+            }
+            usleep(1_000)
+        }
+        // Exited with 0: read the file here (an error the child met comes again, with its message).
+        let exitedCleanly = status & 0x7f == 0 && (status >> 8) & 0xff == 0
+        guard exitedCleanly else {
+            throw DatasetError(path: path, .hdf5("HDF5 crashed reading the file's metadata; it is damaged or crafted"))
+        }
+    }
+
+    /// Called with ``hdf5Lock`` held.
+    private static func openLocked(_ path: String, dataset name: String, mapped: MappedFile) throws -> any EmbeddingSource {
         func fail(_ why: String) -> DatasetError { DatasetError(path: path, .hdf5(why)) }
 
         guard H5Fis_hdf5(path) > 0 else { throw fail("not an HDF5 file") }

@@ -137,7 +137,19 @@ public enum FaissIndexFile {
                 defer { offset += 4 }
                 return String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self)
             }
-            func floats(_ count: Int) throws -> [Float] { try (0..<count).map { _ in try take(Float.self) } }
+            /// A count read from the file, checked against what is left of it: each of the
+            /// counted items takes at least `bytesEach` bytes.
+            func count(of what: String, bytesEach: Int) throws -> Int {
+                let value = try take(UInt64.self)
+                guard value <= UInt64((bytes.count - offset) / max(bytesEach, 1)) else {
+                    throw bad("\(what) \(value) is more than the file holds")
+                }
+                return Int(value)
+            }
+            func floats(_ count: Int) throws -> [Float] {
+                guard count <= (bytes.count - offset) / 4 else { throw bad("file ends at byte \(offset)") }
+                return try (0..<count).map { _ in try take(Float.self) }
+            }
             func header() throws -> (dimension: Int, total: Int, metric: Int32) {
                 let dimension = Int(try take(Int32.self))
                 let total = Int(try take(Int64.self))
@@ -148,28 +160,31 @@ public enum FaissIndexFile {
             guard try fourcc() == "IwFl" else { throw bad("not an IndexIVFFlat") }
             let top = try header()
             guard top.metric == 0 || top.metric == 1 else { throw bad("metric \(top.metric)") }
-            let listCount = Int(try take(UInt64.self))
+            guard top.dimension > 0, top.dimension <= bytes.count else { throw bad("dimension \(top.dimension)") }
+            guard top.total >= 0 else { throw bad("row count \(top.total)") }
+            // Every list has a centroid of `dimension` floats.
+            let listCount = try count(of: "list count", bytesEach: 4 * top.dimension)
             _ = try take(UInt64.self)
             let quantizerType = try fourcc()
             guard quantizerType == (top.metric == 0 ? "IxFI" : "IxF2") else { throw bad("quantizer \(quantizerType)") }
             let quantizer = try header()
             guard quantizer.dimension == top.dimension, quantizer.total == listCount else { throw bad("quantizer shape") }
-            guard Int(try take(UInt64.self)) == listCount * top.dimension else { throw bad("centroid count") }
+            guard try take(UInt64.self) == UInt64(listCount * top.dimension) else { throw bad("centroid count") }
             let centroids = try floats(listCount * top.dimension)
             guard try take(UInt8.self) == 0, try take(UInt64.self) == 0 else { throw bad("direct map") }
-            guard try fourcc() == "ilar", Int(try take(UInt64.self)) == listCount,
-                  Int(try take(UInt64.self)) == top.dimension * 4 else { throw bad("inverted lists header") }
+            guard try fourcc() == "ilar", try take(UInt64.self) == UInt64(listCount),
+                  try take(UInt64.self) == UInt64(top.dimension * 4) else { throw bad("inverted lists header") }
             var sizes = [Int](repeating: 0, count: listCount)
             switch try fourcc() {
             case "full":
-                guard Int(try take(UInt64.self)) == listCount else { throw bad("list sizes") }
-                for list in 0..<listCount { sizes[list] = Int(try take(UInt64.self)) }
+                guard try take(UInt64.self) == UInt64(listCount) else { throw bad("list sizes") }
+                for list in 0..<listCount { sizes[list] = try count(of: "list size", bytesEach: 4 * top.dimension + 8) }
             case "sprs":
-                let pairs = Int(try take(UInt64.self)) / 2
+                let pairs = try count(of: "sparse list entries", bytesEach: 8) / 2
                 for _ in 0..<pairs {
-                    let list = Int(try take(UInt64.self))
-                    guard list < listCount else { throw bad("sparse list \(list)") }
-                    sizes[list] = Int(try take(UInt64.self))
+                    let list = try take(UInt64.self)
+                    guard list < UInt64(listCount) else { throw bad("sparse list \(list)") }
+                    sizes[Int(list)] = try count(of: "list size", bytesEach: 4 * top.dimension + 8)
                 }
             case let other:
                 throw bad("list encoding \(other)")
