@@ -64,15 +64,27 @@ extension KMeans {
     }
 
     /// Every row's nearest of `centroids` (`k × d`, in), labels exact, in one dense pass.
-    static func assignEveryRow(of source: any EmbeddingSource, to centroids: [Float], plan: TilePlan) throws -> Assignment {
+    static func assignEveryRow(
+        of source: any EmbeddingSource, to centroids: [Float], plan: TilePlan, distribution: Distribution? = nil
+    ) throws -> Assignment {
         BLAS.useSingleThreadedKernels()
-        let pass = AssignmentPass(source: source, step: DenseStep(), clusterCount: centroids.count / source.dimension, plan: plan)
+        let share = try distribution.map { try $0.share(of: plan, rowCount: source.rowCount) }
+        let rows = share.map { RowRangeSource(source, rows: $0.rows) } ?? source
+        let pass = AssignmentPass(
+            source: rows, step: DenseStep(), clusterCount: centroids.count / source.dimension, plan: share?.plan ?? plan,
+            ranks: distribution.map { ($0, share!) })
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome = try centroids.withUnsafeBufferPointer {
             try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
         }
+        var labels = Array(pass.labels)
+        var squaredDistances = Array(pass.squaredDistances)
+        if let distribution {
+            labels = try distribution.allGather(labels).flatMap { $0 }
+            squaredDistances = try distribution.allGather(squaredDistances).flatMap { $0 }
+        }
         return Assignment(
-            labels: Array(pass.labels), squaredDistances: Array(pass.squaredDistances), cosineSimilarities: nil,
+            labels: labels, squaredDistances: squaredDistances, cosineSimilarities: nil,
             inertia: outcome.inertia, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, plan: plan)
     }
 }

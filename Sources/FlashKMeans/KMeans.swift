@@ -80,14 +80,25 @@ public enum KMeans {
     /// when their magnitudes are extreme, ``DataScale``), and the configuration with given
     /// initial centroids in the same units.
     static func scaledForRange(
-        _ source: any EmbeddingSource, configuration: Configuration
+        _ source: any EmbeddingSource, configuration: Configuration, distribution: Distribution? = nil
     ) throws -> (rows: any EmbeddingSource, configuration: Configuration, scale: DataScale) {
         let rows = configuration.metric.rows(of: source)
         // Unit rows need no scaling.
         guard configuration.metric == .l2 else { return (rows, configuration, .identity) }
         var given: [Float] = []
         if case let .centroids(centroids) = configuration.initialization { given = centroids }
-        let scale = try DataScale.measure(rows, centroids: given, plan: configuration.tilePlan(for: rows))
+        let scale: DataScale
+        if let distribution {
+            // Each rank measures its own part; the largest of all is the one process's.
+            let part = (distribution.rank * rows.rowCount / distribution.size)..<((distribution.rank + 1) * rows.rowCount / distribution.size)
+            let local = RowRangeSource(rows, rows: part)
+            let largest = try distribution.agreeing(firstRow: part.lowerBound) {
+                try DataScale.largestMagnitude(of: local, centroids: given, plan: configuration.tilePlan(for: local))
+            }
+            scale = DataScale(largestMagnitude: try distribution.allGather([largest]).map { $0[0] }.max()!)
+        } else {
+            scale = try DataScale.measure(rows, centroids: given, plan: configuration.tilePlan(for: rows))
+        }
         guard !scale.isIdentity else { return (rows, configuration, scale) }
         var configuration = configuration
         if case let .centroids(centroids) = configuration.initialization { configuration.initialization = .centroids(scale.scaled(centroids)) }
@@ -124,15 +135,37 @@ public enum KMeans {
     /// that its draws differ from the initialization's for the same seed.
     static let samplingSeedTag: UInt64 = 0x5A4D_504C_4553_0000
 
+    /// Clusters every row of `source` as one rank of an SPMD job (`mpirun`): every rank
+    /// calls this with the same source and configuration, computes on its own share of the
+    /// rows (whole slices of the split one process would make), and the ranks exchange each
+    /// slice's sums through `ranks`. The result, on every rank, is that of one process, bit
+    /// for bit, for any number of ranks and threads.
+    ///
+    /// - Parameters:
+    ///   - source: All the rows; each rank reads its share, and the initialization's sample.
+    ///   - configuration: The same on every rank.
+    ///   - ranks: The job's processes.
+    ///   - progress: Called on the calling thread after each iteration.
+    /// - Returns: As ``fit(_:configuration:progress:)``, with every row's label on every
+    ///   rank and ``KMeansResult/ranks`` filled in.
+    /// - Throws: As ``fit(_:configuration:progress:)``, on every rank when any rank fails
+    ///   (``RankFailure`` on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
+    public static func fit(
+        _ source: any EmbeddingSource, configuration: Configuration, across ranks: RankGroup,
+        progress: (IterationStats) -> Void = { _ in }
+    ) throws -> KMeansResult {
+        try fit(source, configuration: configuration, progress: progress, observer: nil, distribution: Distribution(ranks))
+    }
+
     static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
         progress: (IterationStats) -> Void, observer: IterationObserver?,
-        resume: Checkpoint? = nil, checkpoint: ((Checkpoint) throws -> Void)? = nil
+        resume: Checkpoint? = nil, checkpoint: ((Checkpoint) throws -> Void)? = nil, distribution: Distribution? = nil
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let fingerprint = resume != nil || checkpoint != nil ? try InputFingerprint(of: source) : nil
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-        let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration)
+        let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         // Progress is reported in the data's units, whatever scale the engine computes in.
         let progress = scale.isIdentity ? progress : { progress(scale.unscaled($0)) }
         let training = trainingRows(of: allRows, configuration: configuration)
@@ -169,12 +202,16 @@ public enum KMeans {
         }
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
+        // One rank computes on its share of the rows only; bounds are per row, so its own.
+        let share = try distribution.map { try $0.share(of: plan, rowCount: source.rowCount) }
+        let rows = share.map { RowRangeSource(source, rows: $0.rows) } ?? source
         // The one place the algorithm is dispatched: each branch runs a specialised driver.
         let iterationOutcome: IterationOutcome
         func run<Step: AssignmentStep>(_ step: Step) throws -> IterationOutcome {
             try IterationDriver(
-                source: source, configuration: configuration, plan: plan, step: step,
-                fallsBackWhenSlower: configuration.algorithm == .auto
+                source: rows, configuration: configuration, plan: share?.plan ?? plan, step: step,
+                fallsBackWhenSlower: configuration.algorithm == .auto,
+                ranks: distribution.map { ($0, share!, source) }
             ).run(from: initialCentroids, progress: progress, observer: observer, resume: resumeState, checkpoint: saveState)
         }
         let planner = AlgorithmPlanner(
@@ -184,20 +221,24 @@ public enum KMeans {
         case .lloyd, .auto:
             iterationOutcome = try run(DenseStep())
         case .hamerly:
-            iterationOutcome = try run(HamerlyStep(pointCount: source.rowCount, clusterCount: configuration.clusterCount))
+            iterationOutcome = try run(HamerlyStep(pointCount: rows.rowCount, clusterCount: configuration.clusterCount))
         case .yinyang:
             iterationOutcome = try run(GroupedStep<YinyangBounds>(
                 groups: CentroidGrouping.groups(of: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
-                pointCount: source.rowCount, pointTile: plan.pointTile))
+                pointCount: rows.rowCount, pointTile: plan.pointTile))
         case .elkan:
             iterationOutcome = try run(GroupedStep<ElkanBounds>(
                 groups: CentroidGrouping.groups(of: initialCentroids, dimension: source.dimension, groupCount: planner.groupCount),
-                pointCount: source.rowCount, pointTile: plan.pointTile))
+                pointCount: rows.rowCount, pointTile: plan.pointTile))
         }
         var outcome = iterationOutcome
+        if let distribution {
+            outcome.labels = try distribution.allGather(outcome.labels).flatMap { $0 }
+        }
         if training != nil {
             // Trained on a sample: one more pass labels every row with the final centroids.
-            let everyRow = try assignEveryRow(of: allRows, to: outcome.centroids, plan: configuration.tilePlan(for: allRows))
+            let everyRow = try assignEveryRow(
+                of: allRows, to: outcome.centroids, plan: configuration.tilePlan(for: allRows), distribution: distribution)
             outcome.labels = everyRow.labels
             outcome.inertia = everyRow.inertia
         }
@@ -218,6 +259,14 @@ public enum KMeans {
                 peakResidentBytes: memory.peakResident,
                 peakAnonymousBytes: max(initializationAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
                 fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
-            blasCore: BLAS.coreName, algorithm: choice, trainingRowCount: source.rowCount)
+            blasCore: BLAS.coreName, algorithm: choice, trainingRowCount: source.rowCount,
+            ranks: distribution.map { distribution in
+                RankReport(
+                    ranks: distribution.size, rowsPerRank: share!.slicesOfRank.map { slices in
+                        plan.rows(ofSlice: slices.upperBound - 1, pointCount: source.rowCount).upperBound
+                            - plan.rows(ofSlice: slices.lowerBound, pointCount: source.rowCount).lowerBound
+                    },
+                    communicationSeconds: distribution.communicationSeconds, exchangedBytes: distribution.exchangedBytes)
+            })
     }
 }

@@ -52,7 +52,7 @@ enum ErrorMessages {
             return centroidFile + "centroid \(index) is all zeros and has no direction for --metric cosine"
         case .centroidShape:
             return centroidFile + error.description
-        case .tooManyClusters, .checkpointMismatch:
+        case .tooManyClusters, .checkpointMismatch, .tooManyRanks:
             return input + error.description
         }
     }

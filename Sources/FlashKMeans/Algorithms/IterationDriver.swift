@@ -21,6 +21,9 @@ struct IterationDriver<Step: AssignmentStep> {
     let step: Step
     /// For `auto`: give up pruning when a pruned pass would cost more than a dense one.
     let fallsBackWhenSlower: Bool
+    /// For one rank of a job: the exchange, this rank's share (`source` holds its rows), and
+    /// all the rows, from which empty clusters are re-seeded.
+    var ranks: (distribution: Distribution, share: RankShare, allRows: any EmbeddingSource)? = nil
 
     /// - Parameters:
     ///   - initialCentroids: Where iteration 1 starts (ignored when resuming).
@@ -32,7 +35,10 @@ struct IterationDriver<Step: AssignmentStep> {
     ) throws -> IterationOutcome {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
-        let pass = AssignmentPass(source: source, step: step, clusterCount: clusterCount, plan: plan)
+        let pass = AssignmentPass(
+            source: source, step: step, clusterCount: clusterCount, plan: plan, ranks: ranks.map { ($0.distribution, $0.share) })
+        // Every decision below is the job's, so it counts every rank's rows.
+        let rowCount = ranks?.allRows.rowCount ?? source.rowCount
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: clusterCount * dimension)
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: clusterCount)
         defer {
@@ -67,7 +73,7 @@ struct IterationDriver<Step: AssignmentStep> {
         var denseComparisonCost = 1.0
         var fellBackAfter: Int?
         var consideredPruningAt: Int?
-        let totalDistances = Double(source.rowCount) * Double(clusterCount)
+        let totalDistances = Double(rowCount) * Double(clusterCount)
 
         for iteration in firstIteration...configuration.maxIterations {
             let started = DispatchTime.now().uptimeNanoseconds
@@ -91,7 +97,7 @@ struct IterationDriver<Step: AssignmentStep> {
             // The sample costs about 5% of a pass, so it is taken every third iteration.
             if !pruning { denseComparisonCost = PassCost.denseComparison(outcome.counters) }
             let considersPruning = fallsBackWhenSlower && !pruning && pruningAllowed
-                && Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount)
+                && Double(outcome.reassigned) < configuration.pruningStartFraction * Double(rowCount)
                 && consideredPruningAt.map { iteration - $0 >= 3 } ?? true
             if considersPruning { consideredPruningAt = iteration }
             if considersPruning {
@@ -106,9 +112,16 @@ struct IterationDriver<Step: AssignmentStep> {
                 stopReason = labelsStable ? .converged : .tolerance
             } else {
                 try pass.combineSums(into: sums, counts: counts)
-                stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(
-                    labels: UnsafeBufferPointer(pass.labels), squaredDistances: UnsafeBufferPointer(pass.squaredDistances),
-                    rows: source, sums: sums, counts: counts, clusterCount: clusterCount)
+                if let ranks {
+                    stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(
+                        labels: UnsafeBufferPointer(pass.labels), squaredDistances: UnsafeBufferPointer(pass.squaredDistances),
+                        firstRow: ranks.share.rows.lowerBound, across: ranks.distribution, rows: ranks.allRows,
+                        sums: sums, counts: counts, clusterCount: clusterCount)
+                } else {
+                    stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(
+                        labels: UnsafeBufferPointer(pass.labels), squaredDistances: UnsafeBufferPointer(pass.squaredDistances),
+                        rows: source, sums: sums, counts: counts, clusterCount: clusterCount)
+                }
                 updateCentroids(&centroids, drifts: &drifts, sums: sums, counts: counts, dimension: dimension)
                 stats.maxCentroidShift = drifts.max() ?? 0
                 step.centroidsMoved(drifts)
@@ -128,7 +141,7 @@ struct IterationDriver<Step: AssignmentStep> {
             if pruning {
                 prunedIterations += 1
                 var giveUp = false
-                let rows = source.rowCount
+                let rows = rowCount
                 let denseCost = PassCost.dense(rows: rows, clusterCount: clusterCount, comparisonCost: denseComparisonCost)
                 if fallsBackWhenSlower, prunedIterations == 1 {
                     // The first pruned pass only built the bounds: predict the next one from a
@@ -158,7 +171,7 @@ struct IterationDriver<Step: AssignmentStep> {
                 let predicted = centroids.withUnsafeBufferPointer {
                     step.predictedFractionsFromSample(drifts: drifts, centroids: $0.baseAddress!, passes: passesLeft)
                 }
-                let rows = source.rowCount
+                let rows = rowCount
                 if let predicted {
                     let dense = PassCost.dense(rows: rows, clusterCount: clusterCount, comparisonCost: denseComparisonCost)
                     let building = PassCost.boundBuilding * PassCost.dense(rows: rows, clusterCount: clusterCount, comparisonCost: 1) - dense
@@ -172,7 +185,7 @@ struct IterationDriver<Step: AssignmentStep> {
                     pruning = true
                 }
             } else if !fallsBackWhenSlower, pruningAllowed,
-                      Double(outcome.reassigned) < configuration.pruningStartFraction * Double(source.rowCount) {
+                      Double(outcome.reassigned) < configuration.pruningStartFraction * Double(rowCount) {
                 pruning = true
             }
         }

@@ -16,6 +16,9 @@ package struct TileSchedule: Sendable, Equatable {
     /// (but the last), for operations that keep results per tile. Assignment passes split
     /// by rows, which keeps slices even for any tile size.
     let slicesAlignedToTiles: Bool
+    /// Where each slice starts, and the end (`sliceCount + 1` entries), when the slices are
+    /// a rank's share of a larger split (``TilePlan/sliceStarts``); `nil` splits evenly.
+    let sliceStarts: [Int]?
 
     /// Splits `rowCount` rows into `sliceCount` slices of tiles.
     ///
@@ -31,6 +34,7 @@ package struct TileSchedule: Sendable, Equatable {
         self.tileRows = tileRows
         self.sliceCount = sliceCount
         self.slicesAlignedToTiles = slicesAlignedToTiles
+        sliceStarts = nil
     }
 
     /// The rows of a run's assignment passes: the plan's point tile and slices.
@@ -38,11 +42,17 @@ package struct TileSchedule: Sendable, Equatable {
     ///   - plan: The run's plan.
     ///   - rowCount: n.
     package init(plan: TilePlan, rowCount: Int) {
-        self.init(rowCount: rowCount, tileRows: plan.pointTile, sliceCount: plan.sliceCount)
+        self.rowCount = rowCount
+        tileRows = plan.pointTile
+        sliceCount = plan.sliceCount
+        slicesAlignedToTiles = false
+        sliceStarts = plan.sliceStarts
+        precondition(sliceStarts.map { $0.count == sliceCount + 1 && $0.last == rowCount } ?? true)
     }
 
     /// The rows of slice `slice`.
     func rows(ofSlice slice: Int) -> Range<Int> {
+        if let sliceStarts { return sliceStarts[slice]..<sliceStarts[slice + 1] }
         guard slicesAlignedToTiles else { return (slice * rowCount / sliceCount)..<((slice + 1) * rowCount / sliceCount) }
         let tileCount = (rowCount + tileRows - 1) / tileRows
         let firstTile = slice * tileCount / sliceCount

@@ -74,6 +74,12 @@ struct DataScale: Sendable, Equatable {
     /// Reads every row once when the stored type could hold extreme values (float32 and
     /// float64); float16 and uint8 data always lie within ``unscaledRange``.
     static func measure(_ source: any EmbeddingSource, centroids: [Float] = [], plan: TilePlan) throws -> DataScale {
+        DataScale(largestMagnitude: try largestMagnitude(of: source, centroids: centroids, plan: plan))
+    }
+
+    /// The largest magnitude among the rows and `centroids` (zero for float16 and uint8
+    /// data, which cannot overflow).
+    static func largestMagnitude(of source: any EmbeddingSource, centroids: [Float] = [], plan: TilePlan) throws -> Float {
         var largest = centroids.withUnsafeBufferPointer { Float(bitPattern: fk_largest_magnitude_bits($0.baseAddress, $0.count)) }
         if !["float16", "uint8"].contains(source.description.dataType) {
             let operation = LargestMagnitude(sliceCount: plan.sliceCount)
@@ -83,7 +89,7 @@ struct DataScale: Sendable, Equatable {
             try engine.run()
             largest = max(largest, Float(bitPattern: operation.largestBits.max() ?? 0))
         }
-        return DataScale(largestMagnitude: largest)
+        return largest
     }
 }
 

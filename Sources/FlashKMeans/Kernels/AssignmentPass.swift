@@ -72,17 +72,36 @@ final class AssignmentPass<Step: AssignmentStep> {
     private let centroidSquaredNorms: UnsafeMutablePointer<Float>
     private let quantizedCentroids: QuantizedCentroids?
 
-    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
+    /// When this pass is one rank's share of a job: the exchange, and every slice of the
+    /// single-process split (this rank's own and copies of the others', filled each pass).
+    private let ranks: (distribution: Distribution, share: RankShare)?
+    private let allSlices: [SliceAccumulator]
+
+    /// - Parameter ranks: For one rank of a job, the exchange and this rank's share;
+    ///   `source` and `plan` are then that share's rows and plan.
+    init(
+        source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan,
+        ranks: (distribution: Distribution, share: RankShare)? = nil
+    ) {
         self.source = source
         self.step = step
         self.plan = plan
         self.clusterCount = clusterCount
+        self.ranks = ranks
         dimension = source.dimension
         operation = AssignmentOperation(source: source, step: step, clusterCount: clusterCount, plan: plan)
         engine = TileEngine(
             operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
             source: source)
-        combination = SliceCombination(slices: operation.slices, clusterCount: clusterCount, dimension: dimension)
+        if let share = ranks?.share {
+            let local = operation.slices
+            allSlices = (0..<share.globalSliceCount).map {
+                share.slices.contains($0) ? local[$0 - share.slices.lowerBound] : SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension)
+            }
+        } else {
+            allSlices = operation.slices
+        }
+        combination = SliceCombination(slices: allSlices, clusterCount: clusterCount, dimension: dimension)
         combiner = TileEngine(
             operation: combination, schedule: combination.schedule(threadCount: engine.threadCount), threadCount: engine.threadCount,
             source: nil, sharedWorkers: engine.workers)
@@ -100,7 +119,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     /// Bytes of anonymous memory this pass holds, for the run report.
     var workingBytes: Int {
         pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
-            + plan.sliceCount * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
+            + allSlices.count * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
             + (quantizedCentroids?.byteCount ?? 0)
     }
 
@@ -122,14 +141,60 @@ final class AssignmentPass<Step: AssignmentStep> {
         step.beginPass(context)
         operation.currentPass = (context, accumulateSums)
         defer { operation.currentPass = nil }
-        try engine.run()
+        if let ranks {
+            // A rank that failed tells the others, which would otherwise wait for it.
+            try ranks.distribution.agreeing(firstRow: ranks.share.rows.lowerBound) { try engine.run() }
+            try exchangeSlices(ranks.distribution, share: ranks.share, sums: accumulateSums)
+        } else {
+            try engine.run()
+        }
         var outcome = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
-        for slice in operation.slices {
+        for slice in allSlices {
             outcome.inertia += slice.inertia
             outcome.reassigned += slice.reassigned
             outcome.counters += slice.counters
         }
         return outcome
+    }
+
+    /// Gives every rank every slice's totals (and sums), so that all combine them as one
+    /// process would: the same additions in the same order, hence the same bits.
+    private func exchangeSlices(_ distribution: Distribution, share: RankShare, sums: Bool) throws {
+        let sumCount = clusterCount * dimension
+        var packed: [UInt8] = []
+        for slice in operation.slices {
+            withUnsafeBytes(of: slice.inertia) { packed += $0 }
+            withUnsafeBytes(of: slice.reassigned) { packed += $0 }
+            withUnsafeBytes(of: slice.counters) { packed += $0 }
+            if sums {
+                packed += UnsafeRawBufferPointer(start: slice.counts, count: clusterCount * MemoryLayout<Int>.stride)
+                packed += UnsafeRawBufferPointer(start: slice.sums, count: sumCount * MemoryLayout<Double>.stride)
+            }
+        }
+        let parts = try distribution.allGather(packed)
+        for (rank, part) in parts.enumerated() where rank != distribution.rank {
+            part.withUnsafeBytes { raw in
+                var offset = 0
+                func take<T>(_ type: T.Type) -> T {
+                    defer { offset += MemoryLayout<T>.size }
+                    return raw.loadUnaligned(fromByteOffset: offset, as: T.self)
+                }
+                for index in share.slicesOfRank[rank] {
+                    let slice = allSlices[index]
+                    slice.inertia = take(Double.self)
+                    slice.reassigned = take(Int.self)
+                    slice.counters = take(StepCounters.self)
+                    if sums {
+                        UnsafeMutableRawPointer(slice.counts).copyMemory(
+                            from: raw.baseAddress! + offset, byteCount: clusterCount * MemoryLayout<Int>.stride)
+                        offset += clusterCount * MemoryLayout<Int>.stride
+                        UnsafeMutableRawPointer(slice.sums).copyMemory(
+                            from: raw.baseAddress! + offset, byteCount: sumCount * MemoryLayout<Double>.stride)
+                        offset += sumCount * MemoryLayout<Double>.stride
+                    }
+                }
+            }
+        }
     }
 
     /// Adds the slices' sums in slice order.

@@ -38,6 +38,11 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// ``Screening/giveUpFallbackFraction`` of its screened rows fell back to float32
     /// (`Screening.auto`); `Screening.on` screens every row regardless.
     public var screeningGivesUp: Bool
+    /// Where each slice of an assignment pass starts, and the end, when this plan runs one
+    /// rank's share of a job split over ranks: the share is a run of whole slices of the
+    /// split the job would have in one process, so each slice sums the same rows in the same
+    /// order. `nil`: slices split the rows evenly.
+    package var sliceStarts: [Int]?
 
     /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
     ///

@@ -36,10 +36,25 @@ public struct KMeansResult: Sendable {
     public var algorithm: AlgorithmChoice
     /// Rows the centroids were trained on: n, or the sample that `maxPointsPerCentroid` asked for.
     public var trainingRowCount: Int
+    /// How the run was split over the ranks of a job (``KMeans/fit(_:configuration:across:progress:)``);
+    /// `nil` for a run in one process.
+    public var ranks: RankReport? = nil
 
     /// Empty clusters re-seeded, over all iterations.
     public var emptyClustersReseeded: Int { iterations.reduce(0) { $0 + $1.emptyClustersReseeded } }
 
     /// How evenly the rows spread over the clusters.
     public var balance: ClusterBalance { ClusterBalance(labels: labels, clusterCount: clusterCount) }
+}
+
+/// How a run was split over the ranks of an SPMD job, and what exchanging cost.
+public struct RankReport: Sendable, Codable, Equatable {
+    /// Processes in the job.
+    public var ranks: Int
+    /// Rows each rank computed on, in rank order.
+    public var rowsPerRank: [Int]
+    /// Seconds this rank spent exchanging results (waiting for slower ranks included).
+    public var communicationSeconds: Double
+    /// Bytes this rank received, its own part included.
+    public var exchangedBytes: Int
 }

@@ -1,0 +1,137 @@
+#include "CMPILoader.h"
+
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Open MPI's handles are pointers to predefined objects that libmpi exports under these
+// names (what its mpi.h macros expand to), so no header of MPI is needed to build.
+typedef void *handle_t;
+static handle_t comm_world, byte_type, long_type;
+static int (*init_thread)(int *, char ***, int, int *);
+static int (*comm_rank)(handle_t, int *);
+static int (*comm_size)(handle_t, int *);
+static int (*allgather)(const void *, int, handle_t, void *, int, handle_t, handle_t);
+static int (*allgatherv)(const void *, int, handle_t, void *, const int *, const int *, handle_t, handle_t);
+static int (*gatherv)(const void *, int, handle_t, void *, const int *, const int *, handle_t, int, handle_t);
+static int (*abort_job)(handle_t, int);
+static int (*finalize)(void);
+static double (*wtime)(void);
+static int ranks, my_rank;
+
+/// MPI counts are ints: a round moves at most this many bytes per rank.
+static const long round_bytes = 1L << 30;
+
+int fk_mpi_start(int *rank, int *size, char *error, size_t error_capacity) {
+    const char *path = getenv("FLASHKMEANS_LIBMPI");
+    if (path == NULL || *path == 0) path = "libmpi.so.40";
+    // Global: Open MPI's plugins, loaded later, resolve their symbols in libmpi.
+    void *library = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    if (library == NULL) {
+        snprintf(error, error_capacity, "cannot load Open MPI (%s); install openmpi-bin and libopenmpi3", dlerror());
+        return 1;
+    }
+#define FIND(variable, name)                                                                   \
+    do {                                                                                       \
+        *(void **)&variable = dlsym(library, name);                                            \
+        if (variable == NULL) {                                                                \
+            snprintf(error, error_capacity, "%s has no %s; only Open MPI is supported", path, name); \
+            return 1;                                                                          \
+        }                                                                                      \
+    } while (0)
+    FIND(comm_world, "ompi_mpi_comm_world");
+    FIND(byte_type, "ompi_mpi_byte");
+    FIND(long_type, "ompi_mpi_int64_t");
+    FIND(init_thread, "MPI_Init_thread");
+    FIND(comm_rank, "MPI_Comm_rank");
+    FIND(comm_size, "MPI_Comm_size");
+    FIND(allgather, "MPI_Allgather");
+    FIND(allgatherv, "MPI_Allgatherv");
+    FIND(gatherv, "MPI_Gatherv");
+    FIND(abort_job, "MPI_Abort");
+    FIND(finalize, "MPI_Finalize");
+    FIND(wtime, "MPI_Wtime");
+#undef FIND
+    int provided = 0;
+    // MPI_THREAD_FUNNELED (1): only the main thread calls MPI; worker threads never do.
+    int status = init_thread(NULL, NULL, 1, &provided);
+    if (status != 0) {
+        snprintf(error, error_capacity, "MPI_Init_thread failed with code %d", status);
+        return status;
+    }
+    comm_rank(comm_world, rank);
+    comm_size(comm_world, size);
+    ranks = *size;
+    my_rank = *rank;
+    return 0;
+}
+
+int fk_mpi_allgather_long(long value, long *values) {
+    int64_t mine = value;
+    int status = allgather(&mine, 1, long_type, values, 1, long_type, comm_world);
+    return status;
+}
+
+/// Moves each rank's bytes in rounds: round r carries bytes [r·1 GiB, (r+1)·1 GiB) of every
+/// rank's part, so every count fits an int; all ranks know all counts, so all agree on the rounds.
+static int transfer(const void *local, long local_bytes, void *gathered, const long *counts, int root) {
+    long largest = 0;
+    for (int rank = 0; rank < ranks; rank++) if (counts[rank] > largest) largest = counts[rank];
+    int *round_counts = malloc(sizeof(int) * ranks), *displacements = malloc(sizeof(int) * ranks);
+    long *starts = malloc(sizeof(long) * ranks);
+    char *staging = NULL;
+    int status = 0;
+    if (round_counts == NULL || displacements == NULL || starts == NULL) { status = -1; goto done; }
+    long total = 0;
+    for (int rank = 0; rank < ranks; rank++) { starts[rank] = total; total += counts[rank]; }
+    (void)local_bytes;
+    for (long offset = 0; offset < largest || (offset == 0 && largest == 0); offset += round_bytes) {
+        long round_total = 0;
+        for (int rank = 0; rank < ranks; rank++) {
+            long left = counts[rank] - offset;
+            round_counts[rank] = (int)(left <= 0 ? 0 : left < round_bytes ? left : round_bytes);
+            displacements[rank] = (int)round_total;
+            round_total += round_counts[rank];
+        }
+        // Single round: receive in place. Otherwise through a staging buffer, then scattered.
+        int single = largest <= round_bytes;
+        char *receive = gathered;
+        if (!single && (root < 0 || gathered != NULL)) {
+            if (staging == NULL) staging = malloc((size_t)round_bytes * ranks);
+            if (staging == NULL) { status = -1; goto done; }
+            receive = staging;
+        }
+        const char *send = (const char *)local + offset;
+        int mine = round_counts[my_rank];
+        status = root < 0 ? allgatherv(send, mine, byte_type, receive, round_counts, displacements, byte_type, comm_world)
+                          : gatherv(send, mine, byte_type, receive, round_counts, displacements, byte_type, root, comm_world);
+        if (status != 0) goto done;
+        if (!single && receive == staging && staging != NULL) {
+            for (int rank = 0; rank < ranks; rank++)
+                memcpy((char *)gathered + starts[rank] + offset, staging + displacements[rank], (size_t)round_counts[rank]);
+        }
+        if (largest == 0) break;
+    }
+done:
+    free(round_counts);
+    free(displacements);
+    free(starts);
+    free(staging);
+    return status;
+}
+
+int fk_mpi_allgather(const void *local, long local_bytes, void *gathered, const long *counts) {
+    return transfer(local, local_bytes, gathered, counts, -1);
+}
+
+int fk_mpi_gather(const void *local, long local_bytes, void *gathered, const long *counts, int root) {
+    return transfer(local, local_bytes, gathered, counts, root);
+}
+
+void fk_mpi_abort(int code) { abort_job(comm_world, code); }
+
+int fk_mpi_finish(void) { return finalize(); }
+
+double fk_mpi_seconds(void) { return wtime(); }

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import FlashKMeans
+import _FlashKMeansTestSupport
+
+/// A job split over ranks gives what one process gives, bit for bit: the ranks here are
+/// threads exchanging in memory (``ThreadRanks``); `Scripts/test.sh` runs the same through
+/// `mpirun`.
+@Suite struct RankTests {
+    /// Overlapping data, 9 slices of about 1,000 rows.
+    static let points = Fixtures.gaussian(pointCount: 9500, dimension: 12, seed: 31)
+
+    static func fitAcross(_ ranks: Int, _ configuration: KMeans.Configuration, points: [Float] = points) -> [Result<KMeansResult, any Error>] {
+        let group = ThreadRanks(size: ranks)
+        return group.run { rank in
+            Result { try KMeans.fit(ArraySource(points, dimension: 12), configuration: configuration, across: rank) }
+        }
+    }
+
+    @Test(arguments: [Algorithm.lloyd, .yinyang, .hamerly, .auto], [1, 2, 3, 4])
+    func ranksGiveTheResultOfOneProcess(algorithm: Algorithm, ranks: Int) throws {
+        var configuration = configuration(k: 24, maxIterations: 30, threads: 1 + ranks % 2)
+        configuration.initialization = .kMeansPlusPlus
+        configuration.algorithm = algorithm
+        configuration.seed = 5
+        let single = try KMeans.fit(ArraySource(Self.points, dimension: 12), configuration: configuration)
+        #expect(single.iterations.count > 5)
+        for (rank, outcome) in Self.fitAcross(ranks, configuration).enumerated() {
+            let result = try outcome.get()
+            #expect(result.centroids == single.centroids, "rank \(rank)")
+            #expect(result.labels == single.labels, "rank \(rank)")
+            #expect(result.inertia == single.inertia, "rank \(rank)")
+            #expect(result.iterations.map(\.inertia) == single.iterations.map(\.inertia), "rank \(rank)")
+            #expect(result.iterations.map(\.reassigned) == single.iterations.map(\.reassigned), "rank \(rank)")
+            let report = try #require(result.ranks)
+            #expect(report.ranks == ranks)
+            #expect(report.rowsPerRank.reduce(0, +) == 9500)
+        }
+    }
+
+    /// A sampled training set, and empty clusters re-seeded from rows of several ranks.
+    @Test(arguments: [2, 3])
+    func samplingAndReseedingGiveTheResultOfOneProcess(ranks: Int) throws {
+        // Every other row the same point: a random start picks duplicates, whose clusters empty.
+        var points = Self.points
+        for row in stride(from: 0, to: 9500, by: 2) { for column in 0..<12 { points[row * 12 + column] = 1 } }
+        var configuration = configuration(k: 40, maxIterations: 20)
+        configuration.initialization = .random
+        configuration.seed = 3
+        configuration.maxPointsPerCentroid = 200
+        let single = try KMeans.fit(ArraySource(points, dimension: 12), configuration: configuration)
+        #expect(single.emptyClustersReseeded > 0)
+        #expect(single.trainingRowCount == 8000)
+        for outcome in Self.fitAcross(ranks, configuration, points: points) {
+            let result = try outcome.get()
+            #expect(result.centroids == single.centroids)
+            #expect(result.labels == single.labels)
+            #expect(result.inertia == single.inertia)
+            #expect(result.emptyClustersReseeded == single.emptyClustersReseeded)
+        }
+    }
+
+    /// A bad row in one rank's share stops every rank, with that row's error, instead of
+    /// leaving the others waiting for it.
+    @Test func aFailingRankStopsEveryRank() throws {
+        var points = Self.points
+        points[8000 * 12 + 3] = .nan
+        var configuration = configuration(k: 8, maxIterations: 5)
+        configuration.initialization = .centroids(Array(Self.points[0..<(8 * 12)]))
+        let outcomes = Self.fitAcross(3, configuration, points: points)
+        let messages = outcomes.map { outcome -> String in
+            guard case let .failure(error) = outcome else { return "no error" }
+            return "\(error)"
+        }
+        #expect(messages.allSatisfy { $0.contains("row 8000") }, "\(messages)")
+        #expect(messages.filter { $0.hasPrefix("rank 2: ") }.count == 2, "\(messages)")
+    }
+
+    @Test func moreRanksThanSlicesAreRefused() throws {
+        let outcomes = Self.fitAcross(11, configuration(k: 4, maxIterations: 3))
+        for outcome in outcomes {
+            #expect(throws: KMeansError.tooManyRanks(ranks: 11, slices: 10)) { try outcome.get() }
+        }
+    }
+}
