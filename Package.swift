@@ -37,11 +37,15 @@ let package = Package(
         /// Turns the SIGBUS of reading a mapped file that another process shrank into a
         /// counted fault, so that readers report the file as changed instead of crashing.
         .target(name: "CMappingGuard"),
+        /// Open MPI, loaded with `dlopen` only when `mpirun` or `srun` started the process:
+        /// the command needs nothing of MPI to run on one machine, nor to build.
+        .target(name: "CMPILoader"),
         /// The `flashkmeans` command: a thin ArgumentParser layer over the library.
         .executableTarget(
             name: "flashkmeans",
             dependencies: [
                 "FlashKMeans",
+                "CMPILoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

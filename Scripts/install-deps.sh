@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system libraries FlashKMeans links against, when missing (Debian/Ubuntu, as root or with sudo).
+# Installs the system libraries FlashKMeans links against, when missing (Debian/Ubuntu, as root or with sudo),
+# and any extra Debian packages named as arguments (Scripts/test.sh asks for Open MPI).
 set -euo pipefail
 
 missing=()
-for package in libopenblas-dev libhdf5-dev pkg-config; do
+for package in libopenblas-dev libhdf5-dev pkg-config "$@"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

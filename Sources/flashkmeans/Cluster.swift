@@ -29,6 +29,7 @@ struct Cluster: ParsableCommand {
     }
 
     func run() throws {
+        if let ranks = MPIRanks.current { return try run(across: ranks) }
         let context = ErrorContext(input: input.input, centroids: training.initializationFile)
         let progress = ProgressPrinter(quiet: output.quiet, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
         defer { progress.finish() }
@@ -40,11 +41,7 @@ struct Cluster: ParsableCommand {
                 defaultMaxIterations: Self.defaultMaxIterations)
             try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
             let choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
-            let file = source.description
-            progress.message(
-                "\(file.path): \(file.rowCount) × \(file.dimension) \(file.dataType) (\(file.format.rawValue), \(file.layout.rawValue)), "
-                    + "k = \(configuration.clusterCount), init \(training.initialization.defaultValueDescription), "
-                    + "algorithm \(choice.algorithm.rawValue) (\(choice.reason))")
+            announce(source, configuration: configuration, choice: choice, progress: progress)
             let resumption = try Resumption(
                 directory: directory, command: "cluster", configuration: configuration, resume: training.resume, force: output.force)
             if let checkpoint = resumption.checkpoint {
@@ -54,16 +51,74 @@ struct Cluster: ParsableCommand {
                 source, configuration: configuration, progress: progress.iteration, resumingFrom: resumption.checkpoint,
                 checkpoint: resumption.save)
             progress.finish()
-            let report = RunReport(
-                input: file, configuration: configuration, initializationFile: training.initializationFile, result: result)
-            try result.write(to: directory, report: report)
+            try write(result, source: source, configuration: configuration, to: directory)
             resumption.finish()
-            var line = summary(result, report: report)
-            if report.trainingRows < file.rowCount { line += " (trained on a sample of \(report.trainingRows) rows, then every row labelled)" }
-            print(line)
         } catch {
             throw fail(error, context: context)
         }
+    }
+
+    /// One rank of an `mpirun` job: every rank reads its share of the rows; rank 0 alone
+    /// prints and writes the results. A failure on any rank stops them all, and rank 0
+    /// reports it.
+    private func run(across ranks: MPIRanks) throws {
+        let context = ErrorContext(input: input.input, centroids: training.initializationFile)
+        let progress = ProgressPrinter(
+            quiet: output.quiet || !ranks.isFirst, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
+        defer { progress.finish() }
+        do {
+            var prepared: (source: any EmbeddingSource, directory: OutputDirectory?, configuration: KMeans.Configuration)?
+            var failure: (any Error)?
+            do {
+                if training.resume { throw ValidationError("--resume does not apply across MPI ranks (no checkpoint is kept there)") }
+                let source = try input.open()
+                let directory = ranks.isFirst ? try output.prepare(fileNames: KMeansResult.outputFileNames) : nil
+                let configuration = try training.configuration(
+                    for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
+                    defaultMaxIterations: Self.defaultMaxIterations)
+                try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+                prepared = (source, directory, configuration)
+            } catch {
+                failure = error
+            }
+            try ranks.agree(failure, context: context)
+            let (source, directory, configuration) = prepared!
+            let choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
+            announce(source, configuration: configuration, choice: choice, progress: progress)
+            progress.message("\(ranks.size) MPI ranks")
+            let result = try KMeans.fit(source, configuration: configuration, across: ranks, progress: progress.iteration)
+            progress.finish()
+            if let directory { try write(result, source: source, configuration: configuration, to: directory) }
+        } catch {
+            // Every rank fails together; one line says why, from rank 0.
+            if ranks.isFirst { throw fail(error, context: context) }
+            throw ExitCode.failure
+        }
+    }
+
+    private func announce(
+        _ source: any EmbeddingSource, configuration: KMeans.Configuration, choice: AlgorithmChoice, progress: ProgressPrinter
+    ) {
+        let file = source.description
+        progress.message(
+            "\(file.path): \(file.rowCount) × \(file.dimension) \(file.dataType) (\(file.format.rawValue), \(file.layout.rawValue)), "
+                + "k = \(configuration.clusterCount), init \(training.initialization.defaultValueDescription), "
+                + "algorithm \(choice.algorithm.rawValue) (\(choice.reason))")
+    }
+
+    private func write(
+        _ result: KMeansResult, source: any EmbeddingSource, configuration: KMeans.Configuration, to directory: OutputDirectory
+    ) throws {
+        let file = source.description
+        let report = RunReport(
+            input: file, configuration: configuration, initializationFile: training.initializationFile, result: result)
+        try result.write(to: directory, report: report)
+        var line = summary(result, report: report)
+        if report.trainingRows < file.rowCount { line += " (trained on a sample of \(report.trainingRows) rows, then every row labelled)" }
+        if let ranks = result.ranks {
+            line += String(format: "; %d MPI ranks, %.2f s exchanging on rank 0", ranks.ranks, ranks.communicationSeconds)
+        }
+        print(line)
     }
 
     private func summary(_ result: KMeansResult, report: RunReport) -> String {

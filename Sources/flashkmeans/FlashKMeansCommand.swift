@@ -16,8 +16,23 @@ struct FlashKMeansCommand: ParsableCommand {
     )
 
     static func main() {
+        refuseRanksWhereUnsupported()
         selectBLASCore()
         main(nil)
+    }
+
+    /// Only `cluster` runs across MPI ranks so far: any other command started by `mpirun`
+    /// would run once per rank, each writing the same output, so it stops with one line.
+    private static func refuseRanksWhereUnsupported() {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil,
+              environment["FLASHKMEANS_SINGLE_PROCESS"] == nil,
+              let command = CommandLine.arguments.dropFirst().first, !command.hasPrefix("-"), command != "cluster"
+        else { return }
+        if (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"]) == "0" {
+            printError("error: \(command) does not run across MPI ranks; run it without mpirun (only cluster runs across ranks)")
+        }
+        Glibc.exit(1)
     }
 
     /// Asks OpenBLAS for its AVX-512 kernels where it would otherwise run AVX2 ones on an

@@ -20,6 +20,11 @@ public struct RankFailure: Error, CustomStringConvertible, Sendable {
     /// Its error's message.
     public var message: String
     public var description: String { "rank \(rank): \(message)" }
+
+    public init(rank: Int, message: String) {
+        self.rank = rank
+        self.message = message
+    }
 }
 
 /// A ``RankGroup`` with the bookkeeping the engine needs: typed exchanges, the time they

@@ -81,6 +81,8 @@ public struct RunReport: Codable, Sendable {
     public var blasCore: String
     /// The instruction set of the engine's own SIMD loops (``SIMDKernels/level``).
     public var simdLevel: String
+    /// For a run across MPI ranks: ranks, rows per rank, and rank 0's time exchanging.
+    public var ranks: RankReport?
 
     /// Gathers the report of a finished run.
     ///
@@ -108,6 +110,7 @@ public struct RunReport: Codable, Sendable {
         emptyClustersReseeded = result.emptyClustersReseeded
         balance = result.balance
         trainingRows = result.trainingRowCount
+        ranks = result.ranks
         let seconds = result.iterations.map(\.seconds).sorted()
         timing = Timing(
             totalSeconds: result.totalSeconds, initializationSeconds: result.initializationSeconds,

@@ -1,0 +1,69 @@
+import CMPILoader
+import FlashKMeans
+import Foundation
+
+/// The ranks of the job when `mpirun` (or `srun` with PMIx) started this process; `nil`
+/// otherwise, and then MPI is never loaded.
+final class MPIRanks: RankGroup {
+    let rank: Int
+    let size: Int
+
+    /// Started on first use; a process that should be a rank but cannot start MPI exits
+    /// at once with one line, rather than run alone as if it were the whole job.
+    nonisolated(unsafe) static let current: MPIRanks? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil,
+              environment["FLASHKMEANS_SINGLE_PROCESS"] == nil
+        else { return nil }
+        var rank: Int32 = 0
+        var size: Int32 = 0
+        var error = [CChar](repeating: 0, count: 512)
+        guard fk_mpi_start(&rank, &size, &error, error.count) == 0 else {
+            printError("error: " + String(cString: error))
+            exit(1)
+        }
+        atexit { _ = fk_mpi_finish() }
+        return MPIRanks(rank: Int(rank), size: Int(size))
+    }()
+
+    private init(rank: Int, size: Int) {
+        self.rank = rank
+        self.size = size
+    }
+
+    var isFirst: Bool { rank == 0 }
+
+    func allGather(_ local: [UInt8]) throws -> [[UInt8]] {
+        var counts = [Int](repeating: 0, count: size)
+        guard fk_mpi_allgather_long(local.count, &counts) == 0 else { throw MPIError(call: "MPI_Allgather") }
+        var gathered = [UInt8](repeating: 0, count: counts.reduce(0, +))
+        let status = local.withUnsafeBytes { mine in
+            gathered.withUnsafeMutableBytes { all in
+                fk_mpi_allgather(mine.baseAddress, mine.count, all.baseAddress, counts)
+            }
+        }
+        guard status == 0 else { throw MPIError(call: "MPI_Allgatherv") }
+        var parts: [[UInt8]] = []
+        var start = 0
+        for count in counts {
+            parts.append(Array(gathered[start..<(start + count)]))
+            start += count
+        }
+        return parts
+    }
+
+    /// Throws on every rank when any failed: its own error on the failing rank, the lowest
+    /// failing rank's message on the others. Every rank must call it at the same point.
+    func agree(_ failure: (any Error)?, context: ErrorContext) throws {
+        let message = failure.map { Array(ErrorMessages.line(for: $0, context: context).utf8) } ?? []
+        let messages = try allGather(message)
+        guard let first = messages.firstIndex(where: { !$0.isEmpty }) else { return }
+        if let failure { throw failure }
+        throw RankFailure(rank: first, message: String(decoding: messages[first], as: UTF8.self))
+    }
+}
+
+struct MPIError: Error, CustomStringConvertible {
+    var call: String
+    var description: String { "\(call) failed; the job cannot go on" }
+}
