@@ -12,9 +12,10 @@ struct CommandRun {
         .deletingLastPathComponent().appendingPathComponent("flashkmeans")
 
     /// - Parameter environment: Variables set on top of this process's environment.
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter executable: Another program to run instead, such as a shell that sets limits first.
+    init(executable: String? = nil, _ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? Self.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
