@@ -230,12 +230,17 @@ import _FlashKMeansTestSupport
         Fixtures.writeBytes(many, Array(String(repeating: "emb/part-000.npy\n", count: 10_001).utf8))
         #expect(throws: DatasetError(path: many, .tooManyShards(found: 10_001, limit: 10_000))) { try openEmbeddings(at: many) }
 
-        // A binary file given as a list: a NUL byte, bytes that are not UTF-8, or no line
+        // A binary file given as a list: control bytes, bytes that are not UTF-8, or no line
         // break for longer than any path.
         let binary = directory.file("binary.txt")
         Fixtures.writeBytes(binary, Array("emb/part-000.npy\n".utf8) + [0x93, 0x4E, 0x55, 0x00, 0x4D])
-        #expect(throws: DatasetError(path: binary, .badShardList("line 2 holds a NUL byte: is it a text file?"))) {
+        #expect(throws: DatasetError(path: binary, .badShardList("line 2 holds the control byte 0x00: is it a text file?"))) {
             try openEmbeddings(at: binary)
+        }
+        let bytes = directory.file("vectors.txt")
+        Fixtures.writeBytes(bytes, [1, 2, 3, 4])
+        #expect(throws: DatasetError(path: bytes, .badShardList("line 1 holds the control byte 0x01: is it a text file?"))) {
+            try openEmbeddings(at: bytes)
         }
         let latin1 = directory.file("latin1.txt")
         Fixtures.writeBytes(latin1, Array("caf".utf8) + [0xE9, 0x0A])

@@ -110,7 +110,12 @@ enum ShardPaths {
                 start = end + 1
                 func bad(_ why: String) -> DatasetError { DatasetError(path: list, .badShardList("line \(lineNumber) \(why)")) }
                 guard line.count <= maximumPathBytes else { throw bad("is longer than any path (\(maximumPathBytes) bytes)") }
-                guard !line.contains(0) else { throw bad("holds a NUL byte: is it a text file?") }
+                // Tabs and the carriage returns of Windows line ends are text; other control
+                // bytes mark a binary file given by mistake.
+                if let control = line.first(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0D) || $0 == 0x7F }) {
+                    let hex = String(control, radix: 16, uppercase: true)
+                    throw bad("holds the control byte 0x\(hex.count == 1 ? "0" + hex : hex): is it a text file?")
+                }
                 guard let text = String(validating: line, as: UTF8.self) else { throw bad("is not UTF-8 text") }
                 var entry = Substring(text)
                 while entry.first?.isWhitespace == true { entry.removeFirst() }
