@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 // A fixed table, so that the handler reads it without locks or allocation. A slot is free
-// when its end is 0; `start` is written before `end` is published.
-#define FK_GUARD_SLOTS 1024
+// when its end is 0; `start` is written before `end` is published. Each file of a set of
+// shards holds a slot, so there are more than the 10,000 shards one input may name
+// (ShardPaths.maximumShardCount); 16,384 slots take 384 KiB, untouched until used.
+#define FK_GUARD_SLOTS 16384
 
 typedef struct {
     _Atomic uintptr_t start;
@@ -72,6 +74,9 @@ int fk_guard_mapping(const void *base, size_t length) {
     fk_install();
     for (int slot = 0; slot < FK_GUARD_SLOTS; slot++) {
         uintptr_t free_end = 0;
+        // A plain load first: with thousands of shards open, most slots are taken, and a
+        // failed compare-exchange costs a locked instruction.
+        if (atomic_load_explicit(&fk_ranges[slot].end, memory_order_relaxed) != 0) continue;
         // Claim the slot with a marker end of 1 (an empty range), then fill it in.
         if (!atomic_compare_exchange_strong(&fk_ranges[slot].end, &free_end, 1)) continue;
         atomic_store_explicit(&fk_ranges[slot].faults, 0, memory_order_relaxed);

@@ -32,9 +32,10 @@ struct Assign: ParsableCommand {
     }
 
     func run() throws {
-        let context = ErrorContext(input: input.input, centroids: centroids)
+        var context = ErrorContext(input: input.input, centroids: centroids)
         do {
             let source = try input.open()
+            context.shards = source.description.shards
             let loaded = try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil)
             guard top <= loaded.count else {
                 throw CommandError(path: centroids, message: "holds \(loaded.count) centroids, fewer than --top \(top)")

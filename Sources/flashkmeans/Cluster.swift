@@ -30,11 +30,12 @@ struct Cluster: ParsableCommand {
 
     func run() throws {
         if let ranks = MPIRanks.current { return try run(across: ranks) }
-        let context = ErrorContext(input: input.input, centroids: training.initializationFile)
+        var context = ErrorContext(input: input.input, centroids: training.initializationFile)
         let progress = ProgressPrinter(quiet: output.quiet, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
         defer { progress.finish() }
         do {
             let source = try input.open()
+            context.shards = source.description.shards
             let directory = try output.prepare(fileNames: KMeansResult.outputFileNames)
             let configuration = try training.configuration(
                 for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,

@@ -16,6 +16,9 @@ struct ErrorContext {
     var input: String?
     /// The centroid file given with `--init` or `--centroids`.
     var centroids: String?
+    /// The files of an input read as a set of shards, once it is open, so that a bad row,
+    /// which the library numbers through the whole set, can also be found in its file.
+    var shards: [EmbeddingDescription.Shard]?
 }
 
 /// Library errors in the command line's words: the library reports what was wrong in its
@@ -27,7 +30,7 @@ enum ErrorMessages {
         case let error as KMeansError:
             return line(for: error, context: context)
         case let error as DatasetError:
-            return "\(error.path): \(detail(for: error))"
+            return "\(error.path): \(detail(for: error))" + shardLocation(of: error, context: context)
         case let error as OutputError:
             if case .existingResults = error.problem { return "\(error); pass --force to replace them" }
             return error.description
@@ -55,6 +58,18 @@ enum ErrorMessages {
         case .tooManyClusters, .checkpointMismatch, .tooManyRanks:
             return input + error.description
         }
+    }
+
+    /// For a bad row of a set of shards, which shard holds it and as which of its rows.
+    private static func shardLocation(of error: DatasetError, context: ErrorContext) -> String {
+        guard error.path == context.input, let shards = context.shards else { return "" }
+        let row: Int
+        switch error.problem {
+        case let .nonFiniteValue(bad), let .zeroNorm(bad): row = bad
+        default: return ""
+        }
+        guard let shard = shards.first(where: { $0.firstRow <= row && row < $0.firstRow + $0.rowCount }) else { return "" }
+        return "; it is row \(row - shard.firstRow) of \(shard.path)"
     }
 
     /// A dataset problem, with the flag that fixes it where there is one.

@@ -42,11 +42,12 @@ struct IVF: ParsableCommand {
     }
 
     func run() throws {
-        let context = ErrorContext(input: input.input, centroids: centroids ?? training.initializationFile)
+        var context = ErrorContext(input: input.input, centroids: centroids ?? training.initializationFile)
         let progress = ProgressPrinter(quiet: output.quiet, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
         defer { progress.finish() }
         do {
             let source = try input.open()
+            context.shards = source.description.shards
             let directory = try output.prepare(fileNames: Self.fileNames)
             var finishTraining: () -> Void = {}
             let trained: [Float]

@@ -21,8 +21,10 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
+        var context = ErrorContext(input: input.input)
         do {
             let source = try input.open()
+            context.shards = source.description.shards
             let statistics = try NormStatistics(source: source, sampleRows: sample)
             let summary = Summary(file: source.description, norms: statistics)
             if json {
@@ -31,8 +33,11 @@ struct Inspect: ParsableCommand {
                 print(String(decoding: try encoder.encode(summary), as: UTF8.self))
             } else {
                 let file = source.description
+                print("file       \(file.path)")
+                if let shards = file.shards, let first = shards.first, let last = shards.last {
+                    print("shards     \(shards.count)" + (shards.count == 1 ? "  (\(first.path))" : "  (first \(first.path), last \(last.path))"))
+                }
                 print("""
-                    file       \(file.path)
                     format     \(file.format.rawValue)
                     rows       \(file.rowCount)
                     dimension  \(file.dimension)
@@ -43,7 +48,7 @@ struct Inspect: ParsableCommand {
                     """)
             }
         } catch {
-            throw fail(error, context: ErrorContext(input: input.input))
+            throw fail(error, context: context)
         }
     }
 

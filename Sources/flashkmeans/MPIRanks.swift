@@ -19,7 +19,7 @@ final class MPIRanks: RankGroup {
         var size: Int32 = 0
         var error = [CChar](repeating: 0, count: 512)
         guard fk_mpi_start(&rank, &size, &error, error.count) == 0 else {
-            printError("error: " + String(cString: error))
+            printError("error: " + String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
             exit(1)
         }
         atexit { _ = fk_mpi_finish() }

@@ -32,10 +32,12 @@ import _FlashKMeansTestSupport
         expectProblem(.system(operation: "open", message: "No such file or directory"), path: path) { _ = try openEmbeddings(at: path) }
     }
 
+    /// A directory is read as a set of shards (its embedding files), so one without any is
+    /// refused as such, whatever its name.
     @Test func directoryInsteadOfFile() {
         let path = directory.file("folder.npy")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        expectProblem(.system(operation: "open", message: "is a directory"), path: path) { _ = try openEmbeddings(at: path) }
+        expectProblem(.noEmbeddingFiles, path: path) { _ = try openEmbeddings(at: path) }
     }
 
     @Test(arguments: ["npy", "fvecs", "bvecs", "fbin", "hdf5"])
@@ -45,10 +47,11 @@ import _FlashKMeansTestSupport
         expectProblem(.empty, path: path) { _ = try openEmbeddings(at: path) }
     }
 
+    /// (Not `.txt`, which names a list of shard files.)
     @Test func unknownExtension() {
-        let path = directory.file("vectors.txt")
+        let path = directory.file("vectors.csv")
         Fixtures.writeBytes(path, [1, 2, 3, 4])
-        expectProblem(.unknownFormat(extension: "txt"), path: path) { _ = try openEmbeddings(at: path) }
+        expectProblem(.unknownFormat(extension: "csv"), path: path) { _ = try openEmbeddings(at: path) }
     }
 
     @Test func truncatedNpy() {

@@ -47,7 +47,10 @@ USAGE: flashkmeans cluster [<options>] <input> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).
+                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
+                          shard files read as one matrix, in order: a quoted
+                          pattern such as 'emb/part-*.npy', a directory, or a
+                          .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
@@ -117,7 +120,10 @@ USAGE: flashkmeans assign [<options>] <input> --centroids <centroids> --output <
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).
+                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
+                          shard files read as one matrix, in order: a quoted
+                          pattern such as 'emb/part-*.npy', a directory, or a
+                          .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
@@ -158,7 +164,10 @@ USAGE: flashkmeans ivf [<options>] <input> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).
+                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
+                          shard files read as one matrix, in order: a quoted
+                          pattern such as 'emb/part-*.npy', a directory, or a
+                          .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
@@ -230,7 +239,10 @@ USAGE: flashkmeans sweep [<options>] <input> -k <k> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).
+                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
+                          shard files read as one matrix, in order: a quoted
+                          pattern such as 'emb/part-*.npy', a directory, or a
+                          .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
@@ -268,7 +280,10 @@ USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset 
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).
+                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
+                          shard files read as one matrix, in order: a quoted
+                          pattern such as 'emb/part-*.npy', a directory, or a
+                          .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:

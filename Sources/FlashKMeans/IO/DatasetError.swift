@@ -43,6 +43,22 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case hdf5(String)
         /// The file shrank (another process truncated or rewrote it) while it was read.
         case changedWhileRead
+        /// A wildcard pattern given as the input matches no file.
+        case noMatchingFiles
+        /// A directory given as the input holds no file with an embedding extension.
+        case noEmbeddingFiles
+        /// A list of shard files names none (every line is blank or a comment).
+        case emptyShardList
+        /// A list of shard files cannot be read as one; what is wrong with it.
+        case badShardList(String)
+        /// A pattern, directory or list names more shard files than can be open at once.
+        case tooManyShards(found: Int, limit: Int)
+        /// A shard's rows have `found` values, but those of the first shard, `firstShard`, have `expected`.
+        case shardDimension(found: Int, expected: Int, firstShard: String)
+        /// A shard stores `found` values (numpy's notation), but the first shard stores `expected`.
+        case shardDataType(found: String, expected: String, firstShard: String)
+        /// A shard is in format `found`, but the first shard is in `expected`.
+        case shardFormat(found: EmbeddingFormat, expected: EmbeddingFormat, firstShard: String)
     }
 
     /// The file the problem was found in.
@@ -105,6 +121,24 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
             detail = why
         case .changedWhileRead:
             detail = "changed size while being read"
+        case .noMatchingFiles:
+            detail = "no file matches this pattern"
+        case .noEmbeddingFiles:
+            let extensions = EmbeddingFormat.recognisedExtensions.map { "." + $0 }.joined(separator: ", ")
+            detail = "the directory holds no embedding files (\(extensions))"
+        case .emptyShardList:
+            detail = "the list names no files (blank lines and lines starting with # are skipped)"
+        case let .badShardList(why):
+            detail = "not a list of shard files: \(why)"
+        case let .tooManyShards(found, limit):
+            detail = "names \(found) files, more than the \(limit) shards that can be open at once"
+        case let .shardDimension(found, expected, firstShard):
+            detail = "\(found) columns, but the first shard (\(firstShard)) has \(expected)"
+        case let .shardDataType(found, expected, firstShard):
+            detail = "\(found) values, but the first shard (\(firstShard)) holds \(expected)"
+        case let .shardFormat(found, expected, firstShard):
+            detail = "\(found.rawValue) format, but the first shard (\(firstShard)) is \(expected.rawValue); "
+                + "every shard of a set must have the same format"
         }
         return detail
     }

@@ -29,6 +29,9 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable, Codable {
         default: return nil
         }
     }
+
+    /// Every extension ``init(pathExtension:)`` recognises, for messages that list them.
+    static let recognisedExtensions = ["npy", "fvecs", "bvecs", "fbin", "f32", "raw", "bin", "hdf5", "h5", "he5"]
 }
 
 /// How to open an embedding file.
@@ -53,20 +56,37 @@ public struct EmbeddingOpenOptions: Sendable {
     }
 }
 
-/// Opens an embedding file as a tile source, choosing the reader from the
-/// extension or `options.format`.
+/// Opens an embedding file, or a set of shard files read as one matrix, as a tile source,
+/// choosing each file's reader from its extension or `options.format`.
 ///
-/// The file is memory-mapped and its header checked (for fvecs and bvecs, a sample of row
+/// Files are memory-mapped and their headers checked (for fvecs and bvecs, a sample of row
 /// headers too), but no values are read: rows are streamed tile by tile by the passes that
-/// need them, so the file may be larger than memory.
+/// need them, so the data may be larger than memory.
+///
+/// `path` may name several files (see ``ShardedSource``): a directory (its files with an
+/// embedding extension, sorted by name, hidden ones skipped), a `.txt` or `.list` file
+/// listing paths one a line (relative to the list's directory; blank lines and `#` lines
+/// skipped), or a wildcard pattern with `*`, `?` or `[…]` that names no file itself (the
+/// matching files, sorted by path). Their rows are read in that order, as one matrix named
+/// by `path`.
 ///
 /// - Parameters:
-///   - path: The file to open.
-///   - options: Format, raw row length and HDF5 dataset. The default guesses the format
-///     from the extension.
-/// - Returns: A source that lends the file's rows as float32 tiles.
-/// - Throws: ``DatasetError`` for a missing, empty, truncated or unsupported file.
+///   - path: The file, directory, list or pattern to open.
+///   - options: Format, raw row length and HDF5 dataset, for every file. The default guesses
+///     each format from its extension.
+/// - Returns: A source that lends the rows as float32 tiles.
+/// - Throws: ``DatasetError`` for a missing, empty, truncated or unsupported file (the one
+///   at fault, in a set), a pattern, directory or list that names no file, or shards that
+///   differ in format, element type or dimension.
 public func openEmbeddings(at path: String, options: EmbeddingOpenOptions = .init()) throws -> any EmbeddingSource {
+    if let shards = try ShardPaths.resolve(path) {
+        return try ShardedSource.open(shards, as: path, options: options)
+    }
+    return try openEmbeddingFile(at: path, options: options)
+}
+
+/// Opens one embedding file: ``openEmbeddings(at:options:)`` without shard sets.
+func openEmbeddingFile(at path: String, options: EmbeddingOpenOptions) throws -> any EmbeddingSource {
     let format: EmbeddingFormat
     if let chosen = options.format {
         format = chosen

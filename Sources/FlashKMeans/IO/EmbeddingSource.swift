@@ -85,8 +85,33 @@ public struct EmbeddingDescription: Sendable, Codable, Equatable {
     /// Whether tiles are lent from the mapping or converted.
     public var layout: RowLayout
     /// Size of the file on disk in bytes, header included (for an in-memory source, the
-    /// bytes of its values).
+    /// bytes of its values; for a set of shards, the sum of theirs).
     public var byteCount: Int
+    /// For rows read from several files as one matrix (``ShardedSource``), the files in
+    /// reading order and the rows each holds, so that labels and ids, which number the rows
+    /// of the whole set, can be traced back to a file; `nil` for a single file.
+    public var shards: [Shard]?
+
+    /// One file of a set of shards.
+    public struct Shard: Sendable, Codable, Equatable {
+        /// The file, as the pattern, directory or list named it.
+        public var path: String
+        /// The index, in the whole set, of the file's first row.
+        public var firstRow: Int
+        /// The rows the file holds.
+        public var rowCount: Int
+
+        /// Describes one shard.
+        /// - Parameters:
+        ///   - path: The file.
+        ///   - firstRow: Its first row's index in the set.
+        ///   - rowCount: Its rows.
+        public init(path: String, firstRow: Int, rowCount: Int) {
+            self.path = path
+            self.firstRow = firstRow
+            self.rowCount = rowCount
+        }
+    }
 
     /// Describes a source; readers fill it in, and wrappers amend a copy of it.
     ///
@@ -98,8 +123,10 @@ public struct EmbeddingDescription: Sendable, Codable, Equatable {
     ///   - dataType: The stored element type, in numpy's notation.
     ///   - layout: How rows reach the kernel.
     ///   - byteCount: The file's size in bytes.
+    ///   - shards: The files of a set of shards. The default, `nil`, describes a single file.
     public init(
-        path: String, format: EmbeddingFormat, rowCount: Int, dimension: Int, dataType: String, layout: RowLayout, byteCount: Int
+        path: String, format: EmbeddingFormat, rowCount: Int, dimension: Int, dataType: String, layout: RowLayout, byteCount: Int,
+        shards: [Shard]? = nil
     ) {
         self.path = path
         self.format = format
@@ -108,6 +135,7 @@ public struct EmbeddingDescription: Sendable, Codable, Equatable {
         self.dataType = dataType
         self.layout = layout
         self.byteCount = byteCount
+        self.shards = shards
     }
 }
 

@@ -70,4 +70,59 @@ enum Syscalls {
     static func closeDescriptor(_ descriptor: Int32) {
         _ = close(descriptor)
     }
+
+    /// What a path names, following symbolic links (shards are often links into a cache).
+    enum FileKind {
+        case regularFile, directory, other
+    }
+
+    /// What `path` names, from `stat`; `nil` when it names nothing that can be reached.
+    static func fileKind(_ path: String) -> FileKind? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .regularFile
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+
+    /// The names in directory `path` (without `.` and `..`), in the order `readdir` gives them.
+    static func directoryEntries(_ path: String) throws(DatasetError) -> [String] {
+        guard let directory = opendir(path) else {
+            throw DatasetError(path: path, .system(operation: "opendir", message: errorMessage()))
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw DatasetError(path: path, .system(operation: "readdir", message: errorMessage())) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+    }
+
+    /// The paths matching the shell wildcard `pattern` (`*`, `?`, `[…]`), from `glob`, in no
+    /// particular order; empty when nothing matches. As in the shell, names starting with a
+    /// dot match only a pattern that spells the dot, and unreadable directories are skipped.
+    static func matchingPaths(_ pattern: String) throws(DatasetError) -> [String] {
+        var matches = glob_t()
+        defer { globfree(&matches) }
+        let status = glob(pattern, GLOB_NOSORT, nil, &matches)
+        switch status {
+        case 0:
+            return (0..<Int(matches.gl_pathc)).compactMap { index in matches.gl_pathv[index].map { String(cString: $0) } }
+        case GLOB_NOMATCH:
+            return []
+        case GLOB_NOSPACE:
+            throw DatasetError(path: pattern, .system(operation: "glob", message: "out of memory"))
+        default:
+            throw DatasetError(path: pattern, .system(operation: "glob", message: "a directory could not be read"))
+        }
+    }
 }

@@ -168,17 +168,31 @@ public struct Checkpoint: Sendable, Equatable {
 }
 
 /// Enough about an input to tell, on resume, that it is the same data: its shape and type,
-/// its size and modification time on disk, and a hash of 64 rows spread over it.
+/// its size and modification time on disk (for a set of shards, those of every shard), and a
+/// hash of 64 rows spread over it.
 public struct InputFingerprint: Sendable, Codable, Equatable {
     public var path: String
     public var rowCount: Int
     public var dimension: Int
     public var dataType: String
     public var byteCount: Int
-    /// Seconds since 1970 of the last modification; 0 for rows in memory.
+    /// Seconds since 1970 of the last modification; 0 for rows in memory and for a set of
+    /// shards, whose files carry their own (``shards``).
     public var modified: Double
     /// FNV-1a of the float32 bits of the sampled rows.
     public var sampleHash: UInt64
+    /// For a set of shards, each file's size and modification time, in reading order; `nil`
+    /// for a single file (and in checkpoints written before sets were read).
+    public var shards: [ShardStamp]?
+
+    /// A shard's size and modification time on disk: a shard replaced, rewritten or touched
+    /// since the checkpoint shows here even when the 64 sampled rows miss it.
+    public struct ShardStamp: Sendable, Codable, Equatable {
+        public var path: String
+        public var byteCount: Int
+        /// Seconds since 1970 of the last modification.
+        public var modified: Double
+    }
 
     /// Reads 64 evenly spaced rows of `source`.
     /// - Throws: ``DatasetError`` when they cannot be read.
@@ -189,9 +203,24 @@ public struct InputFingerprint: Sendable, Codable, Equatable {
         dimension = description.dimension
         dataType = description.dataType
         byteCount = description.byteCount
-        var status = stat()
-        modified = stat(description.path, &status) == 0
-            ? Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9 : 0
+        /// Size and modification time, or zeros for a path that names no file.
+        func sizeAndTime(_ path: String) -> (byteCount: Int, modified: Double) {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return (0, 0) }
+            return (Int(status.st_size), Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9)
+        }
+        if let shardFiles = description.shards {
+            // Not the time of the directory or list that named them: a directory's changes
+            // whenever anything is added beside the shards, such as this run's own output.
+            modified = 0
+            shards = shardFiles.map { shard in
+                let (byteCount, modified) = sizeAndTime(shard.path)
+                return ShardStamp(path: shard.path, byteCount: byteCount, modified: modified)
+            }
+        } else {
+            modified = sizeAndTime(description.path).modified
+            shards = nil
+        }
         let rows = Array(Set((0..<64).map { $0 * description.rowCount / 64 })).sorted()
         var values = [Float](repeating: 0, count: rows.count * description.dimension)
         // Copied as stored: a gather would refuse rows whose squared norm overflows float32,
@@ -209,9 +238,34 @@ public struct InputFingerprint: Sendable, Codable, Equatable {
         if rowCount != other.rowCount || dimension != other.dimension || dataType != other.dataType {
             return "it was \(other.rowCount) × \(other.dimension) \(other.dataType), now \(rowCount) × \(dimension) \(dataType)"
         }
+        if let difference = shardLayoutDifference(from: other) { return difference }
         if byteCount != other.byteCount { return "its size changed from \(other.byteCount) to \(byteCount) bytes" }
         if sampleHash != other.sampleHash { return "its contents changed" }
+        if let shards, let earlier = other.shards,
+           let touched = zip(shards, earlier).first(where: { $0.modified != $1.modified })?.0 {
+            return "shard \(touched.path) was modified since"
+        }
         if modified != other.modified { return "it was modified since" }
         return nil
+    }
+
+    /// Whether the input went from one file to shards or back, or its shards changed in
+    /// number or size, in words. Paths are not compared, as a single file's are not, so that
+    /// a set may be resumed from another directory.
+    private func shardLayoutDifference(from other: InputFingerprint) -> String? {
+        switch (shards, other.shards) {
+        case (nil, nil):
+            return nil
+        case let (now?, nil):
+            return "it was one file, now a set of \(now.count) shards"
+        case let (nil, earlier?):
+            return "it was a set of \(earlier.count) shards, now one file"
+        case let (now?, earlier?):
+            if now.count != earlier.count { return "it was a set of \(earlier.count) shards, now \(now.count)" }
+            for (shard, before) in zip(now, earlier) where shard.byteCount != before.byteCount {
+                return "shard \(shard.path) changed size from \(before.byteCount) to \(shard.byteCount) bytes"
+            }
+            return nil
+        }
     }
 }

@@ -3,7 +3,11 @@ import FlashKMeans
 
 /// How to read the input file: every subcommand that reads embeddings.
 struct InputOptions: ParsableArguments {
-    @Argument(help: "Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5).")
+    @Argument(help: """
+        Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 \
+        (.hdf5/.h5). Or shard files read as one matrix, in order: a quoted pattern such as \
+        'emb/part-*.npy', a directory, or a .txt/.list file of paths, one a line.
+        """)
     var input: String
 
     @Option(help: "Input format, overriding the file extension.")
