@@ -76,43 +76,38 @@ int fk_mpi_allgather_long(long value, long *values) {
 
 /// Moves each rank's bytes in rounds: round r carries bytes [r·1 GiB, (r+1)·1 GiB) of every
 /// rank's part, so every count fits an int; all ranks know all counts, so all agree on the rounds.
-static int transfer(const void *local, long local_bytes, void *gathered, const long *counts, int root) {
-    long largest = 0;
+static int transfer(const void *local, void *gathered, const long *counts, int root) {
+    long largest = 0, total = 0;
     for (int rank = 0; rank < ranks; rank++) if (counts[rank] > largest) largest = counts[rank];
+    long rounds = largest == 0 ? 1 : (largest + round_bytes - 1) / round_bytes;
     int *round_counts = malloc(sizeof(int) * ranks), *displacements = malloc(sizeof(int) * ranks);
     long *starts = malloc(sizeof(long) * ranks);
-    char *staging = NULL;
+    // One round receives in place; several go through a staging buffer, then into place.
+    int receives = root < 0 || gathered != NULL;
+    char *staging = rounds > 1 && receives ? malloc((size_t)round_bytes * ranks) : NULL;
     int status = 0;
-    if (round_counts == NULL || displacements == NULL || starts == NULL) { status = -1; goto done; }
-    long total = 0;
+    if (round_counts == NULL || displacements == NULL || starts == NULL || (rounds > 1 && receives && staging == NULL)) {
+        status = -1;
+        goto done;
+    }
     for (int rank = 0; rank < ranks; rank++) { starts[rank] = total; total += counts[rank]; }
-    (void)local_bytes;
-    for (long offset = 0; offset < largest || (offset == 0 && largest == 0); offset += round_bytes) {
-        long round_total = 0;
+    for (long round = 0; round < rounds; round++) {
+        long offset = round * round_bytes, round_total = 0;
         for (int rank = 0; rank < ranks; rank++) {
             long left = counts[rank] - offset;
             round_counts[rank] = (int)(left <= 0 ? 0 : left < round_bytes ? left : round_bytes);
             displacements[rank] = (int)round_total;
             round_total += round_counts[rank];
         }
-        // Single round: receive in place. Otherwise through a staging buffer, then scattered.
-        int single = largest <= round_bytes;
-        char *receive = gathered;
-        if (!single && (root < 0 || gathered != NULL)) {
-            if (staging == NULL) staging = malloc((size_t)round_bytes * ranks);
-            if (staging == NULL) { status = -1; goto done; }
-            receive = staging;
-        }
-        const char *send = (const char *)local + offset;
-        int mine = round_counts[my_rank];
-        status = root < 0 ? allgatherv(send, mine, byte_type, receive, round_counts, displacements, byte_type, comm_world)
-                          : gatherv(send, mine, byte_type, receive, round_counts, displacements, byte_type, root, comm_world);
+        char *receive = staging != NULL ? staging : gathered;
+        const char *send = (const char *)local + (round_counts[my_rank] > 0 ? offset : 0);
+        status = root < 0 ? allgatherv(send, round_counts[my_rank], byte_type, receive, round_counts, displacements, byte_type, comm_world)
+                          : gatherv(send, round_counts[my_rank], byte_type, receive, round_counts, displacements, byte_type, root, comm_world);
         if (status != 0) goto done;
-        if (!single && receive == staging && staging != NULL) {
+        if (staging != NULL) {
             for (int rank = 0; rank < ranks; rank++)
                 memcpy((char *)gathered + starts[rank] + offset, staging + displacements[rank], (size_t)round_counts[rank]);
         }
-        if (largest == 0) break;
     }
 done:
     free(round_counts);
@@ -123,11 +118,13 @@ done:
 }
 
 int fk_mpi_allgather(const void *local, long local_bytes, void *gathered, const long *counts) {
-    return transfer(local, local_bytes, gathered, counts, -1);
+    (void)local_bytes;  // counts[rank] says it, for every rank
+    return transfer(local, gathered, counts, -1);
 }
 
 int fk_mpi_gather(const void *local, long local_bytes, void *gathered, const long *counts, int root) {
-    return transfer(local, local_bytes, gathered, counts, root);
+    (void)local_bytes;
+    return transfer(local, gathered, counts, root);
 }
 
 void fk_mpi_abort(int code) { abort_job(comm_world, code); }

@@ -45,13 +45,7 @@ struct Cluster: ParsableCommand {
             announce(source, configuration: configuration, choice: choice, progress: progress)
             let resumption = try Resumption(
                 directory: directory, command: "cluster", configuration: configuration, resume: training.resume, force: output.force)
-            if let checkpoint = resumption.checkpoint {
-                progress.message("resuming after iteration \(checkpoint.completedIterations) from \(resumption.path)")
-            }
-            let result = try KMeans.fit(
-                source, configuration: configuration, progress: progress.iteration, resumingFrom: resumption.checkpoint,
-                checkpoint: resumption.save)
-            progress.finish()
+            let result = try resumption.fit(source, configuration: configuration, progress: progress)
             try write(result, source: source, configuration: configuration, to: directory)
             resumption.finish()
         } catch {

@@ -65,13 +65,7 @@ struct IVF: ParsableCommand {
                 try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
                 let resumption = try Resumption(
                     directory: directory, command: "ivf", configuration: configuration, resume: training.resume, force: output.force)
-                if let checkpoint = resumption.checkpoint {
-                    progress.message("resuming after iteration \(checkpoint.completedIterations) from \(resumption.path)")
-                }
-                let result = try KMeans.fit(
-                    source, configuration: configuration, progress: progress.iteration, resumingFrom: resumption.checkpoint,
-                    checkpoint: resumption.save)
-                progress.finish()
+                let result = try resumption.fit(source, configuration: configuration, progress: progress)
                 (trained, labels) = (result.centroids, result.labels)
                 finishTraining = resumption.finish
             }

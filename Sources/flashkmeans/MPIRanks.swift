@@ -52,14 +52,9 @@ final class MPIRanks: RankGroup {
         return parts
     }
 
-    /// Throws on every rank when any failed: its own error on the failing rank, the lowest
-    /// failing rank's message on the others. Every rank must call it at the same point.
+    /// ``RankGroup/agree(_:describe:)`` with the command's one-line messages.
     func agree(_ failure: (any Error)?, context: ErrorContext) throws {
-        let message = failure.map { Array(ErrorMessages.line(for: $0, context: context).utf8) } ?? []
-        let messages = try allGather(message)
-        guard let first = messages.firstIndex(where: { !$0.isEmpty }) else { return }
-        if let failure { throw failure }
-        throw RankFailure(rank: first, message: String(decoding: messages[first], as: UTF8.self))
+        try agree(failure) { ErrorMessages.line(for: $0, context: context) }
     }
 }
 

@@ -79,6 +79,18 @@ final class Resumption: @unchecked Sendable {
         }
     }
 
+    /// Trains from the checkpoint when there is one to resume (saying so), else afresh,
+    /// saving a checkpoint after every iteration.
+    func fit(_ source: any EmbeddingSource, configuration: KMeans.Configuration, progress: ProgressPrinter) throws -> KMeansResult {
+        if let checkpoint {
+            progress.message("resuming after iteration \(checkpoint.completedIterations) from \(path)")
+        }
+        let result = try KMeans.fit(
+            source, configuration: configuration, progress: progress.iteration, resumingFrom: checkpoint, checkpoint: save)
+        progress.finish()
+        return result
+    }
+
     /// Saves `checkpoint` with this run's settings. A signal waits for the write to end, so
     /// the file on disk is always a whole checkpoint.
     func save(_ checkpoint: Checkpoint) throws {

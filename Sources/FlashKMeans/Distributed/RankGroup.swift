@@ -13,6 +13,19 @@ public protocol RankGroup: AnyObject {
     func allGather(_ local: [UInt8]) throws -> [[UInt8]]
 }
 
+extension RankGroup {
+    /// Throws on every rank when any rank failed: the failing rank its own error, the others
+    /// the lowest failing rank's message (``RankFailure``). Every rank must call it at the
+    /// same point, failed or not, so that none is left waiting for another.
+    /// - Parameter describe: The one-line message other ranks report for `failure`.
+    public func agree(_ failure: (any Error)?, describe: (any Error) -> String = { "\($0)" }) throws {
+        let messages = try allGather(failure.map { Array(describe($0).utf8) } ?? [])
+        guard let first = messages.firstIndex(where: { !$0.isEmpty }) else { return }
+        if let failure { throw failure }
+        throw RankFailure(rank: first, message: String(decoding: messages[first], as: UTF8.self))
+    }
+}
+
 /// What another rank failed with; every rank of the job stops with it.
 public struct RankFailure: Error, CustomStringConvertible, Sendable {
     /// The lowest rank that failed.
@@ -54,14 +67,11 @@ final class Distribution {
         }
     }
 
-    /// Throws on every rank when any rank failed: the failing rank its own error, the others
-    /// the lowest failing rank's message. Call where every rank arrives, failed or not.
+    /// ``RankGroup/agree(_:describe:)``, timed with the other exchanges.
     func agree(_ failure: (any Error)?) throws {
-        let message = failure.map { Array("\($0)".utf8) } ?? []
-        let messages = try allGather(message)
-        guard let first = messages.firstIndex(where: { !$0.isEmpty }) else { return }
-        if let failure { throw failure }
-        throw RankFailure(rank: first, message: String(decoding: messages[first], as: UTF8.self))
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        try group.agree(failure)
     }
 
     /// Runs `body`, then ``agree(_:)`` on its outcome.
