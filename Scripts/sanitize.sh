@@ -9,6 +9,10 @@ for sanitizer in "${@:-address thread}"; do
     for name in $sanitizer; do
         echo "== swift test --sanitize=$name" >&2
         swift build --build-tests --sanitize="$name" --scratch-path ".build-$name"
-        swift test --skip-build --sanitize="$name" --scratch-path ".build-$name"
+        skip=()
+        # ThreadSanitizer's runtime itself dies (SIGBUS) under a file-size limit, even for
+        # `inspect`, so the tests that set one (RLIMIT_FSIZE) run under AddressSanitizer only.
+        [ "$name" = thread ] && skip=(--skip 'fileSizeLimitKeepsTheEarlierResults|failedWriteKeepsTheOldSet|demoWriteErrorLeavesNothing')
+        swift test --skip-build --sanitize="$name" --scratch-path ".build-$name" "${skip[@]}"
     done
 done

@@ -117,7 +117,8 @@ import _FlashKMeansTestSupport
     @Test func abandonLeavesNothing() throws {
         let target = directory.file("x/y/out")
         let output = try OutputDirectory.prepare(path: target, fileNames: ["a"], overwrite: false)
-        output.willReplace = { #expect(output.abandon() == .nothingChanged) }
+        // Weak: the directory holds this closure, which would otherwise keep it alive.
+        output.willReplace = { [weak output] in #expect(output?.abandon() == .nothingChanged) }
         #expect(throws: OutputError.self) { try output.commit([("a", writeText("a"))]) }
         #expect(contents(directory.path).isEmpty)
         #expect(output.abandon() == .nothingChanged)

@@ -95,9 +95,16 @@ struct DataScale: Sendable, Equatable {
 
 /// The largest magnitude in each slice, as float bits (see `fk_largest_magnitude_bits`).
 final class LargestMagnitude: TileOperation {
-    private(set) var largestBits: [UInt32]
+    /// One slot per slice, each written by its slice's thread only. Raw memory, not an
+    /// array: threads writing elements of one Swift array race on its copy-on-write check.
+    let largestBits: UnsafeMutableBufferPointer<UInt32>
 
-    init(sliceCount: Int) { largestBits = [UInt32](repeating: 0, count: sliceCount) }
+    init(sliceCount: Int) {
+        largestBits = .allocate(capacity: sliceCount)
+        largestBits.initialize(repeating: 0)
+    }
+
+    deinit { largestBits.deallocate() }
 
     func makeThreadScratch() {}
 
