@@ -223,3 +223,15 @@ import _FlashKMeansTestSupport
         #expect(contents(directory.path) == [".other.npy.tmp-999999"])
     }
 }
+
+/// Regression: Foundation's path functions trap on one-character relative names.
+@Suite struct PathComponentsTests {
+    @Test(arguments: [
+        ("o", "", "o"), ("o/", "", "o"), ("a/b", "a", "b"), ("a/b/", "a", "b"), ("/a", "/", "a"), ("/", "/", "/"),
+        ("//a//b//", "//a", "b"), ("./c", ".", "c"), ("", "", ""), ("/tmp/x/run1", "/tmp/x", "run1"),
+    ])
+    func parentAndLastComponent(path: String, parent: String, last: String) {
+        #expect(PathComponents.parent(of: path) == parent)
+        #expect(PathComponents.lastComponent(of: path) == last)
+    }
+}

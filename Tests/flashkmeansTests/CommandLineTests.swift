@@ -13,8 +13,12 @@ struct CommandRun {
 
     /// - Parameter environment: Variables set on top of this process's environment.
     /// - Parameter executable: Another program to run instead, such as a shell that sets limits first.
-    init(executable: String? = nil, _ arguments: [String], environment: [String: String] = [:]) throws {
+    /// - Parameter workingDirectory: Where relative paths start; the default is this process's.
+    init(
+        executable: String? = nil, _ arguments: [String], environment: [String: String] = [:], workingDirectory: String? = nil
+    ) throws {
         let process = Process()
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? Self.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -54,6 +58,24 @@ struct CommandRun {
         #expect(errors.first?.contains(file) == true, "\(run.standardError)")
         #expect(errors.first?.contains(words) == true, "\(run.standardError)")
         #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    /// Regression: a one-character relative output name (`-o o`) trapped in Foundation's
+    /// `deletingLastPathComponent`, for every command that writes a result set.
+    @Test func oneCharacterRelativeOutputNames() throws {
+        let input = try demoFile()
+        let cluster = try CommandRun(["cluster", input, "-k", "4", "-o", "o", "--quiet"], workingDirectory: directory.path)
+        #expect(cluster.status == 0, "\(cluster.standardError)")
+        let assign = try CommandRun(
+            ["assign", input, "--centroids", "o/centroids.npy", "-o", "a/", "--quiet"], workingDirectory: directory.path)
+        #expect(assign.status == 0, "\(assign.standardError)")
+        let ivf = try CommandRun(["ivf", input, "-k", "4", "-o", "i", "--quiet"], workingDirectory: directory.path)
+        #expect(ivf.status == 0, "\(ivf.standardError)")
+        for file in ["o/labels.npy", "a/labels.npy", "i/index.ivfflat.faiss"] {
+            #expect(FileManager.default.fileExists(atPath: directory.file(file)), "\(file)")
+        }
+        let again = try CommandRun(["cluster", input, "-k", "4", "-o", "o", "--quiet", "--force"], workingDirectory: directory.path)
+        #expect(again.status == 0, "\(again.standardError)")
     }
 
     @Test func clusterWritesResultsAndReport() throws {

@@ -113,7 +113,7 @@ public struct Checkpoint: Sendable, Equatable {
             close(descriptor)
             isOpen = false
             guard rename(temporary, path) == 0 else { throw OutputError(path: path, .renameFailed(Syscalls.errorMessage())) }
-            let parent = (path as NSString).deletingLastPathComponent
+            let parent = PathComponents.parent(of: path)
             try Syscalls.syncDirectory(parent.isEmpty ? "." : parent)
         } catch {
             if isOpen { close(descriptor) }

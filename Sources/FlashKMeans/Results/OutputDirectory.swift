@@ -246,18 +246,18 @@ public final class OutputDirectory: @unchecked Sendable {
                 throw OutputError(path: path, .notADirectory)
             }
             guard resolved != "/" else { throw OutputError(path: path, .notWritable("the root directory cannot be replaced")) }
-            let parent = (resolved as NSString).deletingLastPathComponent
+            let parent = PathComponents.parent(of: resolved)
             guard access(parent, W_OK | X_OK) == 0 else {
                 throw OutputError(path: path, .notWritable("results are swapped in from beside it, and \(parent) is not writable"))
             }
-            return (parent, (resolved as NSString).lastPathComponent, [])
+            return (parent, PathComponents.lastComponent(of: resolved), [])
         }
         // Walk up to the nearest existing ancestor; everything below it is created.
         var missing: [String] = []
         var ancestor = path
         repeat {
-            missing.insert((ancestor as NSString).lastPathComponent, at: 0)
-            ancestor = (ancestor as NSString).deletingLastPathComponent
+            missing.insert(PathComponents.lastComponent(of: ancestor), at: 0)
+            ancestor = PathComponents.parent(of: ancestor)
             if ancestor.isEmpty { ancestor = "." }
         } while Syscalls.fileType(ancestor) == nil
         var info = stat()

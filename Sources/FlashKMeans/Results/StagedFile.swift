@@ -50,9 +50,9 @@ public final class StagedFile: @unchecked Sendable {
             if info.st_mode & S_IFMT == S_IFDIR { throw OutputError(path: destination, .isADirectory) }
             if !overwrite { throw OutputError(path: destination, .fileExists) }
         }
-        var directory = (destination as NSString).deletingLastPathComponent
+        var directory = PathComponents.parent(of: destination)
         if directory.isEmpty { directory = "." }
-        let name = (destination as NSString).lastPathComponent
+        let name = PathComponents.lastComponent(of: destination)
         let prefix = "." + name + ".tmp-"
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where entry.hasPrefix(prefix) {
             let suffix = entry.dropFirst(prefix.count)
