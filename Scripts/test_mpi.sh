@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs `cluster` across 2 and 3 MPI ranks on loopback and checks that centroids and
-# labels are byte-identical to one process, with several algorithms and thread counts;
-# and that a failure on one rank stops the job with one line. Needs Open MPI (mpirun).
+# Runs `cluster`, `assign` and `ivf` across 2 and 3 MPI ranks on loopback and checks that
+# every file they write is byte-identical to one process, with several algorithms and thread
+# counts; and that a failure on one rank stops the job with one line. Needs Open MPI (mpirun).
 #
 #   Scripts/test_mpi.sh [BINARY]
 set -euo pipefail
@@ -16,14 +16,20 @@ export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_mpi_yield_w
 
 "$binary" demo -o "$work/data.npy" --points 12000 --dim 24 --blobs 40 --spread 2.5 >/dev/null
 failures=0
+# check NAME REFERENCE OUTPUT [FILE...]: the files (centroids and labels by default) are
+# byte-identical in both directories.
 check() {
-    local name=$1 reference=$2 output=$3
-    if cmp -s "$reference/centroids.npy" "$output/centroids.npy" && cmp -s "$reference/labels.npy" "$output/labels.npy"; then
-        echo "ok   $name" >&2
-    else
-        echo "FAIL $name: results differ from one process" >&2
-        failures=$((failures + 1))
-    fi
+    local name=$1 reference=$2 output=$3 file
+    shift 3
+    [ $# -gt 0 ] || set -- centroids.npy labels.npy
+    for file in "$@"; do
+        if ! cmp -s "$reference/$file" "$output/$file"; then
+            echo "FAIL $name: $file differs from one process" >&2
+            failures=$((failures + 1))
+            return
+        fi
+    done
+    echo "ok   $name" >&2
 }
 for algorithm in lloyd yinyang auto; do
     args=(cluster "$work/data.npy" -k 48 --seed 7 --algorithm "$algorithm" --max-iter 25 --quiet)
@@ -39,6 +45,31 @@ args=(cluster "$work/data.npy" -k 48 --seed 2 --init random --max-points-per-cen
 "$binary" "${args[@]}" -o "$work/one-sampled" >/dev/null
 "${mpi[@]}" 3 "$binary" "${args[@]}" -o "$work/sampled-3" >/dev/null
 check "sampled training, 3 ranks" "$work/one-sampled" "$work/sampled-3"
+
+# assign (nearest, and the 3 nearest) and ivf (trained, and from given centroids).
+for top in 1 3; do
+    args=(assign "$work/data.npy" --centroids "$work/one-lloyd/centroids.npy" --top "$top" --quiet)
+    "$binary" "${args[@]}" -o "$work/one-assign-$top" >/dev/null
+    "${mpi[@]}" 3 "$binary" "${args[@]}" --threads 1 -o "$work/assign-$top-3" >/dev/null
+    check "assign --top $top, 3 ranks" "$work/one-assign-$top" "$work/assign-$top-3" labels.npy distances.npy
+done
+ivf_files=(centroids.npy list_offsets.npy ids.npy index.ivfflat.faiss)
+args=(ivf "$work/data.npy" -k 32 --seed 4 --quiet)
+"$binary" "${args[@]}" -o "$work/one-ivf" >/dev/null
+"${mpi[@]}" 2 "$binary" "${args[@]}" --threads 1 -o "$work/ivf-2" >/dev/null
+check "ivf, 2 ranks" "$work/one-ivf" "$work/ivf-2" "${ivf_files[@]}"
+args=(ivf "$work/data.npy" --centroids "$work/one-lloyd/centroids.npy" --metric cosine --quiet)
+"$binary" "${args[@]}" -o "$work/one-ivf-given" >/dev/null
+"${mpi[@]}" 3 "$binary" "${args[@]}" -o "$work/ivf-given-3" >/dev/null
+check "ivf --centroids --metric cosine, 3 ranks" "$work/one-ivf-given" "$work/ivf-given-3" "${ivf_files[@]}"
+# Commands that do not split their work refuse to run once per rank.
+if "${mpi[@]}" 2 "$binary" inspect "$work/data.npy" >/dev/null 2>"$work/err" || ! grep -q 'does not run across MPI ranks' "$work/err"; then
+    echo "FAIL inspect under mpirun was not refused with one line:" >&2
+    cat "$work/err" >&2
+    failures=$((failures + 1))
+else
+    echo "ok   inspect under mpirun is refused" >&2
+fi
 
 # A failure on rank 0 (its output is taken) stops every rank, with one line, not a hang.
 if timeout 120 "${mpi[@]}" 2 "$binary" cluster "$work/data.npy" -k 8 -o "$work/one-lloyd" --quiet 2>"$work/err"; then

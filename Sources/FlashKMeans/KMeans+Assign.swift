@@ -17,6 +17,10 @@ public struct Assignment: Sendable {
     public var seconds: Double
     /// The tiles and threads the pass ran with.
     public var plan: TilePlan
+    /// How the pass was split over the ranks of a job
+    /// (``KMeans/assign(_:centroids:metric:threadCount:pointTile:centroidTile:screening:across:)``);
+    /// `nil` for one process.
+    public var ranks: RankReport? = nil
 }
 
 extension KMeans {
@@ -41,6 +45,33 @@ extension KMeans {
         _ source: any EmbeddingSource, centroids: [Float], metric: Metric = .l2, threadCount: Int? = nil,
         pointTile: Int? = nil, centroidTile: Int? = nil, screening: Screening = .auto
     ) throws -> Assignment {
+        try assign(
+            source, centroids: centroids, metric: metric, threadCount: threadCount, pointTile: pointTile,
+            centroidTile: centroidTile, screening: screening, distribution: nil)
+    }
+
+    /// ``assign(_:centroids:metric:threadCount:pointTile:centroidTile:screening:)`` as one
+    /// rank of an SPMD job (`mpirun`): every rank calls this with the same arguments and
+    /// labels its own share of the rows (whole slices of the split one process would make);
+    /// every rank then holds every row's label and distance, bit for bit those of one process.
+    ///
+    /// - Parameter ranks: The job's processes.
+    /// - Returns: As the one-process call, with ``Assignment/ranks`` filled in.
+    /// - Throws: As the one-process call, on every rank when any rank fails (``RankFailure``
+    ///   on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
+    public static func assign(
+        _ source: any EmbeddingSource, centroids: [Float], metric: Metric = .l2, threadCount: Int? = nil,
+        pointTile: Int? = nil, centroidTile: Int? = nil, screening: Screening = .auto, across ranks: RankGroup
+    ) throws -> Assignment {
+        try assign(
+            source, centroids: centroids, metric: metric, threadCount: threadCount, pointTile: pointTile,
+            centroidTile: centroidTile, screening: screening, distribution: Distribution(ranks))
+    }
+
+    private static func assign(
+        _ source: any EmbeddingSource, centroids: [Float], metric: Metric, threadCount: Int?,
+        pointTile: Int?, centroidTile: Int?, screening: Screening, distribution: Distribution?
+    ) throws -> Assignment {
         let dimension = source.dimension
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.centroidShape(valueCount: centroids.count, expectedRows: nil, dimension: dimension)
@@ -52,9 +83,10 @@ extension KMeans {
         configuration.screening = screening
         configuration.metric = metric
         configuration.initialization = .centroids(try metric.prepared(centroids, dimension: dimension))
-        let (source, scaled, scale) = try scaledForRange(source, configuration: configuration)
+        let (source, scaled, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         guard case let .centroids(engineCentroids) = scaled.initialization else { preconditionFailure("centroids were given") }
-        var assignment = try assignEveryRow(of: source, to: engineCentroids, plan: configuration.tilePlan(for: source))
+        var assignment = try assignEveryRow(
+            of: source, to: engineCentroids, plan: configuration.tilePlan(for: source), distribution: distribution)
         if !scale.isIdentity {
             assignment.squaredDistances = scale.unscaled(squaredDistances: assignment.squaredDistances)
             assignment.inertia = scale.unscaled(squaredDistance: assignment.inertia)
@@ -85,6 +117,7 @@ extension KMeans {
         }
         return Assignment(
             labels: labels, squaredDistances: squaredDistances, cosineSimilarities: nil,
-            inertia: outcome.inertia, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, plan: plan)
+            inertia: outcome.inertia, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, plan: plan,
+            ranks: distribution.map { $0.report(of: plan, rowCount: source.rowCount) })
     }
 }

@@ -36,6 +36,31 @@ extension KMeans {
         _ source: any EmbeddingSource, centroids: [Float], count: Int, metric: Metric = .l2, threadCount: Int? = nil,
         pointTile: Int? = nil
     ) throws -> NearestCentroids {
+        try nearest(
+            source, centroids: centroids, count: count, metric: metric, threadCount: threadCount, pointTile: pointTile,
+            distribution: nil)
+    }
+
+    /// ``nearest(_:centroids:count:metric:threadCount:pointTile:)`` as one rank of an SPMD
+    /// job (`mpirun`): every rank calls this with the same arguments and searches its own
+    /// share of the rows; every rank then holds every row's results, those of one process.
+    ///
+    /// - Parameter ranks: The job's processes.
+    /// - Throws: As the one-process call, on every rank when any rank fails (``RankFailure``
+    ///   on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
+    public static func nearest(
+        _ source: any EmbeddingSource, centroids: [Float], count: Int, metric: Metric = .l2, threadCount: Int? = nil,
+        pointTile: Int? = nil, across ranks: RankGroup
+    ) throws -> NearestCentroids {
+        try nearest(
+            source, centroids: centroids, count: count, metric: metric, threadCount: threadCount, pointTile: pointTile,
+            distribution: Distribution(ranks))
+    }
+
+    private static func nearest(
+        _ source: any EmbeddingSource, centroids: [Float], count: Int, metric: Metric, threadCount: Int?,
+        pointTile: Int?, distribution: Distribution?
+    ) throws -> NearestCentroids {
         let dimension = source.dimension
         guard !centroids.isEmpty, centroids.count % dimension == 0 else {
             throw KMeansError.centroidShape(valueCount: centroids.count, expectedRows: nil, dimension: dimension)
@@ -50,21 +75,36 @@ extension KMeans {
         configuration.pointTile = pointTile
         configuration.metric = metric
         configuration.initialization = .centroids(try metric.prepared(centroids, dimension: dimension))
-        let (source, scaled, scale) = try scaledForRange(source, configuration: configuration)
+        let (allRows, scaled, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         guard case let .centroids(centroids) = scaled.initialization else { preconditionFailure("centroids were given") }
         BLAS.useSingleThreadedKernels()
-        let plan = configuration.tilePlan(for: source)
-        let operation = try centroids.withUnsafeBufferPointer { centroidBuffer in
-            let operation = NearestOperation(source: source, centroids: centroidBuffer.baseAddress!, clusterCount: clusterCount, count: count, plan: plan)
-            let engine = TileEngine(
-                operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
-                source: source)
-            try engine.run()
-            return operation
+        // A rank searches whole slices of the split one process would make, so that every
+        // row meets the kernel in the same place of the same tile as in one process.
+        let fullPlan = configuration.tilePlan(for: allRows)
+        let share = try distribution.map { try $0.share(of: fullPlan, rowCount: allRows.rowCount) }
+        let source = share.map { RowRangeSource(allRows, rows: $0.rows) } ?? allRows
+        let plan = share?.plan ?? fullPlan
+        let search = {
+            try centroids.withUnsafeBufferPointer { centroidBuffer in
+                let operation = NearestOperation(
+                    source: source, centroids: centroidBuffer.baseAddress!, clusterCount: clusterCount, count: count, plan: plan)
+                let engine = TileEngine(
+                    operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
+                    source: source)
+                try engine.run()
+                return operation
+            }
         }
-        let squaredDistances = scale.unscaled(squaredDistances: Array(operation.distances))
+        let operation = try distribution.map { try $0.agreeing(firstRow: share!.rows.lowerBound, search) } ?? search()
+        var labels = Array(operation.labels)
+        var distances = Array(operation.distances)
+        if let distribution {
+            labels = try distribution.allGather(labels).flatMap { $0 }
+            distances = try distribution.allGather(distances).flatMap { $0 }
+        }
+        let squaredDistances = scale.unscaled(squaredDistances: distances)
         return NearestCentroids(
-            count: count, labels: Array(operation.labels), squaredDistances: squaredDistances,
+            count: count, labels: labels, squaredDistances: squaredDistances,
             cosineSimilarities: metric.similarities(squaredDistances))
     }
 }

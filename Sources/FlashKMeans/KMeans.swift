@@ -260,13 +260,6 @@ public enum KMeans {
                 peakAnonymousBytes: max(initializationAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
                 fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
             blasCore: BLAS.coreName, algorithm: choice, trainingRowCount: source.rowCount,
-            ranks: distribution.map { distribution in
-                RankReport(
-                    ranks: distribution.size, rowsPerRank: share!.slicesOfRank.map { slices in
-                        plan.rows(ofSlice: slices.upperBound - 1, pointCount: source.rowCount).upperBound
-                            - plan.rows(ofSlice: slices.lowerBound, pointCount: source.rowCount).lowerBound
-                    },
-                    communicationSeconds: distribution.communicationSeconds, exchangedBytes: distribution.exchangedBytes)
-            })
+            ranks: distribution.map { $0.report(of: plan, rowCount: source.rowCount) })
     }
 }

@@ -32,32 +32,51 @@ struct Assign: ParsableCommand {
     }
 
     func run() throws {
+        // Under `mpirun` every rank labels its share of the rows and rank 0 writes them all.
+        let ranks = MPIRanks.current
+        let writes = ranks?.isFirst ?? true
         var context = ErrorContext(input: input.input, centroids: centroids)
         do {
-            let source = try input.open()
-            context.shards = source.description.shards
-            let loaded = try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil)
-            guard top <= loaded.count else {
-                throw CommandError(path: centroids, message: "holds \(loaded.count) centroids, fewer than --top \(top)")
+            let (source, loaded, directory) = try MPIRanks.agreeing(ranks, context: context) {
+                let source = try input.open()
+                context.shards = source.description.shards
+                let loaded = try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil)
+                guard top <= loaded.count else {
+                    throw CommandError(path: centroids, message: "holds \(loaded.count) centroids, fewer than --top \(top)")
+                }
+                return (source, loaded, writes ? try output.prepare(fileNames: Self.fileNames) : nil)
             }
-            let directory = try output.prepare(fileNames: Self.fileNames)
-            if !output.quiet {
-                printError("\(source.path): \(source.rowCount) × \(source.dimension), the \(top) nearest of \(loaded.count) centroids")
+            if !output.quiet, writes {
+                let split = ranks.map { " over \($0.size) MPI ranks" } ?? ""
+                printError("\(source.path): \(source.rowCount) × \(source.dimension), the \(top) nearest of \(loaded.count) centroids\(split)")
             }
             let started = Date()
             let labels: [Int32]
             let distances: [Float]
             if top == 1 {
-                let assignment = try KMeans.assign(
-                    source, centroids: loaded.centroids, metric: metric.metric, threadCount: threads.threads,
-                    pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids)
+                let assignment = if let ranks {
+                    try KMeans.assign(
+                        source, centroids: loaded.centroids, metric: metric.metric, threadCount: threads.threads,
+                        pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids, across: ranks)
+                } else {
+                    try KMeans.assign(
+                        source, centroids: loaded.centroids, metric: metric.metric, threadCount: threads.threads,
+                        pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids)
+                }
                 (labels, distances) = (assignment.labels, assignment.cosineSimilarities ?? assignment.squaredDistances)
             } else {
-                let nearest = try KMeans.nearest(
-                    source, centroids: loaded.centroids, count: top, metric: metric.metric, threadCount: threads.threads,
-                    pointTile: tiles.tilePoints)
+                let nearest = if let ranks {
+                    try KMeans.nearest(
+                        source, centroids: loaded.centroids, count: top, metric: metric.metric, threadCount: threads.threads,
+                        pointTile: tiles.tilePoints, across: ranks)
+                } else {
+                    try KMeans.nearest(
+                        source, centroids: loaded.centroids, count: top, metric: metric.metric, threadCount: threads.threads,
+                        pointTile: tiles.tilePoints)
+                }
                 (labels, distances) = (nearest.labels, nearest.cosineSimilarities ?? nearest.squaredDistances)
             }
+            guard let directory else { return }
             let rows = source.rowCount
             let columns: Int? = top == 1 ? nil : top
             try directory.commit([
@@ -73,10 +92,11 @@ struct Assign: ParsableCommand {
                 }),
             ])
             print(String(
-                format: "assigned %d rows to the %d nearest of %d centroids in %.2f s -> %@",
-                rows, top, loaded.count, Date().timeIntervalSince(started), output.output))
+                format: "assigned %d rows to the %d nearest of %d centroids in %.2f s%@ -> %@",
+                rows, top, loaded.count, Date().timeIntervalSince(started), ranks.map { " on \($0.size) MPI ranks" } ?? "",
+                output.output))
         } catch {
-            throw fail(error, context: context)
+            throw MPIRanks.failure(error, ranks: ranks, context: context)
         }
     }
 }

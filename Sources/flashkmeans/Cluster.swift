@@ -62,9 +62,7 @@ struct Cluster: ParsableCommand {
             quiet: output.quiet || !ranks.isFirst, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
         defer { progress.finish() }
         do {
-            var prepared: (source: any EmbeddingSource, directory: OutputDirectory?, configuration: KMeans.Configuration)?
-            var failure: (any Error)?
-            do {
+            let (source, directory, configuration) = try MPIRanks.agreeing(ranks, context: context) {
                 if training.resume { throw ValidationError("--resume does not apply across MPI ranks (no checkpoint is kept there)") }
                 let source = try input.open()
                 let directory = ranks.isFirst ? try output.prepare(fileNames: KMeansResult.outputFileNames) : nil
@@ -72,12 +70,8 @@ struct Cluster: ParsableCommand {
                     for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
                     defaultMaxIterations: Self.defaultMaxIterations)
                 try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-                prepared = (source, directory, configuration)
-            } catch {
-                failure = error
+                return (source, directory, configuration)
             }
-            try ranks.agree(failure, context: context)
-            let (source, directory, configuration) = prepared!
             let choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
             announce(source, configuration: configuration, choice: choice, progress: progress)
             progress.message("\(ranks.size) MPI ranks")
@@ -85,9 +79,7 @@ struct Cluster: ParsableCommand {
             progress.finish()
             if let directory { try write(result, source: source, configuration: configuration, to: directory) }
         } catch {
-            // Every rank fails together; one line says why, from rank 0.
-            if ranks.isFirst { throw fail(error, context: context) }
-            throw ExitCode.failure
+            throw MPIRanks.failure(error, ranks: ranks, context: context)
         }
     }
 

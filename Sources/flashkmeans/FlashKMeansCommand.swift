@@ -21,16 +21,20 @@ struct FlashKMeansCommand: ParsableCommand {
         main(nil)
     }
 
-    /// Only `cluster` runs across MPI ranks so far: any other command started by `mpirun`
-    /// would run once per rank, each writing the same output, so it stops with one line.
+    /// The commands that split their work over the ranks of an `mpirun` job.
+    static let commandsAcrossRanks: Set = ["cluster", "assign", "ivf"]
+
+    /// Any other command started by `mpirun` would run once per rank, each writing the same
+    /// output, so it stops with one line.
     private static func refuseRanksWhereUnsupported() {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil,
               environment["FLASHKMEANS_SINGLE_PROCESS"] == nil,
-              let command = CommandLine.arguments.dropFirst().first, !command.hasPrefix("-"), command != "cluster"
+              let command = CommandLine.arguments.dropFirst().first, !command.hasPrefix("-"),
+              !commandsAcrossRanks.contains(command)
         else { return }
         if (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"]) == "0" {
-            printError("error: \(command) does not run across MPI ranks; run it without mpirun (only cluster runs across ranks)")
+            printError("error: \(command) does not run across MPI ranks; run it without mpirun (cluster, assign and ivf do)")
         }
         Glibc.exit(1)
     }

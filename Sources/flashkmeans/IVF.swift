@@ -42,33 +42,63 @@ struct IVF: ParsableCommand {
     }
 
     func run() throws {
+        // Under `mpirun` the ranks train (or assign) together on their shares of the rows;
+        // rank 0 alone writes the lists and the index.
+        let ranks = MPIRanks.current
+        let writes = ranks?.isFirst ?? true
         var context = ErrorContext(input: input.input, centroids: centroids ?? training.initializationFile)
-        let progress = ProgressPrinter(quiet: output.quiet, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
+        let progress = ProgressPrinter(
+            quiet: output.quiet || !writes, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
         defer { progress.finish() }
         do {
-            let source = try input.open()
-            context.shards = source.description.shards
-            let directory = try output.prepare(fileNames: Self.fileNames)
+            let (source, directory, configuration) = try MPIRanks.agreeing(ranks, context: context) {
+                if ranks != nil, training.resume {
+                    throw ValidationError("--resume does not apply across MPI ranks (no checkpoint is kept there)")
+                }
+                let source = try input.open()
+                context.shards = source.description.shards
+                let directory = writes ? try output.prepare(fileNames: Self.fileNames) : nil
+                var configuration: KMeans.Configuration?
+                if centroids == nil {
+                    configuration = try training.configuration(
+                        for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
+                        defaultMaxIterations: Self.defaultMaxIterations)
+                    try configuration!.validate(pointCount: source.rowCount, dimension: source.dimension)
+                }
+                return (source, directory, configuration)
+            }
             var finishTraining: () -> Void = {}
             let trained: [Float]
             let labels: [Int32]
             if let centroids {
-                trained = try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil).centroids
-                labels = try KMeans.assign(
-                    source, centroids: trained, metric: metric.metric, threadCount: threads.threads, pointTile: tiles.tilePoints,
-                    centroidTile: tiles.tileCentroids
-                ).labels
-            } else {
-                let configuration = try training.configuration(
-                    for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
-                    defaultMaxIterations: Self.defaultMaxIterations)
-                try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
+                trained = try MPIRanks.agreeing(ranks, context: context) {
+                    try input.loadCentroids(at: centroids, dimension: source.dimension, count: nil).centroids
+                }
+                labels = try {
+                    if let ranks {
+                        return try KMeans.assign(
+                            source, centroids: trained, metric: metric.metric, threadCount: threads.threads,
+                            pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids, across: ranks)
+                    }
+                    return try KMeans.assign(
+                        source, centroids: trained, metric: metric.metric, threadCount: threads.threads,
+                        pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids)
+                }().labels
+            } else if let ranks, let configuration {
+                progress.message("\(ranks.size) MPI ranks")
+                let result = try KMeans.fit(source, configuration: configuration, across: ranks, progress: progress.iteration)
+                (trained, labels) = (result.centroids, result.labels)
+            } else if let directory, let configuration {
                 let resumption = try Resumption(
                     directory: directory, command: "ivf", configuration: configuration, resume: training.resume, force: output.force)
                 let result = try resumption.fit(source, configuration: configuration, progress: progress)
                 (trained, labels) = (result.centroids, result.labels)
                 finishTraining = resumption.finish
+            } else {
+                preconditionFailure("one process always writes")
             }
+            progress.finish()
+            guard let directory else { return }
             let dimension = source.dimension
             let clusterCount = trained.count / dimension
             let lists = InvertedLists(labels: labels, clusterCount: clusterCount)
@@ -103,7 +133,7 @@ struct IVF: ParsableCommand {
                 format: "%d rows in %d lists (sizes %d / %d / %d min / median / max, imbalance %.3f) -> %@",
                 labels.count, clusterCount, balance.smallest, balance.median, balance.largest, balance.imbalanceFactor, output.output))
         } catch {
-            throw fail(error, context: context)
+            throw MPIRanks.failure(error, ranks: ranks, context: context)
         }
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CMPILoader
 import FlashKMeans
 import Foundation
@@ -55,6 +56,26 @@ final class MPIRanks: RankGroup {
     /// ``RankGroup/agree(_:describe:)`` with the command's one-line messages.
     func agree(_ failure: (any Error)?, context: ErrorContext) throws {
         try agree(failure) { ErrorMessages.line(for: $0, context: context) }
+    }
+
+    /// Runs a command's set-up (opening the input, preparing the output) on this rank,
+    /// then stops every rank if any failed, so that none waits in a collective for a rank
+    /// that has already given up. Without ranks, just runs `body`.
+    static func agreeing<Prepared>(
+        _ ranks: MPIRanks?, context: ErrorContext, _ body: () throws -> Prepared
+    ) throws -> Prepared {
+        guard let ranks else { return try body() }
+        var prepared: Prepared?
+        var failure: (any Error)?
+        do { prepared = try body() } catch { failure = error }
+        try ranks.agree(failure, context: context)
+        return prepared!
+    }
+
+    /// What a command run by `mpirun` throws for `error`: rank 0 prints the one line (every
+    /// rank fails together, with the same cause), the others exit quietly.
+    static func failure(_ error: any Error, ranks: MPIRanks?, context: ErrorContext) -> any Error {
+        ranks?.isFirst == false ? ExitCode.failure : fail(error, context: context)
     }
 }
 

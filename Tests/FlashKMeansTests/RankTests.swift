@@ -76,6 +76,53 @@ import _FlashKMeansTestSupport
         #expect(messages.filter { $0.hasPrefix("rank 2: ") }.count == 2, "\(messages)")
     }
 
+    /// Labelling and multi-probe search with given centroids, split over ranks: every rank
+    /// ends with every row's labels and distances, those of one process bit for bit.
+    @Test(arguments: [Metric.l2, .cosine], [2, 3, 4])
+    func assignAndNearestGiveTheResultOfOneProcess(metric: Metric, ranks: Int) throws {
+        let centroids = Array(Self.points[(100 * 12)..<(130 * 12)])
+        let source = ArraySource(Self.points, dimension: 12)
+        let single = try KMeans.assign(source, centroids: centroids, metric: metric, threadCount: 2)
+        let singleNearest = try KMeans.nearest(source, centroids: centroids, count: 3, metric: metric, threadCount: 2)
+        let group = ThreadRanks(size: ranks)
+        let outcomes = group.run { rank in
+            Result {
+                let source = ArraySource(Self.points, dimension: 12)
+                return (try KMeans.assign(source, centroids: centroids, metric: metric, threadCount: 1, across: rank),
+                        try KMeans.nearest(source, centroids: centroids, count: 3, metric: metric, threadCount: 1, across: rank))
+            }
+        }
+        for (rank, outcome) in outcomes.enumerated() {
+            let (assignment, nearest) = try outcome.get()
+            #expect(assignment.labels == single.labels, "rank \(rank)")
+            #expect(assignment.squaredDistances == single.squaredDistances, "rank \(rank)")
+            #expect(assignment.cosineSimilarities == single.cosineSimilarities, "rank \(rank)")
+            #expect(assignment.inertia == single.inertia, "rank \(rank)")
+            #expect(nearest.labels == singleNearest.labels, "rank \(rank)")
+            #expect(nearest.squaredDistances == singleNearest.squaredDistances, "rank \(rank)")
+            let report = try #require(assignment.ranks)
+            #expect(report.ranks == ranks)
+            #expect(report.rowsPerRank.reduce(0, +) == 9500)
+            #expect(report.rowsPerRank.allSatisfy { $0 > 0 })
+        }
+    }
+
+    /// A bad row in one rank's share of a multi-probe search stops every rank with its error.
+    @Test func aFailingRankStopsEveryRankOfASearch() throws {
+        var bad = Self.points
+        bad[7000 * 12 + 5] = .infinity
+        let points = bad
+        let centroids = Array(Self.points[0..<(8 * 12)])
+        let outcomes = ThreadRanks(size: 2).run { rank in
+            Result { try KMeans.nearest(ArraySource(points, dimension: 12), centroids: centroids, count: 2, across: rank) }
+        }
+        let messages = outcomes.map { outcome -> String in
+            guard case let .failure(error) = outcome else { return "no error" }
+            return "\(error)"
+        }
+        #expect(messages.allSatisfy { $0.contains("row 7000") }, "\(messages)")
+    }
+
     @Test func moreRanksThanSlicesAreRefused() throws {
         let outcomes = Self.fitAcross(11, configuration(k: 4, maxIterations: 3))
         for outcome in outcomes {

@@ -106,6 +106,21 @@ final class Distribution {
     }
 }
 
+extension Distribution {
+    /// Rows per rank of a pass split by `plan`, with the exchanges' cost so far.
+    func report(of plan: TilePlan, rowCount: Int) -> RankReport {
+        RankReport(
+            ranks: size,
+            rowsPerRank: (0..<size).map { rank in
+                let slices = (rank * plan.sliceCount / size)..<((rank + 1) * plan.sliceCount / size)
+                guard !slices.isEmpty else { return 0 }
+                return plan.rows(ofSlice: slices.upperBound - 1, pointCount: rowCount).upperBound
+                    - plan.rows(ofSlice: slices.lowerBound, pointCount: rowCount).lowerBound
+            },
+            communicationSeconds: communicationSeconds, exchangedBytes: exchangedBytes)
+    }
+}
+
 /// One rank's part of a pass: whole slices of the single-process split.
 struct RankShare {
     /// This rank's slices, as indices of the single-process split.
