@@ -95,7 +95,7 @@ extension KMeans {
                 return operation
             }
         }
-        let operation = try distribution.map { try $0.agreeing(firstRow: share!.rows.lowerBound, search) } ?? search()
+        let operation = try distribution.map { try $0.agreeing(search) } ?? search()
         var labels = Array(operation.labels)
         var distances = Array(operation.distances)
         if let distribution {

@@ -92,7 +92,7 @@ public enum KMeans {
             // Each rank measures its own part; the largest of all is the one process's.
             let part = (distribution.rank * rows.rowCount / distribution.size)..<((distribution.rank + 1) * rows.rowCount / distribution.size)
             let local = RowRangeSource(rows, rows: part)
-            let largest = try distribution.agreeing(firstRow: part.lowerBound) {
+            let largest = try distribution.agreeing {
                 try DataScale.largestMagnitude(of: local, centroids: given, plan: configuration.tilePlan(for: local))
             }
             scale = DataScale(largestMagnitude: try distribution.allGather([largest]).map { $0[0] }.max()!)

@@ -123,6 +123,28 @@ import _FlashKMeansTestSupport
         #expect(messages.allSatisfy { $0.contains("row 7000") }, "\(messages)")
     }
 
+    /// Regression: a bad row met in a sampled training set was named by its file row plus the
+    /// rank's offset in the sample. Every rank must name the row one process names.
+    @Test(arguments: [2, 3])
+    func aBadRowInASampleIsNamedAsOneProcessNamesIt(ranks: Int) throws {
+        var points = Self.points
+        for row in 8000..<8100 { points[row * 12 + 7] = .nan }
+        var configuration = configuration(k: 40, maxIterations: 5)
+        configuration.maxPointsPerCentroid = 200
+        configuration.initialization = .centroids(Array(Self.points[0..<(40 * 12)]))
+        let single = try #require(throws: DatasetError.self) {
+            try KMeans.fit(ArraySource(points, dimension: 12), configuration: configuration)
+        }
+        #expect("\(single)".contains("row 8000"), "\(single)")
+        for outcome in Self.fitAcross(ranks, configuration, points: points) {
+            guard case let .failure(error) = outcome else {
+                Issue.record("a rank finished despite the bad rows")
+                continue
+            }
+            #expect("\(error)".hasSuffix("\(single)"), "\(error) against \(single)")
+        }
+    }
+
     @Test func moreRanksThanSlicesAreRefused() throws {
         let outcomes = Self.fitAcross(11, configuration(k: 4, maxIterations: 3))
         for outcome in outcomes {

@@ -75,11 +75,10 @@ final class Distribution {
     }
 
     /// Runs `body`, then ``agree(_:)`` on its outcome.
-    /// - Parameter firstRow: Where the rows `body` reads start in the file, for messages.
-    func agreeing<Result>(firstRow: Int = 0, _ body: () throws -> Result) throws -> Result {
+    func agreeing<Result>(_ body: () throws -> Result) throws -> Result {
         var result: Result?
         var failure: (any Error)?
-        do { result = try body() } catch let error as DatasetError { failure = error.shiftingRows(by: firstRow) } catch { failure = error }
+        do { result = try body() } catch { failure = error }
         try agree(failure)
         return result!
     }

@@ -13,10 +13,16 @@ final class RowRangeSource: EmbeddingSource, @unchecked Sendable {
     }
 
     func withRows<R>(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>, _ body: (RowTile) throws -> R) throws -> R {
+        // The base numbers its errors through the whole input already; `body` numbers them
+        // from this range's start, so those are shifted back to the user's row numbers.
         try base.withRows((range.lowerBound + rows.lowerBound)..<(range.upperBound + rows.lowerBound), scratch: scratch) { tile in
-            try body(RowTile(
-                base: tile.base, rowStride: tile.rowStride, rowCount: tile.rowCount, dimension: tile.dimension,
-                firstRow: tile.firstRow - rows.lowerBound, storage: tile.storage))
+            do {
+                return try body(RowTile(
+                    base: tile.base, rowStride: tile.rowStride, rowCount: tile.rowCount, dimension: tile.dimension,
+                    firstRow: tile.firstRow - rows.lowerBound, storage: tile.storage))
+            } catch let error as DatasetError {
+                throw error.shiftingRows(by: rows.lowerBound)
+            }
         }
     }
 

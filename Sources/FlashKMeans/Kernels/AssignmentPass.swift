@@ -143,7 +143,7 @@ final class AssignmentPass<Step: AssignmentStep> {
         defer { operation.currentPass = nil }
         if let ranks {
             // A rank that failed tells the others, which would otherwise wait for it.
-            try ranks.distribution.agreeing(firstRow: ranks.share.rows.lowerBound) { try engine.run() }
+            try ranks.distribution.agreeing { try engine.run() }
             try exchangeSlices(ranks.distribution, share: ranks.share, sums: accumulateSums)
         } else {
             try engine.run()
