@@ -46,7 +46,11 @@ struct Cluster: ParsableCommand {
             let resumption = try Resumption(
                 directory: directory, command: "cluster", configuration: configuration, resume: training.resume, force: output.force)
             let result = try resumption.fit(source, configuration: configuration, progress: progress)
-            try write(result, source: source, configuration: configuration, to: directory)
+            do {
+                try write(result, source: source, configuration: configuration, to: directory)
+            } catch {
+                throw resumption.noting(error)
+            }
             resumption.finish()
         } catch {
             throw fail(error, context: context)

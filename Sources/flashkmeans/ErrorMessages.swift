@@ -27,6 +27,8 @@ enum ErrorMessages {
     /// One line, without the `error: ` prefix.
     static func line(for error: any Error, context: ErrorContext) -> String {
         switch error {
+        case let error as ResumableFailure:
+            return line(for: error.underlying, context: context) + "; " + error.note
         case let error as KMeansError:
             return line(for: error, context: context)
         case let error as DatasetError:

@@ -68,6 +68,7 @@ struct IVF: ParsableCommand {
                 return (source, directory, configuration)
             }
             var finishTraining: () -> Void = {}
+            var notingResume: (any Error) -> any Error = { $0 }
             let trained: [Float]
             let labels: [Int32]
             if let centroids {
@@ -94,6 +95,7 @@ struct IVF: ParsableCommand {
                 let result = try resumption.fit(source, configuration: configuration, progress: progress)
                 (trained, labels) = (result.centroids, result.labels)
                 finishTraining = resumption.finish
+                notingResume = resumption.noting
             } else {
                 preconditionFailure("one process always writes")
             }
@@ -103,30 +105,34 @@ struct IVF: ParsableCommand {
             let clusterCount = trained.count / dimension
             let lists = InvertedLists(labels: labels, clusterCount: clusterCount)
             let stored = metric.metric.rows(of: source)
-            try directory.commit([
-                ("centroids.npy", { path in
-                    let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCount, columns: dimension)
-                    try writer.append(trained)
-                    try writer.close()
-                }),
-                ("list_offsets.npy", { path in
-                    let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCount + 1, columns: nil, element: .int64)
-                    try writer.append(lists.offsets)
-                    try writer.close()
-                }),
-                ("ids.npy", { path in
-                    let writer = try MatrixWriter(path: path, format: .npy, rows: lists.ids.count, columns: nil, element: .int64)
-                    try writer.append(lists.ids)
-                    try writer.close()
-                }),
-                ("index.ivfflat.faiss", { path in
-                    try FaissIndexFile.writeIVFFlat(
-                        to: path, dimension: dimension, metric: metric.metric, centroids: trained, lists: lists
-                    ) { id, vector in
-                        try stored.copyRows(id..<(id + 1), into: vector)
-                    }
-                }),
-            ])
+            do {
+                try directory.commit([
+                    ("centroids.npy", { path in
+                        let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCount, columns: dimension)
+                        try writer.append(trained)
+                        try writer.close()
+                    }),
+                    ("list_offsets.npy", { path in
+                        let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCount + 1, columns: nil, element: .int64)
+                        try writer.append(lists.offsets)
+                        try writer.close()
+                    }),
+                    ("ids.npy", { path in
+                        let writer = try MatrixWriter(path: path, format: .npy, rows: lists.ids.count, columns: nil, element: .int64)
+                        try writer.append(lists.ids)
+                        try writer.close()
+                    }),
+                    ("index.ivfflat.faiss", { path in
+                        try FaissIndexFile.writeIVFFlat(
+                            to: path, dimension: dimension, metric: metric.metric, centroids: trained, lists: lists
+                        ) { id, vector in
+                            try stored.copyRows(id..<(id + 1), into: vector)
+                        }
+                    }),
+                ])
+            } catch {
+                throw notingResume(error)
+            }
             finishTraining()
             let balance = ClusterBalance(labels: labels, clusterCount: clusterCount)
             print(String(

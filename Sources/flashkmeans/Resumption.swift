@@ -1,3 +1,4 @@
+import ArgumentParser
 import FlashKMeans
 import Foundation
 
@@ -100,6 +101,15 @@ final class Resumption: @unchecked Sendable {
         lock.withLock { savedIteration = checkpoint.completedIterations }
     }
 
+    /// `error` with a note of how to resume, when this run's checkpoint is still saved: a run
+    /// whose results could not be written (a full disk) need not train again.
+    func noting(_ error: any Error) -> any Error {
+        guard !(error is ExitCode), lock.withLock({ savedIteration }) != nil else { return error }
+        return ResumableFailure(
+            underlying: error,
+            note: "the training is saved in \(path): once the problem is solved, run the same command with --resume to write the results")
+    }
+
     /// Removes the checkpoint once the results are in place.
     func finish() {
         Interruption.registering {
@@ -113,4 +123,10 @@ final class Resumption: @unchecked Sendable {
             "iteration \($0) is saved in \(path); run the same command with --resume to continue"
         }
     }
+}
+
+/// A failure after training whose checkpoint is kept, with the note saying how to resume.
+struct ResumableFailure: Error {
+    var underlying: any Error
+    var note: String
 }

@@ -43,7 +43,8 @@ import _FlashKMeansTestSupport
             #expect(errors.count == 1, "\(run.standardError)")
             #expect(errors.first?.contains("No space left on device") == true, "\(run.standardError)")
             #expect(errors.first?.contains(output) == true, "\(run.standardError)")
-            // Training finished, so its checkpoint stays for `--resume` once there is room.
+            // Training finished, so its checkpoint stays for `--resume` once there is room, and the line says so.
+            #expect(errors.first?.contains(".out.checkpoint: once the problem is solved") == true, "\(run.standardError)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: mountPoint).filter { $0 != ".out.checkpoint" }.isEmpty)
         }
         // With room again, the same run succeeds: nothing left behind stands in its way.
@@ -64,6 +65,7 @@ import _FlashKMeansTestSupport
         let errors = errorLines(run.standardError)
         #expect(errors.count == 1, "\(run.standardError)")
         #expect(errors.first?.contains("File too large") == true, "\(run.standardError)")
+        #expect(errors.first?.contains("run the same command with --resume") == true, "\(run.standardError)")
         #expect(snapshot(output) == before)
         let strays = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { !["data.npy", "out", ".out.checkpoint"].contains($0) }
