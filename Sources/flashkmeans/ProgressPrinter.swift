@@ -31,6 +31,7 @@ final class ProgressPrinter {
         }
         if stats.ambiguousRows > 0 { line += "  float64 re-ranked \(stats.ambiguousRows)" }
         if stats.emptyClustersReseeded > 0 { line += "  re-seeded \(stats.emptyClustersReseeded) empty" }
+        if let exchange = stats.exchangeSeconds { line += String(format: "  exchanging %.3f s", exchange) }
         writeToStandardError(clearBar + line + "\n")
         if showsBar {
             let width = 30

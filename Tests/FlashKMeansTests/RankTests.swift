@@ -35,7 +35,12 @@ import _FlashKMeansTestSupport
             let report = try #require(result.ranks)
             #expect(report.ranks == ranks)
             #expect(report.rowsPerRank.reduce(0, +) == 9500)
+            // Each iteration's exchange time is its own part of the run's.
+            let exchanges = result.iterations.compactMap(\.exchangeSeconds)
+            #expect(exchanges.count == result.iterations.count)
+            #expect(exchanges.allSatisfy { $0 >= 0 } && exchanges.reduce(0, +) <= report.communicationSeconds)
         }
+        #expect(single.iterations.allSatisfy { $0.exchangeSeconds == nil })
     }
 
     /// A sampled training set, and empty clusters re-seeded from rows of several ranks.

@@ -77,6 +77,7 @@ struct IterationDriver<Step: AssignmentStep> {
 
         for iteration in firstIteration...configuration.maxIterations {
             let started = DispatchTime.now().uptimeNanoseconds
+            let exchangedBefore = ranks?.distribution.communicationSeconds
             // Kept only for a checkpoint: steady iterations otherwise allocate nothing.
             let usedCentroids = checkpoint == nil ? [] : centroids
             let outcome = try centroids.withUnsafeBufferPointer {
@@ -128,6 +129,7 @@ struct IterationDriver<Step: AssignmentStep> {
                 previousInertia = outcome.inertia
             }
             stats.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            if let exchangedBefore, let ranks { stats.exchangeSeconds = ranks.distribution.communicationSeconds - exchangedBefore }
             peakAnonymous = max(peakAnonymous, ProcessMemory.read().anonymous)
             iterations.append(stats)
             progress(stats)

@@ -37,4 +37,7 @@ public struct IterationStats: Sendable, Codable, Equatable {
     /// Wall-clock seconds of the iteration: its assignment pass and, unless the run
     /// stopped here, the update (re-seeding included).
     public var seconds: Double
+    /// For a run across ranks, the part of `seconds` this rank spent exchanging results with
+    /// the others, waiting for slower ranks included; `nil` for one process.
+    public var exchangeSeconds: Double? = nil
 }
