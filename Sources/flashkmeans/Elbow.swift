@@ -36,7 +36,9 @@ struct Elbow: ParsableCommand {
         valueName: "list"))
     var k: String
 
-    @Option(help: ArgumentHelp("Also draw inertia and silhouette against k into this PNG file.", valueName: "file.png"))
+    @Option(help: ArgumentHelp(
+        "Also draw inertia and silhouette against k into this PNG file, once the results are in place.",
+        valueName: "file.png"))
     var plot: String?
 
     @Option(help: "Rows the silhouette score is computed on, sampled with the seed.")

@@ -21,7 +21,7 @@ public enum Knee {
     /// - Returns: The index of the point farthest below the chord (the lowest k among equals).
     ///
     /// *Edge cases*: fewer than three points, equal inertias, or a curve with no point
-    /// strictly below its chord (a straight line, or a concave one) have no knee.
+    /// below its chord by more than rounding (a straight line, or a concave one) have no knee.
     /// - Complexity: O(points).
     public static func index(clusterCounts: [Int], inertias: [Double]) -> Int? {
         precondition(clusterCounts.count == inertias.count, "one inertia per k")
@@ -36,9 +36,14 @@ public enum Knee {
         for index in 1..<(clusterCounts.count - 1) {
             let x = (Double(clusterCounts[index]) - firstK) / kSpan
             let gap = chordStart + (chordEnd - chordStart) * x - scaled[index]
-            // Only a point strictly below the chord bends the curve; ties keep the lower k.
-            if gap > 0, gap > (best?.gap ?? 0) { best = (index, gap) }
+            // Only a point below the chord bends the curve (a gap within `straightness` is the
+            // rounding of a straight line); ties keep the lower k.
+            if gap > straightness, gap > (best?.gap ?? 0) { best = (index, gap) }
         }
         return best?.index
     }
+
+    /// Gaps to the chord at most this large, in the scaled units, count as none: scaling
+    /// a straight line of float64 values leaves its points about 1e-16 off the chord.
+    static let straightness = 1e-9
 }
