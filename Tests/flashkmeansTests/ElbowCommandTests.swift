@@ -2,6 +2,9 @@ import FlashKMeans
 import Foundation
 import Testing
 import _FlashKMeansTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct ElbowCommandTests {
     let directory = TemporaryDirectory()
@@ -141,5 +144,27 @@ import _FlashKMeansTestSupport
         #expect(!FileManager.default.fileExists(atPath: output))
         let plot = try CommandRun(["elbow", input, "-k", "2", "-o", output, "--plot", "chart.jpg"])
         #expect(plot.standardError.hasPrefix("Error: --plot must name a .png file, got 'chart.jpg'"))
+    }
+
+    /// SIGINT with every result written: exit 130 with one line, the old set untouched, no plot.
+    @Test func interruptBeforeTheSwapKeepsTheOldSet() throws {
+        let input = try demoFile(points: 1000, dimension: 4, blobs: 4)
+        let output = directory.file("kept")
+        #expect(try CommandRun(["elbow", input, "-k", "2,3", "-o", output, "--quiet"]).status == 0)
+        let before = snapshot(output)
+        let marker = directory.file("paused")
+        let plot = directory.file("never.png")
+        let run = try RunningCommand(
+            ["elbow", input, "-k", "2...5", "-o", output, "--quiet", "--force", "--plot", plot],
+            environment: [RunningCommand.pauseVariable: marker], logs: directory.file("run"))
+        #expect(run.waitForPause(marker: marker), "the run never reached the point before its results are moved into place")
+        run.signal(SIGINT)
+        let result = run.finish()
+        #expect(!result.killed && result.status == 130, "\(result.standardError)")
+        let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("error: ") }
+        #expect(errors == ["error: interrupted by SIGINT; \(output) left as it was"], "\(result.standardError)")
+        #expect(snapshot(output) == before)
+        #expect(!FileManager.default.fileExists(atPath: plot))
+        try? FileManager.default.removeItem(atPath: marker)
     }
 }
