@@ -25,9 +25,10 @@ struct Elbow: ParsableCommand {
 
     static let csvName = "elbow.csv"
     static let centroidsName = "elbow-centroids.npy"
+    static let startsName = "elbow-starts.npy"
     /// The name the plot usually takes: a result file, should it be written into an output directory.
     static let plotName = "elbow.png"
-    static let fileNames = [csvName, centroidsName]
+    static let fileNames = [csvName, centroidsName, startsName]
 
     @OptionGroup var input: InputOptions
 
@@ -41,8 +42,13 @@ struct Elbow: ParsableCommand {
         valueName: "file.png"))
     var plot: String?
 
-    @Option(help: "Rows the silhouette score is computed on, sampled with the seed.")
+    @Option(help: "Rows the silhouette score is computed on, sampled with the seed; 0 leaves it out.")
     var silhouetteSample: Int = SilhouetteSample.defaultSize
+
+    @Flag(help: ArgumentHelp(
+        "Also write elbow-starts.npy: each k's k-means++ start, stacked as in elbow-centroids.npy.",
+        discussion: "For comparisons that start another engine from the same centroids; chosen again for the file, so each k's initialization runs twice."))
+    var saveStarts = false
 
     @Option(help: "Rows k-means++ runs on (default: n/24, at least 16 per cluster; about two Lloyd iterations of work).")
     var initSample: Int?
@@ -75,7 +81,7 @@ struct Elbow: ParsableCommand {
             throw ValidationError(error.description)
         }
         if let plot, !plot.lowercased().hasSuffix(".png") { throw ValidationError("--plot must name a .png file, got '\(plot)'") }
-        guard silhouetteSample >= 2 else { throw ValidationError("--silhouette-sample must be at least 2") }
+        guard silhouetteSample == 0 || silhouetteSample >= 2 else { throw ValidationError("--silhouette-sample must be 0 or at least 2") }
         if let initSample, initSample < 1 { throw ValidationError("--init-sample must be at least 1") }
         if let maxIter, maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
         guard tol >= 0, tol.isFinite else { throw ValidationError("--tol must be a non-negative number") }
@@ -115,7 +121,7 @@ struct Elbow: ParsableCommand {
         do {
             let source = try input.open()
             context.shards = source.description.shards
-            let directory = try output.prepare(fileNames: Self.fileNames)
+            let directory = try output.prepare(fileNames: [Self.csvName, Self.centroidsName] + (saveStarts ? [Self.startsName] : []))
             if let plot, FileManager.default.fileExists(atPath: plot), !output.force {
                 throw CommandError(path: plot, message: "already exists; pass --force to replace it")
             }
@@ -125,50 +131,59 @@ struct Elbow: ParsableCommand {
                 try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
                 _ = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
             }
-            let sample = try SilhouetteSample(source: source, size: silhouetteSample, seed: seed.seed, metric: metric.metric)
+            let sample = silhouetteSample == 0
+                ? nil : try SilhouetteSample(source: source, size: silhouetteSample, seed: seed.seed, metric: metric.metric)
             let file = source.description
             if !output.quiet {
                 printError(
                     "\(file.path): \(file.rowCount) × \(file.dimension) \(file.dataType) (\(file.format.rawValue)), "
-                        + "k = \(list), silhouette on \(sample.rows.count) rows")
+                        + "k = \(list), silhouette on \(sample.map { "\($0.rows.count) rows" } ?? "no rows")")
             }
 
             var points: [ElbowCurve.Point] = []
             var sampleLabels: [[Int32]] = []
             var centroids: [Float] = []
+            var starts: [Float] = []
             for (index, configuration) in configurations.enumerated() {
                 let progress = ProgressPrinter(quiet: output.quiet, maxIterations: configuration.maxIterations)
                 progress.message("k = \(configuration.clusterCount) (\(index + 1) of \(configurations.count))")
+                if saveStarts { starts += try KMeans.initialCentroids(for: source, configuration: configuration) }
                 let result = try KMeans.fit(source, configuration: configuration, progress: progress.iteration)
                 progress.finish()
                 points.append(ElbowCurve.Point(
                     clusterCount: configuration.clusterCount, inertia: result.inertia, iterations: result.iterations.count,
                     seconds: result.totalSeconds, silhouette: nil))
-                sampleLabels.append(sample.rows.map { result.labels[$0] })
+                if let sample { sampleLabels.append(sample.rows.map { result.labels[$0] }) }
                 centroids += result.centroids
             }
-            let started = Date()
-            let scores = sample.scores(sampleLabels: sampleLabels, threadCount: threads.threads)
-            for index in points.indices { points[index].silhouette = scores[index] }
-            if !output.quiet {
-                printError(String(format: "silhouettes of %d clusterings on %d rows: %.2f s",
-                                  points.count, sample.rows.count, Date().timeIntervalSince(started)))
+            if let sample {
+                let started = Date()
+                let scores = sample.scores(sampleLabels: sampleLabels, threadCount: threads.threads)
+                for index in points.indices { points[index].silhouette = scores[index] }
+                if !output.quiet {
+                    printError(String(format: "silhouettes of %d clusterings on %d rows: %.2f s",
+                                      points.count, sample.rows.count, Date().timeIntervalSince(started)))
+                }
             }
             let curve = ElbowCurve(points: points)
 
-            try directory.commit([
+            func stacked(_ values: [Float]) -> (String) throws -> Void {
+                { path in
+                    let writer = try MatrixWriter(path: path, format: .npy, rows: clusterCounts.reduce(0, +), columns: source.dimension)
+                    try writer.append(values)
+                    try writer.close()
+                }
+            }
+            var files: [(name: String, write: (String) throws -> Void)] = [
                 (Self.csvName, { path in
                     guard FileManager.default.createFile(atPath: path, contents: Data(curve.csv.utf8)) else {
                         throw OutputError(path: path, .cannotCreateFile("cannot write the CSV here"))
                     }
                 }),
-                (Self.centroidsName, { path in
-                    let writer = try MatrixWriter(
-                        path: path, format: .npy, rows: clusterCounts.reduce(0, +), columns: source.dimension)
-                    try writer.append(centroids)
-                    try writer.close()
-                }),
-            ])
+                (Self.centroidsName, stacked(centroids)),
+            ]
+            if saveStarts { files.append((Self.startsName, stacked(starts))) }
+            try directory.commit(files)
             if let plot { try writePlot(curve, to: plot) }
             print(curve.table, terminator: "")
             let knee = curve.kneeClusterCount.map { "knee at k = \($0)" } ?? "no knee"

@@ -167,4 +167,24 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: plot))
         try? FileManager.default.removeItem(atPath: marker)
     }
+
+    /// The saved starts are the ones each fit began from: `cluster --init` with one gives
+    /// that k's centroids. Without a silhouette sample the column stays empty.
+    @Test func savedStartsAreTheFitsStarts() throws {
+        let input = try demoFile(points: 1500, dimension: 5, blobs: 6)
+        let output = directory.file("starts")
+        let run = try CommandRun(
+            ["elbow", input, "-k", "2,7", "-o", output, "--save-starts", "--silhouette-sample", "0", "--seed", "4", "--quiet"])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(try Self.csv(in: output).dropFirst().map { $0[4] } == ["", ""])
+        let starts = try Self.payload(ofNpy: output + "/elbow-starts.npy")
+        let centroids = try Self.payload(ofNpy: output + "/elbow-centroids.npy")
+        #expect(starts.count == 9 * 5 * 4 && starts != centroids)
+        let start = directory.file("start7.npy")
+        Fixtures.writeNpy(start, descr: "<f4", shape: [7, 5], payload: [UInt8](starts.subdata(in: (2 * 20)..<(9 * 20))))
+        let single = directory.file("from-start")
+        let cluster = try CommandRun(["cluster", input, "--init", start, "-o", single, "--quiet"])
+        #expect(cluster.status == 0, "\(cluster.standardError)")
+        #expect(try Self.payload(ofNpy: single + "/centroids.npy") == centroids.subdata(in: (2 * 20)..<(9 * 20)))
+    }
 }

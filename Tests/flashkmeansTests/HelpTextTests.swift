@@ -267,7 +267,11 @@ OPTIONS:
                           PNG file, once the results are in place.
   --silhouette-sample <silhouette-sample>
                           Rows the silhouette score is computed on, sampled
-                          with the seed. (default: 10000)
+                          with the seed; 0 leaves it out. (default: 10000)
+  --save-starts           Also write elbow-starts.npy: each k's k-means++
+                          start, stacked as in elbow-centroids.npy.
+        For comparisons that start another engine from the same centroids;
+        chosen again for the file, so each k's initialization runs twice.
   --init-sample <init-sample>
                           Rows k-means++ runs on (default: n/24, at least 16
                           per cluster; about two Lloyd iterations of work).
