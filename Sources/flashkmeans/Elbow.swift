@@ -78,7 +78,8 @@ struct Elbow: ParsableCommand {
         do {
             _ = try ClusterCountList(parsing: k)
         } catch {
-            throw ValidationError(error.description)
+            // The library's message starts with "k": here, the flag.
+            throw ValidationError("-" + error.description)
         }
         if let plot, !plot.lowercased().hasSuffix(".png") { throw ValidationError("--plot must name a .png file, got '\(plot)'") }
         guard silhouetteSample == 0 || silhouetteSample >= 2 else { throw ValidationError("--silhouette-sample must be 0 or at least 2") }

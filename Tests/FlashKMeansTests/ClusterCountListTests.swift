@@ -14,22 +14,22 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", "-k needs at least one value"),
-        ("2,,4", "-k has an empty item in '2,,4'"),
-        ("2,4,", "-k has an empty item"),
-        ("a", "-k values must be whole numbers or ranges such as 1...16, got 'a'"),
+        ("", "k needs at least one value"),
+        ("2,,4", "k has an empty item in '2,,4'"),
+        ("2,4,", "k has an empty item"),
+        ("a", "k values must be whole numbers or ranges such as 1...16, got 'a'"),
         ("1..5", "got '1..5'"),
         ("2.5", "got '2.5'"),
-        ("0", "-k values must be at least 1, got 0"),
-        ("-3", "-k values must be at least 1, got -3"),
-        ("0...4", "-k values must be at least 1, got 0 in '0...4'"),
-        ("5...2", "-k range '5...2' ends below its start"),
-        ("1...", "-k range '1...' must be written low...high or low...high:step with whole numbers"),
-        ("1...10:0", "-k range '1...10:0' needs a step of at least 1"),
+        ("0", "k values must be at least 1, got 0"),
+        ("-3", "k values must be at least 1, got -3"),
+        ("0...4", "k values must be at least 1, got 0 in '0...4'"),
+        ("5...2", "k range '5...2' ends below its start"),
+        ("1...", "k range '1...' must be written low...high or low...high:step with whole numbers"),
+        ("1...10:0", "k range '1...10:0' needs a step of at least 1"),
         ("1...10:x", "needs a step of at least 1"),
-        ("2,2", "-k lists 2 more than once"),
-        ("1...3,2", "-k lists 2 more than once"),
-        ("1...5000", "-k asks for more than 1000 values with '1...5000'"),
+        ("2,2", "k lists 2 more than once"),
+        ("1...3,2", "k lists 2 more than once"),
+        ("1...5000", "k asks for more than 1000 values with '1...5000'"),
     ])
     func refusesWithOneLine(text: String, message: String) {
         #expect {

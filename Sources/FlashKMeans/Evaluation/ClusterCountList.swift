@@ -11,7 +11,8 @@ public struct ClusterCountList: Sendable, Equatable, CustomStringConvertible {
     /// `1...100000` is far more likely a slip than a plan.
     public static let maximumCount = 1000
 
-    /// Why a list was refused, worded for the person who typed it.
+    /// Why a list was refused, worded for the person who typed it: each message starts with
+    /// "k", so that a command can put its flag's dashes before it.
     public struct ParseError: Error, CustomStringConvertible, Equatable, Sendable {
         public let description: String
     }
@@ -27,10 +28,10 @@ public struct ClusterCountList: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(ParseError) {
         func refuse(_ message: String) -> ParseError { ParseError(description: message) }
         let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }
-        guard !(items.count == 1 && items[0].isEmpty) else { throw refuse("-k needs at least one value, such as 2,4,8 or 1...16") }
+        guard !(items.count == 1 && items[0].isEmpty) else { throw refuse("k needs at least one value, such as 2,4,8 or 1...16") }
         var seen = Set<Int>()
         for item in items {
-            guard !item.isEmpty else { throw refuse("-k has an empty item in '\(text)'") }
+            guard !item.isEmpty else { throw refuse("k has an empty item in '\(text)'") }
             let values: StrideThrough<Int>
             if let dots = item.firstRange(of: "...") {
                 let low = String(item[..<dots.lowerBound]).trimmingSpaces
@@ -41,25 +42,25 @@ public struct ClusterCountList: Sendable, Equatable, CustomStringConvertible {
                     high = String(high[..<colon]).trimmingSpaces
                 }
                 guard let start = Int(low), let end = Int(high) else {
-                    throw refuse("-k range '\(item)' must be written low...high or low...high:step with whole numbers")
+                    throw refuse("k range '\(item)' must be written low...high or low...high:step with whole numbers")
                 }
-                guard let by = Int(step), by >= 1 else { throw refuse("-k range '\(item)' needs a step of at least 1") }
-                guard start >= 1 else { throw refuse("-k values must be at least 1, got \(start) in '\(item)'") }
-                guard end >= start else { throw refuse("-k range '\(item)' ends below its start") }
+                guard let by = Int(step), by >= 1 else { throw refuse("k range '\(item)' needs a step of at least 1") }
+                guard start >= 1 else { throw refuse("k values must be at least 1, got \(start) in '\(item)'") }
+                guard end >= start else { throw refuse("k range '\(item)' ends below its start") }
                 guard (end - start) / by < Self.maximumCount else {
-                    throw refuse("-k asks for more than \(Self.maximumCount) values with '\(item)'")
+                    throw refuse("k asks for more than \(Self.maximumCount) values with '\(item)'")
                 }
                 values = stride(from: start, through: end, by: by)
             } else {
                 guard let value = Int(item) else {
-                    throw refuse("-k values must be whole numbers or ranges such as 1...16, got '\(item)'")
+                    throw refuse("k values must be whole numbers or ranges such as 1...16, got '\(item)'")
                 }
-                guard value >= 1 else { throw refuse("-k values must be at least 1, got \(value)") }
+                guard value >= 1 else { throw refuse("k values must be at least 1, got \(value)") }
                 values = stride(from: value, through: value, by: 1)
             }
             for value in values {
-                guard seen.insert(value).inserted else { throw refuse("-k lists \(value) more than once") }
-                guard seen.count <= Self.maximumCount else { throw refuse("-k asks for more than \(Self.maximumCount) values") }
+                guard seen.insert(value).inserted else { throw refuse("k lists \(value) more than once") }
+                guard seen.count <= Self.maximumCount else { throw refuse("k asks for more than \(Self.maximumCount) values") }
             }
         }
         self.values = seen.sorted()

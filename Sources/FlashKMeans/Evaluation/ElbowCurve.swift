@@ -16,6 +16,7 @@ public struct ElbowCurve: Sendable {
         /// The silhouette score on the shared sample; `nil` where it is undefined (k = 1).
         public var silhouette: Double?
 
+        /// A fit's figures, each as described on its property.
         public init(clusterCount: Int, inertia: Double, iterations: Int, seconds: Double, silhouette: Double?) {
             self.clusterCount = clusterCount
             self.inertia = inertia
