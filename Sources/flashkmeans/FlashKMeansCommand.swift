@@ -12,7 +12,7 @@ struct FlashKMeansCommand: ParsableCommand {
         commandName: "flashkmeans",
         abstract: "Exact k-means for large float32 embedding files, streamed from disk.",
         version: FlashKMeansVersion.current,
-        subcommands: [Cluster.self, Assign.self, IVF.self, Inspect.self, Sweep.self, Demo.self]
+        subcommands: [Cluster.self, Assign.self, IVF.self, Elbow.self, Inspect.self, Sweep.self, Demo.self]
     )
 
     static func main() {

@@ -29,6 +29,8 @@ SUBCOMMANDS:
   assign                  Assign every row to its nearest centroids.
   ivf                     Train an IVF coarse quantizer and write the inverted
                           lists and a faiss IndexIVFFlat.
+  elbow                   Fit several values of k and mark the knee of inertia
+                          against k.
   inspect                 Describe an embedding file: format, shape, type,
                           layout and norms.
   sweep                   Measure time and memory against tile sizes.
@@ -208,6 +210,86 @@ OPTIONS:
         The result is the same, bit for bit, as if the run had not been
         interrupted. --max-iter, --algorithm, --threads and the tile sizes may
         differ.
+  --metric <metric>       l2 (squared Euclidean) or cosine (spherical k-means:
+                          rows normalized on the fly, unit centroids). (values:
+                          l2, cosine; default: l2)
+        With cosine, assign's distances.npy holds cosine similarities.
+  -o, --output <output>   Directory for the results.
+  --force                 Replace results already in the output directory.
+  --quiet                 Print nothing on standard error while running.
+  --threads <threads>     Worker threads (default: all cores).
+  --tile-points <tile-points>
+                          Rows per point tile (default 512).
+  --tile-centroids <tile-centroids>
+                          Centroids per centroid tile (default 512).
+  --seed <seed>           Random seed; the same seed and input give the same
+                          result for any thread count. (default: 0)
+  --version               Show the version.
+  -h, --help              Show help information.
+
+"""#,
+        "elbow": #"""
+OVERVIEW: Fit several values of k and mark the knee of inertia against k.
+
+Fits every k of -k on the same input in one process, each from its own
+k-means++ start: the same k and seed give the same centroids and inertia as
+cluster. Writes elbow.csv (k, inertia, iterations, seconds, silhouette, knee)
+and elbow-centroids.npy (every k's centroids stacked in the order of k: sum of
+k rows × d) to the output directory, all at once, and prints the table.
+
+The silhouette score is computed exactly, from every pairwise distance
+(Euclidean, or 1 - cos under --metric cosine), on one seeded sample of rows
+shared by every k; it is undefined, and left empty, for k = 1.
+
+The knee is the k whose inertia lies farthest below the straight line joining
+the first and last points, with k and inertia each scaled to [0, 1] (the
+difference curve of Kneedle, Satopaa et al. 2011); a curve with fewer than
+three points, or none below that line, has no knee.
+
+USAGE: flashkmeans elbow [<options>] <input> -k <list> --output <output>
+
+ARGUMENTS:
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
+                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
+                          shard files read as one matrix, in order: a quoted
+                          pattern such as 'emb/part-*.npy', a directory, or a
+                          .txt/.list file of paths, one a line.
+
+OPTIONS:
+  --format <format>       Input format, overriding the file extension. (values:
+                          npy, fvecs, bvecs, fbin, raw, hdf5)
+  --dim <dim>             Row length for headerless raw float32 files.
+  --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
+                          and --centroids files). (default: train)
+  -k <list>               Values of k: a list such as 2,4,8,16, a range 1...32,
+                          or a range with a step 2...32:2.
+  --plot <file.png>       Also draw inertia and silhouette against k into this
+                          PNG file, once the results are in place.
+  --silhouette-sample <silhouette-sample>
+                          Rows the silhouette score is computed on, sampled
+                          with the seed; 0 leaves it out. (default: 10000)
+  --save-starts           Also write elbow-starts.npy: each k's k-means++
+                          start, stacked as in elbow-centroids.npy.
+        For comparisons that start another engine from the same centroids;
+        chosen again for the file, so each k's initialization runs twice.
+  --init-sample <init-sample>
+                          Rows k-means++ runs on (default: n/24, at least 16
+                          per cluster; about two Lloyd iterations of work).
+  --max-iter <max-iter>   Most Lloyd iterations for each k (default: 100, as
+                          for cluster).
+  --tol <tol>             Stop when the inertia falls by less than this
+                          fraction in one iteration (0: run until labels stop
+                          changing). (default: 0.0001)
+  --algorithm <algorithm> lloyd, hamerly, elkan, yinyang or auto. All give
+                          identical results; they differ in the distance work
+                          they skip. (values: lloyd, hamerly, elkan, yinyang,
+                          auto; default: auto)
+  --memory-budget <memory-budget>
+                          Most memory for pruning bounds, in MB (default: a
+                          quarter of physical memory).
+  --max-points-per-centroid <max-points-per-centroid>
+                          Train each k on a seeded sample of k × this many rows
+                          (as cluster does), then label every row.
   --metric <metric>       l2 (squared Euclidean) or cosine (spherical k-means:
                           rows normalized on the fly, unit centroids). (values:
                           l2, cosine; default: l2)

@@ -2,8 +2,8 @@ import ArgumentParser
 import FlashKMeans
 import Foundation
 
-/// Where results go and how much is said while they are made: `cluster`, `assign`, `ivf`
-/// and `sweep`, which all write a directory of results at once or not at all.
+/// Where results go and how much is said while they are made: `cluster`, `assign`, `ivf`,
+/// `elbow` and `sweep`, which all write a directory of results at once or not at all.
 struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Directory for the results.")
     var output: String
@@ -18,6 +18,7 @@ struct OutputOptions: ParsableArguments {
     /// these as a whole (an `assign` over a `cluster` leaves no stale centroids), and a directory
     /// holding anything else is refused.
     static let resultFileNames = KMeansResult.outputFileNames + Assign.fileNames + IVF.fileNames + [Sweep.csvName, Sweep.plotName]
+        + Elbow.fileNames + [Elbow.plotName]
 
     /// Checks and locks the directory before any work, so that a run that could not save its
     /// results fails at once, and a second run into it fails at once too. SIGINT and SIGTERM
