@@ -23,6 +23,41 @@ enum ParquetCodec {
         }
     }
 
+    /// Most bytes gzip (deflate) can expand one stored byte into: zlib's 1032:1, reached only
+    /// by runs of one byte.
+    static let largestDeflateRatio = 1032
+
+    /// Checks, before the page's buffer is sized from it, that `source` can hold `count`
+    /// bytes: the size Snappy and Zstandard record in their own headers must agree, and
+    /// gzip cannot exceed deflate's largest ratio.
+    /// - Throws: ``ParquetFailure`` for a declaration the stored bytes cannot back.
+    func checkDeclaredSize(of source: UnsafeRawBufferPointer, count: Int) throws {
+        let sourceBase = source.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        switch self {
+        case .uncompressed:
+            guard source.count == count else {
+                throw ParquetFailure("an uncompressed page stores \(source.count) bytes but declares \(count)")
+            }
+        case .snappy:
+            var length = 0
+            guard snappy_uncompressed_length(sourceBase.assumingMemoryBound(to: CChar.self), source.count, &length) == SNAPPY_OK,
+                  length == count
+            else { throw ParquetFailure("a Snappy page is corrupt or does not hold the \(count) bytes it declares") }
+        case .zstd:
+            let recorded = ZSTD_getFrameContentSize(sourceBase, source.count)
+            // ZSTD_CONTENTSIZE_UNKNOWN (all ones) when the frame does not record it; ERROR (one less) when it is no frame.
+            guard recorded != UInt64.max - 1 else { throw ParquetFailure("a ZSTD page is corrupt (no zstd frame)") }
+            guard recorded == UInt64.max || recorded == UInt64(count) else {
+                throw ParquetFailure("a ZSTD page holds \(recorded) bytes but declares \(count)")
+            }
+        case .gzip:
+            let (largest, overflow) = source.count.multipliedReportingOverflow(by: Self.largestDeflateRatio)
+            guard overflow || count <= largest + 1024 else {
+                throw ParquetFailure("a GZIP page of \(source.count) bytes declares \(count), more than deflate can expand to")
+            }
+        }
+    }
+
     /// Decompresses `source` into exactly `destinationCount` bytes at `destination`.
     ///
     /// - Parameters:

@@ -113,11 +113,13 @@ final class ParquetColumnDecoder: @unchecked Sendable {
         _ rows: Range<Int>, ofGroup group: Int, into destination: UnsafeMutablePointer<Float>, file: UnsafeRawBufferPointer
     ) throws {
         if group != self.group || rows.lowerBound < nextRow { start(group) }
+        let dimension = layout.dimension
+        // Rows passed over are held to the same length as rows read.
         while nextRow < rows.lowerBound {
-            _ = try nextRowValues(into: nil, limit: Int.max, file: file)
+            let length = try nextRowValues(into: nil, limit: dimension, file: file)
+            guard length == dimension else { throw raggedRow(length: length) }
             nextRow += 1
         }
-        let dimension = layout.dimension
         for slot in 0..<rows.count {
             let length = try nextRowValues(into: destination + slot * dimension, limit: dimension, file: file)
             guard length == dimension else { throw raggedRow(length: length) }
@@ -126,9 +128,10 @@ final class ParquetColumnDecoder: @unchecked Sendable {
     }
 
     /// The number of values in group `group`'s first row, read before the row length is known.
-    func firstRowLength(ofGroup group: Int, file: UnsafeRawBufferPointer) throws -> Int {
+    /// - Parameter limit: The most values a row may have (what the file's bytes can back).
+    func firstRowLength(ofGroup group: Int, limit: Int, file: UnsafeRawBufferPointer) throws -> Int {
         start(group)
-        return try nextRowValues(into: nil, limit: Int.max, file: file)
+        return try nextRowValues(into: nil, limit: limit, file: file)
     }
 
     private var rowNumber: Int { layout.groups[group].firstRow + nextRow }
@@ -180,6 +183,9 @@ final class ParquetColumnDecoder: @unchecked Sendable {
                         run += 1
                     }
                     guard run <= limit - length else {
+                        guard layout.dimension > 0 else {
+                            throw ParquetFailure("row \(rowNumber) has more than \(limit) values, more than the file's bytes can hold")
+                        }
                         throw ParquetFailure(
                             "row \(rowNumber) has more than \(limit) values, but row \(layout.groups[0].firstRow) has \(limit); "
                                 + "every row must have the same length")
@@ -343,6 +349,7 @@ final class ParquetColumnDecoder: @unchecked Sendable {
         guard header.encoding == 0 || header.encoding == 2 else {
             throw ParquetFailure("a dictionary page is encoded with \(Self.encodingName(header.encoding)), not PLAIN")
         }
+        try codec.checkDeclaredSize(of: stored, count: header.uncompressedSize)
         reservePage(header.uncompressedSize)
         try codec.decompress(stored, into: page, count: header.uncompressedSize)
         let width = layout.element.byteWidth
@@ -364,6 +371,7 @@ final class ParquetColumnDecoder: @unchecked Sendable {
         guard header.repetitionLevelEncoding == 3, header.definitionLevelEncoding == 3 else {
             throw ParquetFailure("a page's levels are encoded with \(Self.encodingName(header.definitionLevelEncoding)), not RLE")
         }
+        try codec.checkDeclaredSize(of: stored, count: header.uncompressedSize)
         reservePage(header.uncompressedSize)
         try codec.decompress(stored, into: page, count: header.uncompressedSize)
         var offset = 0
@@ -389,10 +397,11 @@ final class ParquetColumnDecoder: @unchecked Sendable {
         guard levelBytes <= stored.count, levelBytes <= header.uncompressedSize else {
             throw ParquetFailure("a page's levels are longer than the page")
         }
-        reservePage(header.uncompressedSize)
-        page.copyMemory(from: stored.baseAddress!, byteCount: levelBytes)
         let values = UnsafeRawBufferPointer(rebasing: stored[levelBytes...])
         let valueBytes = header.uncompressedSize - levelBytes
+        try (header.valuesCompressed ? codec : .uncompressed).checkDeclaredSize(of: values, count: valueBytes)
+        reservePage(header.uncompressedSize)
+        page.copyMemory(from: stored.baseAddress!, byteCount: levelBytes)
         if header.valuesCompressed {
             try codec.decompress(values, into: page + levelBytes, count: valueBytes)
         } else {

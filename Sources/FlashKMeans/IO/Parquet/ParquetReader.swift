@@ -102,7 +102,9 @@ enum ParquetReader {
             let (total, overflow) = rowCount.addingReportingOverflow(rows)
             guard !overflow else { throw ParquetFailure("the row groups declare more than \(Int.max) rows") }
             rowCount = total
-            storedBytes += Int(size)
+            // Chunks may (wrongly) overlap, so the sum may exceed the file: it only bounds the rows.
+            let (sum, sumOverflows) = storedBytes.addingReportingOverflow(Int(size))
+            storedBytes = sumOverflows ? Int.max : sum
             groups.append(.init(
                 index: index, firstRow: first, rowCount: rows, chunk: Int(start)..<Int(start + size), codec: try ParquetCodec(code: chunk.codec)))
         }
@@ -112,12 +114,13 @@ enum ParquetReader {
         var layout = ParquetLayout(
             element: element, dimension: 0, maxDefinitionLevel: column.maxDefinitionLevel,
             listDefinitionLevel: column.listDefinitionLevel, groups: groups)
-        let dimension = try ParquetColumnDecoder(layout: layout).firstRowLength(ofGroup: 0, file: bytes)
+        let backedValues = storedBytes.multipliedReportingOverflow(by: largestExpansion / 4)
+        let dimension = try ParquetColumnDecoder(layout: layout).firstRowLength(
+            ofGroup: 0, limit: backedValues.overflow ? Int.max : backedValues.partialValue, file: bytes)
         guard dimension > 0 else { throw ParquetFailure("row 0 is an empty list; every row must hold the same number of values") }
         layout.dimension = dimension
         let declared = rowCount.multipliedReportingOverflow(by: dimension)
-        let backed = storedBytes.multipliedReportingOverflow(by: largestExpansion / 4)
-        guard !declared.overflow, backed.overflow || declared.partialValue <= backed.partialValue else {
+        guard !declared.overflow, backedValues.overflow || declared.partialValue <= backedValues.partialValue else {
             throw ParquetFailure(
                 "declares \(rowCount) rows of \(dimension) values in \(storedBytes) stored bytes, "
                     + "more than the \(largestExpansion):1 expansion real embeddings reach")
