@@ -130,6 +130,29 @@ import _FlashKMeansTestSupport
         Self.expectRefused(Self.fixture("not-parquet.parquet"), saying: "the footer declares 543976545 bytes, more than the file holds")
     }
 
+    /// list-f32-none.parquet with bytes changed in place: its footer length, and its first
+    /// page header's uncompressed size and level count (zigzag varints at bytes 7 and 14).
+    @Test(arguments: [
+        (8, [UInt8](), "the footer declares 2147483647 bytes, more than the file holds"),
+        (7, [0xEA], "an uncompressed page stores 1332 bytes but declares 1333"),
+        (14, [0x82], "a page's levels or dictionary indices end early"),
+        (14, [0xFE, 0x04], "row 39 has 7 values, but row 0 has 8"),
+    ])
+    func headersThatLieAreOneLine(offset: Int, patch: [UInt8], words: String) throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.fixture("list-f32-none.parquet"))))
+        if patch.isEmpty {
+            // The footer length, just before the closing magic.
+            bytes.replaceSubrange((bytes.count - 8)..<(bytes.count - 4), with: [0xFF, 0xFF, 0xFF, 0x7F])
+        } else {
+            bytes.replaceSubrange(offset..<(offset + patch.count), with: patch)
+        }
+        let path = directory.file("patched.parquet")
+        Fixtures.writeBytes(path, bytes)
+        Self.expectRefused(path, saying: words)
+    }
+
     @Test func theFormatIsKnownByExtensionOrMagic() throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
