@@ -28,7 +28,7 @@ let package = Package(
         /// The engine: input readers, the fused tiled kernel, initialization and the Lloyd driver.
         .target(
             name: "FlashKMeans",
-            dependencies: ["COpenBLAS", "CHDF5", "CKMeansKernels", "CMappingGuard"],
+            dependencies: ["COpenBLAS", "CHDF5", "CSnappy", "CZstd", "CZlib", "CKMeansKernels", "CMappingGuard"],
             swiftSettings: engineSettings
         ),
         /// The hot SIMD loops in C, each compiled for SSE2, AVX2 and AVX-512 (NEON on arm64)
@@ -72,6 +72,26 @@ let package = Package(
             providers: [.apt(["libhdf5-dev"])]
         ),
 
+        /// Snappy's C interface, for Parquet pages compressed with SNAPPY (the codec pyarrow
+        /// and Spark write by default).
+        .systemLibrary(
+            name: "CSnappy",
+            pkgConfig: "snappy",
+            providers: [.apt(["libsnappy-dev"])]
+        ),
+        /// Zstandard, for Parquet pages compressed with ZSTD.
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        /// zlib, for Parquet pages compressed with GZIP.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
         // MARK: Tests
 
         /// The float64 reference Lloyd (the judge) and fixture writers shared by the test targets.
@@ -83,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "FlashKMeansTests",
             dependencies: ["FlashKMeans", "_FlashKMeansTestSupport"],
-            exclude: ["FuzzReproducers"]
+            exclude: ["FuzzReproducers", "Fixtures"]
         ),
         /// Runs the built `flashkmeans` binary as a user would: exit codes, messages, written files.
         .testTarget(

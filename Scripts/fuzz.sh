@@ -3,7 +3,7 @@
 #
 #   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Targets: npy fvecs bvecs fbin raw hdf5 faiss checkpoint (all by default); 1800 seconds
+# Targets: npy fvecs bvecs fbin raw hdf5 parquet faiss checkpoint (all by default); 1800 seconds
 # each by default. Each target starts from the seed corpus in Scripts/Fuzz/corpus/TARGET
 # (written by Scripts/fuzz_corpus.py) and grows a working corpus under .build/fuzz/TARGET.
 # A crash leaves its input in .build/fuzz/crashes/TARGET-*; copy it to
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(npy fvecs bvecs fbin raw hdf5 faiss checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(npy fvecs bvecs fbin raw hdf5 parquet faiss checkpoint)
 
 # SwiftPM's --sanitize=fuzzer alone left the Swift code of the library without coverage counters
 # (libFuzzer saw only the C targets' ~1,300 edges and could not steer into the readers); the

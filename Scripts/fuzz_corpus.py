@@ -1,5 +1,5 @@
 """Writes the seed corpus for Scripts/fuzz.sh: small valid files of every format the readers
-accept, in Scripts/Fuzz/corpus/<target>/. Run from the repository root; needs numpy and h5py.
+accept, in Scripts/Fuzz/corpus/<target>/. Run from the repository root; needs numpy, h5py and pyarrow.
 The faiss index and checkpoint seeds come from the flashkmeans binary given as argument."""
 import os
 import subprocess
@@ -9,6 +9,8 @@ import time
 
 import h5py
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 root = "Scripts/Fuzz/corpus"
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/debug/flashkmeans"
@@ -70,4 +72,28 @@ with tempfile.TemporaryDirectory() as tmp:
     put("checkpoint", "k3.checkpoint", open(checkpoint, "rb").read())
     os.unlink(marker)
     run.wait()
+# Parquet: each list type, item type, codec, encoding and page version the reader takes.
+with tempfile.TemporaryDirectory() as tmp:
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    flat = lambda a: pa.array(a.reshape(-1))
+    offsets = pa.array(np.arange(0, 25, 4), pa.int32())
+    columns = {
+        "list": pa.ListArray.from_arrays(offsets, flat(x)),
+        "fixed": pa.FixedSizeListArray.from_arrays(flat(x), 4),
+        "f16": pa.ListArray.from_arrays(offsets, flat(x.astype(np.float16))),
+        "f64": pa.ListArray.from_arrays(offsets, flat(x.astype(np.float64))),
+    }
+    for name, kwargs in [
+        ("list-none-plain", {"compression": "none", "use_dictionary": False}),
+        ("list-snappy-dictionary", {"compression": "snappy"}),
+        ("list-zstd-v2", {"compression": "zstd", "data_page_version": "2.0", "use_dictionary": False}),
+        ("list-gzip-split", {"compression": "gzip", "use_dictionary": False, "use_byte_stream_split": True}),
+        ("fixed-none-v2-dictionary", {"compression": "none", "data_page_version": "2.0"}),
+        ("f16-none-plain", {"compression": "none", "use_dictionary": False}),
+        ("f64-none-dictionary", {"compression": "none"}),
+    ]:
+        path = f"{tmp}/{name}.parquet"
+        pq.write_table(pa.table({"emb": columns[name.split("-")[0]]}), path, row_group_size=4, **kwargs)
+        put("parquet", f"{name}.parquet", open(path, "rb").read())
+
 print(f"seed corpus in {root}")

@@ -92,6 +92,8 @@ enum ErrorMessages {
             return "row \(row) is all zeros and has no direction for --metric cosine"
         case let .missingDataset(name):
             return "no dataset '\(name)' (choose one with --dataset)"
+        case let .parquetColumn(_, candidates) where !candidates.isEmpty:
+            return text.replacingOccurrences(of: "; name the one to read", with: "") + "; choose one with --column"
         default:
             return text
         }

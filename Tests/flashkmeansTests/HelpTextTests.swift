@@ -49,17 +49,19 @@ USAGE: flashkmeans cluster [<options>] <input> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
+                          (.parquet). Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --column <column>       Column of float lists to read from a Parquet file
+                          (default: the only one).
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
   --init <init>           kmeans++, random, or a file of k × d initial
@@ -122,17 +124,19 @@ USAGE: flashkmeans assign [<options>] <input> --centroids <centroids> --output <
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
+                          (.parquet). Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --column <column>       Column of float lists to read from a Parquet file
+                          (default: the only one).
   --centroids <centroids> k × d centroids, in any supported format.
   --top <top>             How many nearest centroids to write per row.
                           (default: 1)
@@ -166,17 +170,19 @@ USAGE: flashkmeans ivf [<options>] <input> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
+                          (.parquet). Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --column <column>       Column of float lists to read from a Parquet file
+                          (default: the only one).
   --centroids <centroids> Use these k × d centroids instead of training.
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
@@ -321,17 +327,19 @@ USAGE: flashkmeans sweep [<options>] <input> -k <k> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
+                          (.parquet). Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --column <column>       Column of float lists to read from a Parquet file
+                          (default: the only one).
   -k <k>                  Number of clusters.
   --tile-points <tile-points>
                           Point tile sizes to try, comma-separated. (default:
@@ -358,21 +366,23 @@ OVERVIEW: Describe an embedding file: format, shape, type, layout and norms.
 Norms come from up to --sample evenly spaced rows, so inspecting a huge file
 stays quick.
 
-USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset <dataset>] [--sample <sample>] [--json]
+USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset <dataset>] [--column <column>] [--sample <sample>] [--json]
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
+                          (.parquet). Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --column <column>       Column of float lists to read from a Parquet file
+                          (default: the only one).
   --sample <sample>       Rows to read for the norm statistics. (default: 10000)
   --json                  Print JSON instead of text.
   --version               Show the version.

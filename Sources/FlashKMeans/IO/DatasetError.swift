@@ -59,6 +59,11 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case shardDataType(found: String, expected: String, firstShard: String)
         /// A shard is in format `found`, but the first shard is in `expected`.
         case shardFormat(found: EmbeddingFormat, expected: EmbeddingFormat, firstShard: String)
+        /// A Parquet file cannot be read; what is wrong with it (or with a row, named by number).
+        case parquet(String)
+        /// A Parquet file has no column of float lists named `chosen`, or (`chosen` is `nil`)
+        /// not exactly one to choose by default; `candidates` are its columns of float lists.
+        case parquetColumn(chosen: String?, candidates: [String])
     }
 
     /// The file the problem was found in.
@@ -139,6 +144,18 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .shardFormat(found, expected, firstShard):
             detail = "\(found.rawValue) format, but the first shard (\(firstShard)) is \(expected.rawValue); "
                 + "every shard of a set must have the same format"
+        case let .parquet(why):
+            detail = why
+        case let .parquetColumn(chosen, candidates):
+            let listed = candidates.map { "'\($0)'" }.joined(separator: ", ")
+            if let chosen {
+                detail = "no column '\(chosen)' of float lists"
+                    + (candidates.isEmpty ? " (the file has none)" : " (columns of float lists: \(listed))")
+            } else if candidates.isEmpty {
+                detail = "no column of float lists (list, large_list or fixed_size_list of float32, float16 or float64)"
+            } else {
+                detail = "several columns of float lists (\(listed)); name the one to read"
+            }
         }
         return detail
     }

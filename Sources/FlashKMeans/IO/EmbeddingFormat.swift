@@ -13,9 +13,12 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable, Codable {
     case raw
     /// An HDF5 file holding a 2-D float32 or float64 dataset.
     case hdf5
+    /// Apache Parquet: one column of float lists (float32, float16 or float64 items) read
+    /// as rows; the column from ``EmbeddingOpenOptions/column``.
+    case parquet
 
     /// Guesses the format from a file name's extension, ignoring case: `npy`, `fvecs`,
-    /// `bvecs`, `fbin`, `f32`/`raw`/`bin` (raw float32) and `hdf5`/`h5`/`he5`.
+    /// `bvecs`, `fbin`, `f32`/`raw`/`bin` (raw float32), `hdf5`/`h5`/`he5` and `parquet`/`pq`.
     /// - Parameter pathExtension: The extension without its dot.
     /// - Returns: `nil` for any other extension.
     public init?(pathExtension: String) {
@@ -26,12 +29,13 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable, Codable {
         case "fbin": self = .fbin
         case "f32", "raw", "bin": self = .raw
         case "hdf5", "h5", "he5": self = .hdf5
+        case "parquet", "pq": self = .parquet
         default: return nil
         }
     }
 
     /// Every extension ``init(pathExtension:)`` recognises, for messages that list them.
-    static let recognisedExtensions = ["npy", "fvecs", "bvecs", "fbin", "f32", "raw", "bin", "hdf5", "h5", "he5"]
+    static let recognisedExtensions = ["npy", "fvecs", "bvecs", "fbin", "f32", "raw", "bin", "hdf5", "h5", "he5", "parquet", "pq"]
 }
 
 /// How to open an embedding file.
@@ -42,6 +46,9 @@ public struct EmbeddingOpenOptions: Sendable {
     public var dimension: Int?
     /// Dataset to read from an HDF5 file. The default is `train`, as in ann-benchmarks files.
     public var dataset: String
+    /// Column to read from a Parquet file, by name (`emb`) or leaf path (`emb.list.element`).
+    /// `nil`, the default, reads the file's only column of float lists.
+    public var column: String?
 
     /// Options for ``openEmbeddings(at:options:)``; the defaults suit every self-describing file.
     ///
@@ -49,10 +56,12 @@ public struct EmbeddingOpenOptions: Sendable {
     ///   - format: The format, overriding the extension. The default, `nil`, guesses it.
     ///   - dimension: Row length of a raw float32 file. The default is `nil`.
     ///   - dataset: The HDF5 dataset. The default is `train`.
-    public init(format: EmbeddingFormat? = nil, dimension: Int? = nil, dataset: String = "train") {
+    ///   - column: The Parquet column. The default, `nil`, reads the only column of float lists.
+    public init(format: EmbeddingFormat? = nil, dimension: Int? = nil, dataset: String = "train", column: String? = nil) {
         self.format = format
         self.dimension = dimension
         self.dataset = dataset
+        self.column = column
     }
 }
 
@@ -93,10 +102,14 @@ func openEmbeddingFile(at path: String, options: EmbeddingOpenOptions) throws ->
     } else {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let ext = name.contains(".") ? String(name.split(separator: ".").last!) : ""
-        guard let guessed = EmbeddingFormat(pathExtension: ext) else {
+        if let guessed = EmbeddingFormat(pathExtension: ext) {
+            format = guessed
+        } else if ParquetReader.hasMagic(path) {
+            // Parquet shards are often named without an extension (part-00000).
+            format = .parquet
+        } else {
             throw DatasetError(path: path, .unknownFormat(extension: ext))
         }
-        format = guessed
     }
     switch format {
     case .npy: return try NpyReader.open(path)
@@ -105,5 +118,6 @@ func openEmbeddingFile(at path: String, options: EmbeddingOpenOptions) throws ->
     case .fbin: return try FbinReader.open(path)
     case .raw: return try RawReader.open(path, dimension: options.dimension)
     case .hdf5: return try HDF5Reader.open(path, dataset: options.dataset)
+    case .parquet: return try ParquetReader.open(path, column: options.column)
     }
 }

@@ -4,8 +4,8 @@ import FlashKMeans
 /// How to read the input file: every subcommand that reads embeddings.
 struct InputOptions: ParsableArguments {
     @Argument(help: """
-        Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 \
-        (.hdf5/.h5). Or shard files read as one matrix, in order: a quoted pattern such as \
+        Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin), HDF5 \
+        (.hdf5/.h5) or Parquet (.parquet). Or shard files read as one matrix, in order: a quoted pattern such as \
         'emb/part-*.npy', a directory, or a .txt/.list file of paths, one a line.
         """)
     var input: String
@@ -19,8 +19,11 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Dataset to read from an HDF5 file (also for --init and --centroids files).")
     var dataset: String = "train"
 
+    @Option(help: "Column of float lists to read from a Parquet file (default: the only one).")
+    var column: String?
+
     var openOptions: EmbeddingOpenOptions {
-        EmbeddingOpenOptions(format: format, dimension: dim, dataset: dataset)
+        EmbeddingOpenOptions(format: format, dimension: dim, dataset: dataset, column: column)
     }
 
     func open() throws -> any EmbeddingSource {

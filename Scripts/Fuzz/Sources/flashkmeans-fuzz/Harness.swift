@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Which reader the fuzzer drives, from `FUZZ_TARGET`: npy, fvecs, bvecs, fbin, raw, hdf5,
+/// Which reader the fuzzer drives, from `FUZZ_TARGET`: npy, fvecs, bvecs, fbin, raw, hdf5, parquet,
 /// faiss (the IVF-Flat index reader) or checkpoint.
 nonisolated(unsafe) private var target = "npy"
 /// Where each input is written: readers take paths, and map them as they would a user's file.

@@ -1,0 +1,3 @@
+#pragma once
+// Parquet's ZSTD pages are whole zstd frames.
+#include <zstd.h>
