@@ -256,17 +256,19 @@ USAGE: flashkmeans elbow [<options>] <input> -k <list> --output <output>
 
 ARGUMENTS:
   <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
+                          (.parquet). Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --column <column>       Column of float lists to read from a Parquet file
+                          (default: the only one).
   -k <list>               Values of k: a list such as 2,4,8,16, a range 1...32,
                           or a range with a step 2...32:2.
   --plot <file.png>       Also draw inertia and silhouette against k into this
