@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs the whole test suite: the Swift tests; the check that
 # another package can depend on FlashKMeans by version (Scripts/check_consumer.sh);
-# `cluster` across 2 and 3 MPI ranks against one process (Scripts/test_mpi.sh); then, in a
+# `cluster` across 2 and 3 MPI ranks against one process (Scripts/test_mpi.sh); Scripts/install.sh
+# in a temporary PREFIX, with the debug build (Scripts/check_install.sh); then, in a
 # Python virtual environment under .build (Scripts/python-env.sh installs numpy, faiss-cpu
 # and h5py there, once per change of Scripts/requirements-test.txt), the check that faiss
 # opens and searches the IVF index flashkmeans writes exactly like its own. A failed Python
 # check fails the run; it is skipped, with a warning, only when pip cannot reach its index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-Scripts/install-deps.sh openmpi-bin libopenmpi-dev
+Scripts/install-deps.sh openmpi-bin libopenmpi-dev man-db
 swift build --build-tests
 swift test --skip-build "$@"
 Scripts/check_consumer.sh
 Scripts/test_mpi.sh .build/debug/flashkmeans
+Scripts/check_install.sh
 
 status=0
 python=$(Scripts/python-env.sh) || status=$?
