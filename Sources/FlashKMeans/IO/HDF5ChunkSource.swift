@@ -1,4 +1,5 @@
 import CHDF5
+import CKMeansKernels
 import Foundation
 
 /// A chunked HDF5 dataset whose chunks hold whole rows and are stored raw or through
@@ -89,6 +90,9 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
                 for index in 0..<count {
                     destination[index] = Float(values.loadUnaligned(fromByteOffset: (first + index) * 8, as: Double.self))
                 }
+            case .float16:
+                // The conversion `.npy` float16 goes through, so both give the same floats.
+                fk_half_to_float(cache.values + first * 2, destination, count)
             default:
                 UnsafeMutableRawPointer(destination).copyMemory(from: cache.values + first * 4, byteCount: count * 4)
             }

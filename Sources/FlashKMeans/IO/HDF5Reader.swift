@@ -7,10 +7,10 @@ import Glibc
 /// Serial HDF5 is not thread-safe, so every call into it holds this lock.
 let hdf5Lock = NSLock()
 
-/// Opens a 2-D float32 or float64 dataset in an HDF5 file.
+/// Opens a 2-D float32, float16 or float64 dataset in an HDF5 file.
 ///
 /// A contiguous, unfiltered dataset is mapped directly at its offset in the file
-/// (zero-copy for float32). A chunked one whose chunks hold whole rows, raw or deflated
+/// (zero-copy for float32; float16 and float64 converted per tile as from `.npy`). A chunked one whose chunks hold whole rows, raw or deflated
 /// (with or without shuffle), is decoded by ``HDF5ChunkSource`` on every thread at once;
 /// any other layout is read by hyperslab, one tile at a time, with HDF5 converting to float32.
 enum HDF5Reader {
@@ -102,11 +102,7 @@ enum HDF5Reader {
 
         let type = H5Dget_type(dataset)
         defer { H5Tclose(type) }
-        let typeSize = H5Tget_size(type)
-        guard H5Tget_class(type) == H5T_FLOAT, typeSize == 4 || typeSize == 8 else {
-            throw DatasetError(path: path, .unsupportedDataType("dataset '\(name)' is not float32 or float64"))
-        }
-        let element: StoredElement = typeSize == 4 ? .float32 : .float64
+        let element = try storedElement(of: type, dataset: name, path: path)
         guard let rows = Int(exactly: dims[0]), let dimension = Int(exactly: dims[1]),
               let rowBytes = checkedProduct(dimension, element.byteWidth), let declaredBytes = checkedProduct(rows, rowBytes)
         else {
@@ -134,6 +130,34 @@ enum HDF5Reader {
             return HDF5ChunkSource(handle, layout: layout, element: element, description: description)
         }
         return HDF5HyperslabSource(handle, description: description)
+    }
+
+    /// What a dataset's values are stored as: float32, float64, or IEEE half precision
+    /// (float16), which HDF5 1.10 has no predefined type for: h5py and others declare it as
+    /// a 2-byte float with IEEE half's fields (sign bit 15, 5 exponent bits from bit 10
+    /// biased by 15, 10 mantissa bits), and that is what is checked. Must be called with
+    /// ``hdf5Lock`` held.
+    ///
+    /// - Throws: ``DatasetError`` for any other type, such as integers or bfloat16.
+    private static func storedElement(of type: hid_t, dataset name: String, path: String) throws(DatasetError) -> StoredElement {
+        let unsupported = DatasetError(path: path, .unsupportedDataType("dataset '\(name)' is not float32, float16 or float64"))
+        guard H5Tget_class(type) == H5T_FLOAT else { throw unsupported }
+        switch H5Tget_size(type) {
+        case 4: return .float32
+        case 8: return .float64
+        case 2:
+            var (signPosition, exponentPosition, exponentBits, mantissaPosition, mantissaBits) = (0, 0, 0, 0, 0)
+            guard H5Tget_fields(type, &signPosition, &exponentPosition, &exponentBits, &mantissaPosition, &mantissaBits) >= 0,
+                  (signPosition, exponentPosition, exponentBits, mantissaPosition, mantissaBits) == (15, 10, 5, 0, 10),
+                  H5Tget_ebias(type) == 15, H5Tget_precision(type) == 16, H5Tget_offset(type) == 0
+            else {
+                throw DatasetError(
+                    path: path,
+                    .unsupportedDataType("dataset '\(name)' is a 16-bit float other than IEEE half precision (float16), such as bfloat16"))
+            }
+            return .float16
+        default: throw unsupported
+        }
     }
 
     /// Most bytes of values a filtered dataset may declare per byte it stores: zlib's
