@@ -1,3 +1,5 @@
+import FlashKMeans
+
 /// The words and numbers of the progress display, as pure functions of counts and times,
 /// so that they are tested without a terminal or a clock.
 enum ProgressText {
@@ -31,7 +33,7 @@ enum ProgressText {
         }
         if prefix == 0 { return "\(Int(value.rounded())) rows/s" }
         let decimals = value >= 99.95 ? 0 : value >= 9.995 ? 1 : 2
-        return fixed(value, decimals: decimals) + prefixes[prefix] + " rows/s"
+        return fixedDecimals(value, places: decimals) + prefixes[prefix] + " rows/s"
     }
 
     /// A time left, to the second below ten minutes and coarser above: "< 1 s", "42 s",
@@ -99,16 +101,5 @@ enum ProgressText {
     /// The rounding `rate` would show `value` with (three significant digits).
     private static func significant(_ value: Double) -> Double {
         value >= 99.95 ? value.rounded() : value >= 9.995 ? (value * 10).rounded() / 10 : (value * 100).rounded() / 100
-    }
-
-    /// `value` with exactly `decimals` decimals, without Foundation's `String(format:)`.
-    static func fixed(_ value: Double, decimals: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = Int((value * scale).rounded())
-        guard decimals > 0 else { return "\(scaled)" }
-        let whole = scaled / Int(scale)
-        let fraction = String(scaled % Int(scale))
-        return "\(whole)." + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 }

@@ -50,13 +50,6 @@ struct ProgressTextTests {
         #expect(ProgressText.bar(fraction: .nan, width: 4) == "[....]")
     }
 
-    @Test func fixedDecimals() {
-        #expect(ProgressText.fixed(3.14159, decimals: 2) == "3.14")
-        #expect(ProgressText.fixed(12.0, decimals: 2) == "12.00")
-        #expect(ProgressText.fixed(0.07, decimals: 2) == "0.07")
-        #expect(ProgressText.fixed(41.6, decimals: 0) == "42")
-    }
-
     @Test func statusLineDuringAPass() {
         // Iteration 4 of at most 10; a quarter of 1M rows read in 0.5 s (500k rows/s):
         // 1.5 s left of the pass, then 6 iterations as long as the latest (2 s).

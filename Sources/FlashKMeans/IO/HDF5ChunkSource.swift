@@ -1,6 +1,10 @@
 import CHDF5Loader
 import CKMeansKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A chunked HDF5 dataset whose chunks hold whole rows and are stored raw or through
 /// deflate (optionally after byte shuffling): the common h5py layouts.
@@ -22,7 +26,7 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     /// Decoded chunks not in use, least recently returned first; there are never more than
     /// readers at once.
     private var idleCaches: [ChunkCache] = []
-    private let cachesLock = NSLock()
+    private let cachesLock = Lock()
 
     /// Largest chunk this source decompresses itself (per thread); larger chunks go through libhdf5.
     static let largestChunkBytes = 64 << 20

@@ -1,11 +1,15 @@
 import CHDF5Loader
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Serial HDF5 is not thread-safe, so every call into it holds this lock.
-let hdf5Lock = NSLock()
+let hdf5Lock = Lock()
 
 /// Opens a 2-D float32, float16 or float64 dataset in an HDF5 file.
 ///

@@ -5,7 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The state of a run after a completed iteration, from which
 /// ``KMeans/fit(_:configuration:progress:resumingFrom:checkpoint:)`` continues to exactly the
@@ -113,7 +117,7 @@ public struct Checkpoint: Sendable, Equatable {
             close(descriptor)
             isOpen = false
             guard rename(temporary, path) == 0 else { throw OutputError(path: path, .renameFailed(Syscalls.errorMessage())) }
-            let parent = (path as NSString).deletingLastPathComponent
+            let parent = path.deletingLastPathComponent
             try Syscalls.syncDirectory(parent.isEmpty ? "." : parent)
         } catch {
             if isOpen { close(descriptor) }

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Number and text formatting without Foundation's `String(format:)`, which FoundationEssentials lacks.
+
+/// `value` with exactly `places` decimals, as `String(format: "%.<places>f")` gives it
+/// (C's `vsnprintf`, so rounding is the same): `fixedDecimals(3, places: 2)` is "3.00".
+package func fixedDecimals(_ value: Double, places: Int) -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let length = withVaList([Int32(places), value]) { vsnprintf(&buffer, buffer.count, "%.*f", $0) }
+    guard length >= 0, length < buffer.count else { return "\(value)" }
+    return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+extension StringProtocol {
+    /// Without leading and trailing whitespace.
+    package var trimmingWhitespace: SubSequence {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
+    }
+}
