@@ -29,12 +29,15 @@ prefix=${1:-/usr/local}
 build=(swift build -c "$configuration" --product flashkmeans)
 [ "$configuration" = release ] && build+=(--static-swift-stdlib)
 "${build[@]}" >&2
-binary="$("${build[@]}" --show-bin-path)/flashkmeans"
-
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
-# The plugin builds the product itself (already built above, so it only links or does
-# nothing) and says where it wrote the page.
+# Taken now: the plugin below builds the product again without --static-swift-stdlib
+# (it takes no build flags), which relinks it in place.
+cp "$("${build[@]}" --show-bin-path)/flashkmeans" "$staging/flashkmeans"
+binary=$staging/flashkmeans
+
+# The plugin builds the product itself (compiled above, so it at most relinks it) and
+# says where it wrote the page.
 manual_log=$(swift package plugin generate-manual --configuration "$configuration" 2>&1) || {
     echo "$manual_log" >&2
     echo "error: swift package plugin generate-manual failed" >&2
