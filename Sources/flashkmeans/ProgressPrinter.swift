@@ -15,7 +15,8 @@ final class ProgressPrinter: @unchecked Sendable {
     private let lock = NSLock()
     private var rowsPerPass: Int?
     private var counter: RowCounter?
-    private var iteration = 1
+    /// The iteration whose pass is under way.
+    private var passIteration = 1
     private var passStarted = DispatchTime.now().uptimeNanoseconds
     private var lastIterationSeconds: Double?
     private var barDrawn = false
@@ -41,7 +42,7 @@ final class ProgressPrinter: @unchecked Sendable {
     func watching(_ source: any EmbeddingSource, firstIteration: Int = 1, countsReads: Bool = true) -> any EmbeddingSource {
         lock.withLock {
             rowsPerPass = source.rowCount
-            iteration = firstIteration
+            passIteration = firstIteration
             passStarted = DispatchTime.now().uptimeNanoseconds
         }
         guard showsBar, countsReads else { return source }
@@ -76,7 +77,7 @@ final class ProgressPrinter: @unchecked Sendable {
         lock.withLock {
             write(line + "\n")
             // The next pass starts now.
-            iteration = stats.iteration + 1
+            passIteration = stats.iteration + 1
             lastIterationSeconds = stats.seconds
             passStarted = DispatchTime.now().uptimeNanoseconds
             counter?.reset()
@@ -101,9 +102,9 @@ final class ProgressPrinter: @unchecked Sendable {
 
     /// Called with ``lock`` held.
     private func drawBar() {
-        guard showsBar, iteration <= maxIterations else { return }
+        guard showsBar, passIteration <= maxIterations else { return }
         let status = ProgressText.Status(
-            iteration: iteration, maxIterations: maxIterations, rowsPerPass: rowsPerPass ?? 0, rowsRead: counter?.count,
+            iteration: passIteration, maxIterations: maxIterations, rowsPerPass: rowsPerPass ?? 0, rowsRead: counter?.count,
             passSeconds: Double(DispatchTime.now().uptimeNanoseconds - passStarted) / 1e9,
             lastIterationSeconds: lastIterationSeconds)
         write(ProgressText.statusLine(status))
