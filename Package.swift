@@ -28,7 +28,7 @@ let package = Package(
         /// The engine: input readers, the fused tiled kernel, initialization and the Lloyd driver.
         .target(
             name: "FlashKMeans",
-            dependencies: ["COpenBLAS", "CHDF5", "CSnappy", "CZstd", "CZlib", "CKMeansKernels", "CMappingGuard"],
+            dependencies: ["COpenBLAS", "CHDF5Loader", "CSnappy", "CZstd", "CZlib", "CKMeansKernels", "CMappingGuard"],
             swiftSettings: engineSettings
         ),
         /// The hot SIMD loops in C, each compiled for SSE2, AVX2 and AVX-512 (NEON on arm64)
@@ -37,6 +37,10 @@ let package = Package(
         /// Turns the SIGBUS of reading a mapped file that another process shrank into a
         /// counted fault, so that readers report the file as changed instead of crashing.
         .target(name: "CMappingGuard"),
+        /// libhdf5, loaded with `dlopen` when the first HDF5 file is opened: the command starts
+        /// without it (and the network and security libraries Debian's libhdf5 brings), and
+        /// needs it only for HDF5. Its headers are needed to build; zlib is linked.
+        .target(name: "CHDF5Loader", linkerSettings: [.linkedLibrary("z")]),
         /// Open MPI, loaded with `dlopen` only when `mpirun` or `srun` started the process:
         /// the command needs nothing of MPI to run on one machine, nor to build.
         .target(name: "CMPILoader"),
@@ -65,7 +69,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        /// Serial HDF5, with a shim for the macros Swift cannot import.
+        /// Serial HDF5 linked as usual, with a shim for the macros Swift cannot import: only the
+        /// test support uses it, to write fixtures (the library loads HDF5 through `CHDF5Loader`).
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: "hdf5",

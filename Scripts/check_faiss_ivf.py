@@ -6,9 +6,10 @@ For L2 and cosine (inner product on normalized rows): builds the index with
 `flashkmeans ivf`, loads it with faiss.read_index, builds faiss's own IndexIVFFlat from our
 centroids with the same rows added in order, and compares the files byte for byte and
 the search results (distances and ids) of 300 queries at nprobe 1 and 8. Exits 0 with a
-note when faiss-cpu or numpy is missing.
+note when faiss-cpu or numpy is missing, unless --require-packages (Scripts/test.sh, whose
+virtual environment has them) makes that a failure.
 
-    python3 Scripts/check_faiss_ivf.py [--binary .build/release/flashkmeans]
+    python3 Scripts/check_faiss_ivf.py [--binary .build/release/flashkmeans] [--require-packages]
 """
 import argparse
 import os
@@ -20,12 +21,16 @@ import tempfile
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/flashkmeans")
+    parser.add_argument("--require-packages", action="store_true", help="fail, not skip, when numpy or faiss is missing")
     args = parser.parse_args()
     try:
         import faiss
         import numpy as np
     except ImportError as error:
-        print(f"check_faiss_ivf: skipped ({error.name} is not installed; pip install -r Scripts/requirements.txt)")
+        if args.require_packages:
+            print(f"check_faiss_ivf: FAILED: {error.name} is not installed in {sys.executable}")
+            return 1
+        print(f"check_faiss_ivf: skipped ({error.name} is not installed; pip install -r Scripts/requirements-test.txt)")
         return 0
 
     failures = 0

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension KMeans {
     /// Everything that shapes a run. Every field has a default except the cluster count.

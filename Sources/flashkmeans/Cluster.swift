@@ -79,7 +79,9 @@ struct Cluster: ParsableCommand {
             let choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
             announce(source, configuration: configuration, choice: choice, progress: progress)
             progress.message("\(ranks.size) MPI ranks")
-            let result = try KMeans.fit(source, configuration: configuration, across: ranks, progress: progress.iteration)
+            let result = try KMeans.fit(
+                progress.watching(source, countsReads: false), configuration: configuration, across: ranks,
+                progress: progress.iteration)
             progress.finish()
             if let directory { try write(result, source: source, configuration: configuration, to: directory) }
         } catch {

@@ -87,7 +87,8 @@ final class Resumption: @unchecked Sendable {
             progress.message("resuming after iteration \(checkpoint.completedIterations) from \(path)")
         }
         let result = try KMeans.fit(
-            source, configuration: configuration, progress: progress.iteration, resumingFrom: checkpoint, checkpoint: save)
+            progress.watching(source, firstIteration: (checkpoint?.completedIterations ?? 0) + 1), configuration: configuration, progress: progress.iteration, resumingFrom: checkpoint,
+            checkpoint: save)
         progress.finish()
         return result
     }

@@ -107,6 +107,45 @@ public enum Fixtures {
         _ path: String, dataset: String, values: [Float], shape: [Int], float64: Bool = false, chunkRows: Int? = nil,
         chunkColumns: Int? = nil, filters: HDF5Filters = .deflate
     ) {
+        let fileType = float64 ? chdf5_ieee_f64le() : chdf5_ieee_f32le()
+        writeHDF5(path, dataset: dataset, shape: shape, fileType: fileType, chunkRows: chunkRows, chunkColumns: chunkColumns, filters: filters) {
+            H5Dwrite($0, chdf5_native_float(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), values)
+        }
+    }
+
+    /// How HDF5 1.10, which predefines no 16-bit float, is told about one: a float32 type
+    /// narrowed to two bytes with IEEE half's fields, as h5py declares numpy's float16.
+    /// `exponentBits` 8 (and 7 mantissa bits) gives bfloat16 instead. Close it with `H5Tclose`.
+    public static func hdf5HalfType(bigEndian: Bool = false, exponentBits: Int = 5) -> hid_t {
+        let type = H5Tcopy(chdf5_ieee_f32le())
+        let mantissaBits = 15 - exponentBits
+        H5Tset_fields(type, 15, mantissaBits, exponentBits, 0, mantissaBits)
+        H5Tset_size(type, 2)
+        H5Tset_ebias(type, (1 << (exponentBits - 1)) - 1)
+        if bigEndian { H5Tset_order(type, H5T_ORDER_BE) }
+        return type
+    }
+
+    /// Writes a 2-D HDF5 dataset of float16 values as h5py does (``hdf5HalfType(bigEndian:exponentBits:)``),
+    /// stored in the file's byte order with no conversion by HDF5. Parameters as for the float32 writer.
+    public static func writeHDF5(
+        _ path: String, dataset: String, halfValues: [Float16], shape: [Int], bigEndian: Bool = false, chunkRows: Int? = nil,
+        chunkColumns: Int? = nil, filters: HDF5Filters = .deflate
+    ) {
+        let fileType = hdf5HalfType(bigEndian: bigEndian)
+        defer { H5Tclose(fileType) }
+        let memoryType = hdf5HalfType()
+        defer { H5Tclose(memoryType) }
+        writeHDF5(path, dataset: dataset, shape: shape, fileType: fileType, chunkRows: chunkRows, chunkColumns: chunkColumns, filters: filters) {
+            H5Dwrite($0, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), halfValues)
+        }
+    }
+
+    /// Creates the file and a dataset of `fileType`, and lets `write` fill it.
+    public static func writeHDF5(
+        _ path: String, dataset: String, shape: [Int], fileType: hid_t, chunkRows: Int? = nil, chunkColumns: Int? = nil,
+        filters: HDF5Filters = .deflate, write: (hid_t) -> herr_t
+    ) {
         let file = H5Fcreate(path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default())
         defer { H5Fclose(file) }
         var dims = shape.map { hsize_t($0) }
@@ -128,10 +167,9 @@ public enum Fixtures {
             case .fletcher32: H5Pset_fletcher32(creation)
             }
         }
-        let fileType = float64 ? chdf5_ieee_f64le() : chdf5_ieee_f32le()
         let handle = H5Dcreate2(file, dataset, fileType, space, chdf5_p_default(), creation, chdf5_p_default())
         defer { H5Dclose(handle) }
-        H5Dwrite(handle, chdf5_native_float(), chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), values)
+        precondition(write(handle) >= 0, "HDF5 could not write \(path)")
     }
 
     /// The shared SIFT data, when `../shared/data` exists beside the checkout.

@@ -84,6 +84,10 @@ struct CommandRun {
         let run = try CommandRun(["cluster", input, "-k", "10", "-o", output, "--threads", "2", "--seed", "3"])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardError.contains("iter   1  inertia"))
+        // Each iteration's speed, over the whole input; no progress bar off a terminal.
+        let firstIteration = run.standardError.split(separator: "\n").first { $0.hasPrefix("iter   1 ") }
+        #expect(firstIteration?.hasSuffix(" rows/s") == true || firstIteration?.contains(" rows/s  ") == true, "\(run.standardError)")
+        #expect(!run.standardError.contains("\r") && !run.standardError.contains("(at most)"))
         #expect(run.standardOutput.contains("iterations ("))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/report.json"))) as! [String: Any]
         let parameters = report["parameters"] as! [String: Any]

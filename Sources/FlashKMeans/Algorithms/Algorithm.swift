@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How each iteration finds the nearest centroids. Every choice gives the same labels,
 /// centroids, inertia and iteration count; they differ in how much distance work they skip.
@@ -87,5 +91,5 @@ struct AlgorithmPlanner {
 }
 
 func megabytes(_ bytes: Int) -> String {
-    String(format: "%.1f MB", Double(bytes) / 1_048_576)
+    fixedDecimals(Double(bytes) / 1_048_576, places: 1) + " MB"
 }

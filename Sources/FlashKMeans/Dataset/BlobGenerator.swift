@@ -1,4 +1,10 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Clustered synthetic data: rows drawn from isotropic Gaussian blobs whose centers
 /// are themselves standard normal. Used by `flashkmeans demo`, the tests and the

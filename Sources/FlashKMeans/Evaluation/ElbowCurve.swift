@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The fits of an elbow run, one per k, with the knee marked: what `flashkmeans elbow`
 /// writes to `elbow.csv`, prints as a table and draws.
@@ -63,9 +67,9 @@ public struct ElbowCurve: Sendable {
         var lines = [[right("k", 6), right("inertia", 14), right("iterations", 10), right("seconds", 9), right("silhouette", 10)]
             .joined(separator: "  ")]
         for (index, point) in points.enumerated() {
-            let silhouette = point.silhouette.map { String(format: "%.4f", $0) } ?? "-"
-            var line = String(
-                format: "%6d  %14.6e  %10d  %9.3f  ", point.clusterCount, point.inertia, point.iterations, point.seconds)
+            let silhouette = point.silhouette.map { fixedDecimals($0, places: 4) } ?? "-"
+            var line = cFormatted(
+                "%6ld  %14.6e  %10ld  %9.3f  ", point.clusterCount, point.inertia, point.iterations, point.seconds)
                 + right(silhouette, 10)
             if index == kneeIndex { line += "  <- knee" }
             lines.append(line)

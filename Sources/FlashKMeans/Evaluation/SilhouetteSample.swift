@@ -1,6 +1,10 @@
 import COpenBLAS
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A seeded sample of rows on which the silhouette coefficient of any number of
 /// clusterings is computed exactly: every pairwise distance within the sample, in float64.

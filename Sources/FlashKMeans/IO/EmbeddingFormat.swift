@@ -11,7 +11,7 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable, Codable {
     /// Headerless little-endian float32 rows; the dimension comes from
     /// ``EmbeddingOpenOptions/dimension`` (`--dim` on the command line).
     case raw
-    /// An HDF5 file holding a 2-D float32 or float64 dataset.
+    /// An HDF5 file holding a 2-D float32, float16 or float64 dataset.
     case hdf5
     /// Apache Parquet: one column of float lists (float32, float16 or float64 items) read
     /// as rows; the column from ``EmbeddingOpenOptions/column``.

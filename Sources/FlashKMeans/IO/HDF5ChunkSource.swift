@@ -1,5 +1,10 @@
-import CHDF5
+import CHDF5Loader
+import CKMeansKernels
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A chunked HDF5 dataset whose chunks hold whole rows and are stored raw or through
 /// deflate (optionally after byte shuffling): the common h5py layouts.
@@ -21,7 +26,7 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
     /// Decoded chunks not in use, least recently returned first; there are never more than
     /// readers at once.
     private var idleCaches: [ChunkCache] = []
-    private let cachesLock = NSLock()
+    private let cachesLock = Lock()
 
     /// Largest chunk this source decompresses itself (per thread); larger chunks go through libhdf5.
     static let largestChunkBytes = 64 << 20
@@ -35,20 +40,20 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
 
     /// Must be called with ``hdf5Lock`` held.
     static func layout(of creation: hid_t, dimension: Int, elementBytes: Int) -> Layout? {
-        guard H5Pget_layout(creation) == H5D_CHUNKED else { return nil }
+        guard fk_H5Pget_layout(creation) == H5D_CHUNKED else { return nil }
         var chunk = [hsize_t](repeating: 0, count: 2)
-        guard H5Pget_chunk(creation, 2, &chunk) == 2, chunk[1] == UInt64(dimension), chunk[0] > 0,
+        guard fk_H5Pget_chunk(creation, 2, &chunk) == 2, chunk[1] == UInt64(dimension), chunk[0] > 0,
               let chunkRows = Int(exactly: chunk[0]), let chunkBytes = checkedProduct(chunkRows, dimension * elementBytes),
               chunkBytes <= largestChunkBytes
         else { return nil }
         // Filters in pipeline order (applied in this order on write, undone in reverse on read).
         var filters: [H5Z_filter_t] = []
-        for index in 0..<max(0, Int(H5Pget_nfilters(creation))) {
+        for index in 0..<max(0, Int(fk_H5Pget_nfilters(creation))) {
             var flags: UInt32 = 0
             var valueCount = 8
             var values = [UInt32](repeating: 0, count: 8)
             var configuration: UInt32 = 0
-            filters.append(H5Pget_filter2(creation, UInt32(index), &flags, &valueCount, &values, 0, nil, &configuration))
+            filters.append(fk_H5Pget_filter2(creation, UInt32(index), &flags, &valueCount, &values, 0, nil, &configuration))
         }
         switch filters {
         case []: return Layout(chunkRows: chunkRows, deflated: false, shuffled: false)
@@ -89,6 +94,9 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
                 for index in 0..<count {
                     destination[index] = Float(values.loadUnaligned(fromByteOffset: (first + index) * 8, as: Double.self))
                 }
+            case .float16:
+                // The conversion `.npy` float16 goes through, so both give the same floats.
+                fk_half_to_float(cache.values + first * 2, destination, count)
             default:
                 UnsafeMutableRawPointer(destination).copyMemory(from: cache.values + first * 4, byteCount: count * 4)
             }
@@ -125,12 +133,12 @@ final class HDF5ChunkSource: EmbeddingSource, @unchecked Sendable {
         var filterMask: UInt32 = 0
         var storedBytes: hsize_t = 0
         hdf5Lock.lock()
-        var status = H5Dget_chunk_storage_size(dataset, &offset, &storedBytes)
+        var status = fk_H5Dget_chunk_storage_size(dataset, &offset, &storedBytes)
         // A chunk's stored size is the file's word: no larger than the file, or it is not read.
         let plausible = storedBytes <= UInt64(description.byteCount)
         if status >= 0, storedBytes > 0, plausible {
             cache.reserveStored(Int(storedBytes))
-            status = H5Dread_chunk(dataset, chdf5_p_default(), &offset, &filterMask, cache.stored)
+            status = fk_H5Dread_chunk(dataset, fk_hdf5_default_list(), &offset, &filterMask, cache.stored)
         }
         hdf5Lock.unlock()
         guard status >= 0 else { throw failure("HDF5 could not read it") }

@@ -1,16 +1,20 @@
-import CHDF5
+import CHDF5Loader
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Serial HDF5 is not thread-safe, so every call into it holds this lock.
-let hdf5Lock = NSLock()
+let hdf5Lock = Lock()
 
-/// Opens a 2-D float32 or float64 dataset in an HDF5 file.
+/// Opens a 2-D float32, float16 or float64 dataset in an HDF5 file.
 ///
 /// A contiguous, unfiltered dataset is mapped directly at its offset in the file
-/// (zero-copy for float32). A chunked one whose chunks hold whole rows, raw or deflated
+/// (zero-copy for float32; float16 and float64 converted per tile as from `.npy`). A chunked one whose chunks hold whole rows, raw or deflated
 /// (with or without shuffle), is decoded by ``HDF5ChunkSource`` on every thread at once;
 /// any other layout is read by hyperslab, one tile at a time, with HDF5 converting to float32.
 enum HDF5Reader {
@@ -26,9 +30,21 @@ enum HDF5Reader {
         let mapped = try MappedFile(path: path)
         hdf5Lock.lock()
         defer { hdf5Lock.unlock() }
-        chdf5_silence_errors()
+        try loadLibrary(for: path)
         try probeMetadata(path, dataset: name, mapped: mapped)
         return try openLocked(path, dataset: name, mapped: mapped)
+    }
+
+    /// Loads libhdf5 on the first HDF5 file (``CHDF5Loader``): the command starts without it
+    /// and needs it only for HDF5. Called with ``hdf5Lock`` held.
+    ///
+    /// - Throws: ``DatasetError`` naming `path` when libhdf5 is missing or not the release
+    ///   the build's headers describe.
+    private static func loadLibrary(for path: String) throws(DatasetError) {
+        var error = [CChar](repeating: 0, count: 512)
+        guard fk_hdf5_load(&error, error.count) == 0 else {
+            throw DatasetError(path: path, .hdf5(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+        }
     }
 
     /// Longest a healthy file's metadata takes to read; a crafted one can make HDF5 loop.
@@ -75,50 +91,46 @@ enum HDF5Reader {
     private static func openLocked(_ path: String, dataset name: String, mapped: MappedFile) throws -> any EmbeddingSource {
         func fail(_ why: String) -> DatasetError { DatasetError(path: path, .hdf5(why)) }
 
-        guard H5Fis_hdf5(path) > 0 else { throw fail("not an HDF5 file") }
-        let file = H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
+        guard fk_H5Fis_hdf5(path) > 0 else { throw fail("not an HDF5 file") }
+        let file = fk_H5Fopen(path, fk_hdf5_read_only(), fk_hdf5_default_list())
         guard file >= 0 else { throw fail("HDF5 could not open the file") }
         var keepFileOpen = false
-        defer { if !keepFileOpen { H5Fclose(file) } }
+        defer { if !keepFileOpen { fk_H5Fclose(file) } }
 
-        guard H5Lexists(file, name, chdf5_p_default()) > 0 else {
+        guard fk_H5Lexists(file, name, fk_hdf5_default_list()) > 0 else {
             throw DatasetError(path: path, .missingDataset(name))
         }
-        let access = H5Pcreate(chdf5_p_dataset_access())
-        defer { H5Pclose(access) }
-        H5Pset_chunk_cache(access, chunkCacheSlots, chunkCacheBytes, 0.75)
-        let dataset = H5Dopen2(file, name, access)
+        let access = fk_H5Pcreate(fk_hdf5_dataset_access_class())
+        defer { fk_H5Pclose(access) }
+        fk_H5Pset_chunk_cache(access, chunkCacheSlots, chunkCacheBytes, 0.75)
+        let dataset = fk_H5Dopen2(file, name, access)
         guard dataset >= 0 else { throw fail("'\(name)' is not a dataset") }
         var keepDatasetOpen = false
-        defer { if !keepDatasetOpen { H5Dclose(dataset) } }
+        defer { if !keepDatasetOpen { fk_H5Dclose(dataset) } }
 
-        let space = H5Dget_space(dataset)
-        defer { H5Sclose(space) }
-        let rank = H5Sget_simple_extent_ndims(space)
+        let space = fk_H5Dget_space(dataset)
+        defer { fk_H5Sclose(space) }
+        let rank = fk_H5Sget_simple_extent_ndims(space)
         guard rank == 2 else { throw fail("dataset '\(name)' is \(rank)-D; expected a 2-D array of rows") }
         var dims = [hsize_t](repeating: 0, count: 2)
-        H5Sget_simple_extent_dims(space, &dims, nil)
+        fk_H5Sget_simple_extent_dims(space, &dims, nil)
         guard dims[0] > 0, dims[1] > 0 else { throw fail("dataset '\(name)' is empty (\(dims[0]) × \(dims[1]))") }
 
-        let type = H5Dget_type(dataset)
-        defer { H5Tclose(type) }
-        let typeSize = H5Tget_size(type)
-        guard H5Tget_class(type) == H5T_FLOAT, typeSize == 4 || typeSize == 8 else {
-            throw DatasetError(path: path, .unsupportedDataType("dataset '\(name)' is not float32 or float64"))
-        }
-        let element: StoredElement = typeSize == 4 ? .float32 : .float64
+        let type = fk_H5Dget_type(dataset)
+        defer { fk_H5Tclose(type) }
+        let element = try storedElement(of: type, dataset: name, path: path)
         guard let rows = Int(exactly: dims[0]), let dimension = Int(exactly: dims[1]),
               let rowBytes = checkedProduct(dimension, element.byteWidth), let declaredBytes = checkedProduct(rows, rowBytes)
         else {
             throw DatasetError(path: path, .declaredSizeOverflow(rows: dims[0], dimension: dims[1], elementBytes: element.byteWidth))
         }
 
-        let creation = H5Dget_create_plist(dataset)
-        defer { H5Pclose(creation) }
+        let creation = fk_H5Dget_create_plist(dataset)
+        defer { fk_H5Pclose(creation) }
         let offset = try checkStorage(
             of: dataset, named: name, creation: creation, space: space, declaredBytes: declaredBytes, fileBytes: mapped.byteCount,
             path: path)
-        if let offset, H5Tget_order(type) == H5T_ORDER_LE {
+        if let offset, fk_H5Tget_order(type) == H5T_ORDER_LE {
             return MappedMatrix(
                 file: mapped, format: .hdf5, rowCount: rows, dimension: dimension, element: element,
                 dataOffset: offset, rowStrideBytes: rowBytes)
@@ -129,11 +141,39 @@ enum HDF5Reader {
         let description = EmbeddingDescription(
             path: path, format: .hdf5, rowCount: rows, dimension: dimension,
             dataType: element.name, layout: .converted, byteCount: mapped.byteCount)
-        if H5Tget_order(type) == H5T_ORDER_LE,
+        if fk_H5Tget_order(type) == H5T_ORDER_LE,
            let layout = HDF5ChunkSource.layout(of: creation, dimension: dimension, elementBytes: element.byteWidth) {
             return HDF5ChunkSource(handle, layout: layout, element: element, description: description)
         }
         return HDF5HyperslabSource(handle, description: description)
+    }
+
+    /// What a dataset's values are stored as: float32, float64, or IEEE half precision
+    /// (float16), which HDF5 1.10 has no predefined type for: h5py and others declare it as
+    /// a 2-byte float with IEEE half's fields (sign bit 15, 5 exponent bits from bit 10
+    /// biased by 15, 10 mantissa bits), and that is what is checked. Must be called with
+    /// ``hdf5Lock`` held.
+    ///
+    /// - Throws: ``DatasetError`` for any other type, such as integers or bfloat16.
+    private static func storedElement(of type: hid_t, dataset name: String, path: String) throws(DatasetError) -> StoredElement {
+        let unsupported = DatasetError(path: path, .unsupportedDataType("dataset '\(name)' is not float32, float16 or float64"))
+        guard fk_H5Tget_class(type) == H5T_FLOAT else { throw unsupported }
+        switch fk_H5Tget_size(type) {
+        case 4: return .float32
+        case 8: return .float64
+        case 2:
+            var (signPosition, exponentPosition, exponentBits, mantissaPosition, mantissaBits) = (0, 0, 0, 0, 0)
+            guard fk_H5Tget_fields(type, &signPosition, &exponentPosition, &exponentBits, &mantissaPosition, &mantissaBits) >= 0,
+                  (signPosition, exponentPosition, exponentBits, mantissaPosition, mantissaBits) == (15, 10, 5, 0, 10),
+                  fk_H5Tget_ebias(type) == 15, fk_H5Tget_precision(type) == 16, fk_H5Tget_offset(type) == 0
+            else {
+                throw DatasetError(
+                    path: path,
+                    .unsupportedDataType("dataset '\(name)' is a 16-bit float other than IEEE half precision (float16), such as bfloat16"))
+            }
+            return .float16
+        default: throw unsupported
+        }
     }
 
     /// Most bytes of values a filtered dataset may declare per byte it stores: zlib's
@@ -153,30 +193,30 @@ enum HDF5Reader {
     ) throws(DatasetError) -> Int? {
         func fail(_ why: String) -> DatasetError { DatasetError(path: path, .hdf5(why)) }
         var dims = [hsize_t](repeating: 0, count: 2)
-        H5Sget_simple_extent_dims(space, &dims, nil)
+        fk_H5Sget_simple_extent_dims(space, &dims, nil)
         let declared = "dataset '\(name)' declares \(dims[0]) × \(dims[1]) values"
-        switch H5Pget_layout(creation) {
+        switch fk_H5Pget_layout(creation) {
         case H5D_CONTIGUOUS:
-            guard H5Pget_external_count(creation) == 0 else {
+            guard fk_H5Pget_external_count(creation) == 0 else {
                 throw fail("dataset '\(name)' keeps its values in external files; copy it into a regular dataset")
             }
-            let offset = H5Dget_offset(dataset)
-            guard offset != chdf5_haddr_undef() else { throw fail("\(declared), but none are written") }
+            let offset = fk_H5Dget_offset(dataset)
+            guard offset != fk_hdf5_undefined_address() else { throw fail("\(declared), but none are written") }
             guard let start = Int(exactly: offset), case let (end, false) = start.addingReportingOverflow(declaredBytes),
                   end <= fileBytes
             else {
                 throw fail("\(declared) (\(declaredBytes) bytes) from byte \(offset), past the end of the file (\(fileBytes) bytes)")
             }
-            return H5Pget_nfilters(creation) == 0 ? start : nil
+            return fk_H5Pget_nfilters(creation) == 0 ? start : nil
         case H5D_CHUNKED:
             var chunk = [hsize_t](repeating: 0, count: 2)
-            guard H5Pget_chunk(creation, 2, &chunk) == 2, chunk[0] > 0, chunk[1] > 0 else {
+            guard fk_H5Pget_chunk(creation, 2, &chunk) == 2, chunk[0] > 0, chunk[1] > 0 else {
                 throw fail("dataset '\(name)' has an unreadable chunk shape")
             }
             // At most one chunk per value, and the values fit in Int: this cannot overflow.
             let expectedChunks = (dims[0] + chunk[0] - 1) / chunk[0] * ((dims[1] + chunk[1] - 1) / chunk[1])
             var writtenChunks: hsize_t = 0
-            guard H5Dget_num_chunks(dataset, space, &writtenChunks) >= 0 else { throw fail("HDF5 could not count the chunks of '\(name)'") }
+            guard fk_H5Dget_num_chunks(dataset, space, &writtenChunks) >= 0 else { throw fail("HDF5 could not count the chunks of '\(name)'") }
             guard writtenChunks >= expectedChunks else {
                 throw fail("\(declared), but only \(writtenChunks) of its \(expectedChunks) chunks are written")
             }
@@ -185,8 +225,8 @@ enum HDF5Reader {
         default:
             break
         }
-        let storedBytes = H5Dget_storage_size(dataset)
-        let filtered = H5Pget_nfilters(creation) > 0
+        let storedBytes = fk_H5Dget_storage_size(dataset)
+        let filtered = fk_H5Pget_nfilters(creation) > 0
         let backedBytes = storedBytes.multipliedReportingOverflow(by: filtered ? UInt64(largestCompressionRatio) : 1)
         guard backedBytes.overflow || backedBytes.partialValue >= UInt64(declaredBytes) else {
             throw fail(
@@ -210,8 +250,8 @@ final class HDF5OpenDataset: @unchecked Sendable {
 
     deinit {
         hdf5Lock.lock()
-        H5Dclose(dataset)
-        H5Fclose(file)
+        fk_H5Dclose(dataset)
+        fk_H5Fclose(file)
         hdf5Lock.unlock()
     }
 }
@@ -235,14 +275,14 @@ final class HDF5HyperslabSource: EmbeddingSource, @unchecked Sendable {
         let status: herr_t = {
             hdf5Lock.lock()
             defer { hdf5Lock.unlock() }
-            let fileSpace = H5Dget_space(dataset)
-            defer { H5Sclose(fileSpace) }
+            let fileSpace = fk_H5Dget_space(dataset)
+            defer { fk_H5Sclose(fileSpace) }
             var start: [hsize_t] = [hsize_t(rows.lowerBound), 0]
             var count: [hsize_t] = [hsize_t(rows.count), hsize_t(dimension)]
-            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
-            let memorySpace = H5Screate_simple(2, &count, nil)
-            defer { H5Sclose(memorySpace) }
-            return H5Dread(dataset, chdf5_native_float(), memorySpace, fileSpace, chdf5_p_default(), scratch)
+            fk_H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
+            let memorySpace = fk_H5Screate_simple(2, &count, nil)
+            defer { fk_H5Sclose(memorySpace) }
+            return fk_H5Dread(dataset, fk_hdf5_native_float(), memorySpace, fileSpace, fk_hdf5_default_list(), scratch)
         }()
         guard status >= 0 else {
             let which = rows.count == 1 ? "row \(rows.lowerBound)" : "rows \(rows.lowerBound) to \(rows.upperBound - 1)"

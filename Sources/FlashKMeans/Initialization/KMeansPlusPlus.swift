@@ -1,5 +1,11 @@
 import CKMeansKernels
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Greedy k-means++ seeding (Arthur and Vassilvitskii 2007, with the greedy local
 /// trials scikit-learn uses): each new centroid is the best of a few candidates drawn with

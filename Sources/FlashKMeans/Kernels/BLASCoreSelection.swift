@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Which OpenBLAS kernel family to ask for.
 ///
@@ -38,7 +42,7 @@ public enum BLASCoreSelection {
         var vendor = ""
         var flags = Set<String>()
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = line.split(separator: ":", maxSplits: 1).map { String($0.trimmingWhitespace) }
             guard parts.count == 2 else { continue }
             if parts[0] == "vendor_id", vendor.isEmpty { vendor = parts[1] }
             if parts[0] == "flags", flags.isEmpty { flags = Set(parts[1].split(separator: " ").map(String.init)) }

@@ -1,4 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension ElbowCurve {
     /// The curve drawn as a PNG: inertia against k in the upper panel, the silhouette score
@@ -124,9 +135,9 @@ private struct ChartAxis {
     /// large or tiny magnitudes.
     func label(_ value: Double) -> String {
         let magnitude = max(abs(low), abs(high))
-        if magnitude >= 1e5 || (magnitude < 1e-3 && magnitude > 0) { return String(format: "%.3g", value) }
+        if magnitude >= 1e5 || (magnitude < 1e-3 && magnitude > 0) { return cFormatted("%.3g", value) }
         let decimals = max(0, Int(-log10(step).rounded(.down)))
-        let text = String(format: "%.\(decimals)f", value)
+        let text = fixedDecimals(value, places: decimals)
         // "-0.0" from rounding reads as a mistake.
         return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
     }

@@ -5,7 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The state of a run after a completed iteration, from which
 /// ``KMeans/fit(_:configuration:progress:resumingFrom:checkpoint:)`` continues to exactly the

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension KMeansResult {
     /// The files `flashkmeans cluster` writes.
@@ -28,13 +32,7 @@ extension KMeansResult {
                 try writer.append(labels)
                 try writer.close()
             }),
-            ("report.json", { path in
-                do {
-                    try reportData.write(to: URL(fileURLWithPath: path))
-                } catch {
-                    throw OutputError(path: path, .writeFailed(error.localizedDescription))
-                }
-            }),
+            ("report.json", { path in try Syscalls.writeFile(path, Array(reportData)) }),
         ])
     }
 }

@@ -5,7 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A results directory that a reader always finds holding one complete set of results: the
 /// old set until the new one is complete and on disk, then the new set alone.
@@ -57,7 +61,7 @@ public final class OutputDirectory: @unchecked Sendable {
     private let lockPath: String
 
     /// Guards everything below: ``abandon()`` may come from another thread (a signal handler's).
-    private let stateLock = NSLock()
+    private let stateLock = Lock()
     private var lockDescriptor: Int32 = -1
     /// The staging directory while the run writes; after the swap, the old set to delete.
     private var staging: String?
@@ -288,7 +292,7 @@ public final class OutputDirectory: @unchecked Sendable {
     private func takeLock() throws {
         guard let descriptor = try Syscalls.lockFile(lockPath) else {
             let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8)).flatMap {
-                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                Int32($0.filter { !$0.isWhitespace })
             }
             throw OutputError(path: path, .busy(processID: holder))
         }
@@ -337,7 +341,7 @@ public final class OutputDirectory: @unchecked Sendable {
     /// Whether `entry` is a temporary an earlier version wrote inside the directory,
     /// `.<result name>.tmp-<pid>`.
     private func isLeftoverTemporary(_ entry: String) -> Bool {
-        guard entry.hasPrefix("."), let marker = entry.range(of: ".tmp-", options: .backwards) else { return false }
+        guard entry.hasPrefix("."), let marker = entry.ranges(of: ".tmp-").last else { return false }
         let digits = entry[marker.upperBound...]
         return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
             && resultNames.contains(String(entry[entry.index(after: entry.startIndex)..<marker.lowerBound]))
@@ -372,9 +376,9 @@ public final class OutputDirectory: @unchecked Sendable {
         guard type == S_IFDIR else { throw OutputError(path: path, .notADirectory) }
         let entries: [String]
         do {
-            entries = try FileManager.default.contentsOfDirectory(atPath: target).sorted()
+            entries = try Syscalls.directoryEntries(target).sorted()
         } catch {
-            throw OutputError(path: path, .notWritable(error.localizedDescription))
+            throw OutputError(path: path, .notWritable(error.problemDescription))
         }
         var results: [String] = []
         var foreign: [String] = []

@@ -5,7 +5,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One file written under a hidden temporary name beside its destination and renamed into
 /// place only when complete and flushed to disk, so that the destination is never half written.
@@ -26,7 +30,7 @@ public final class StagedFile: @unchecked Sendable {
     private let directory: String
 
     /// Guards the state below: ``abandon()`` may come from another thread (a signal handler's).
-    private let stateLock = NSLock()
+    private let stateLock = Lock()
     /// Holds the temporary's lock until the file is in place or abandoned.
     private var descriptor: Int32
     private var phase = Phase.open

@@ -48,6 +48,21 @@ extension Syscalls {
         return renameat2(AT_FDCWD, source, AT_FDCWD, destination, flags) == 0 ? 0 : errno
     }
 
+    /// Writes `bytes` as the whole of a new (or truncated) file at `path`, with plain system
+    /// calls, so that errors read like every other writer's (the system's words for errno).
+    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(OutputError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError(path: path, .cannotCreateFile(errorMessage())) }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { throw OutputError(path: path, .writeFailed(errorMessage())) }
+            written += count
+        }
+    }
+
     /// Flushes a file's data and metadata to the disk (fsync), so that it survives a power cut.
     static func syncFile(_ path: String) throws(OutputError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
