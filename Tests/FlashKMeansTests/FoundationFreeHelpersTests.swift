@@ -2,8 +2,8 @@ import Dispatch
 import Testing
 @testable import FlashKMeans
 
-/// What the engine uses instead of Foundation's formatting and `NSString` path methods
-/// (it keeps to FoundationEssentials) gives what those gave.
+/// What the engine uses instead of Foundation's formatting (it keeps to
+/// FoundationEssentials) gives what that gave. Paths: PathComponentsTests.
 struct FoundationFreeHelpersTests {
     @Test(arguments: [
         (0.0, 1, "0.0"), (12.25, 1, "12.2"), (12.35, 1, "12.3"), (0.05, 1, "0.1"), (3, 2, "3.00"), (0.07, 2, "0.07"),
@@ -16,15 +16,6 @@ struct FoundationFreeHelpersTests {
     @Test func megabytes() {
         #expect(FlashKMeans.megabytes(3 * 1_048_576 / 2) == "1.5 MB")
         #expect(FlashKMeans.megabytes(0) == "0.0 MB")
-    }
-
-    @Test(arguments: [
-        ("a/b/c", "a/b", "c"), ("/a", "/", "a"), ("a", "", "a"), ("a/b/", "a", "b"), ("/", "/", "/"),
-        ("/x/y.npy", "/x", "y.npy"), ("a//b", "a", "b"), ("", "", ""),
-    ] as [(String, String, String)])
-    func pathComponents(path: String, parent: String, last: String) {
-        #expect(path.deletingLastPathComponent == parent)
-        #expect(path.lastPathComponent == last)
     }
 
     @Test func trimming() {

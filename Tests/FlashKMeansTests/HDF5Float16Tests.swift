@@ -112,7 +112,7 @@ import _FlashKMeansTestSupport
         defer { directory.cleanup() }
         let path = directory.file("bf16.h5")
         let bfloat16 = Fixtures.hdf5HalfType(exponentBits: 8)
-        defer { H5Tclose(bfloat16) }
+        defer { Fixtures.closeHDF5Type(bfloat16) }
         let zeros = [UInt16](repeating: 0, count: 6)
         Fixtures.writeHDF5(path, dataset: "train", shape: [3, 2], fileType: bfloat16) {
             H5Dwrite($0, bfloat16, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), zeros)

@@ -1,4 +1,5 @@
 import CHDF5
+import FlashKMeans
 import Foundation
 
 /// Files whose headers declare sizes their bytes do not back: the adversarial inputs that
@@ -24,6 +25,8 @@ public enum CraftedFiles {
     public static func declareHDF5(
         _ path: String, dataset: String, shape: [UInt64], chunkRows: UInt64?, deflate: Bool = false, writtenRows: Int = 0
     ) {
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         let file = H5Fcreate(path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default())
         defer { H5Fclose(file) }
         var dims = shape.map { hsize_t($0) }
@@ -52,6 +55,8 @@ public enum CraftedFiles {
 
     /// The byte offset in the file of chunk `index` of `dataset` (in HDF5's chunk order).
     public static func chunkAddress(_ path: String, dataset: String, index: Int) -> Int? {
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         let file = H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
         guard file >= 0 else { return nil }
         defer { H5Fclose(file) }

@@ -117,6 +117,8 @@ public enum Fixtures {
     /// narrowed to two bytes with IEEE half's fields, as h5py declares numpy's float16.
     /// `exponentBits` 8 (and 7 mantissa bits) gives bfloat16 instead. Close it with `H5Tclose`.
     public static func hdf5HalfType(bigEndian: Bool = false, exponentBits: Int = 5) -> hid_t {
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         let type = H5Tcopy(chdf5_ieee_f32le())
         let mantissaBits = 15 - exponentBits
         H5Tset_fields(type, 15, mantissaBits, exponentBits, 0, mantissaBits)
@@ -133,19 +135,27 @@ public enum Fixtures {
         chunkColumns: Int? = nil, filters: HDF5Filters = .deflate
     ) {
         let fileType = hdf5HalfType(bigEndian: bigEndian)
-        defer { H5Tclose(fileType) }
+        defer { closeHDF5Type(fileType) }
         let memoryType = hdf5HalfType()
-        defer { H5Tclose(memoryType) }
+        defer { closeHDF5Type(memoryType) }
         writeHDF5(path, dataset: dataset, shape: shape, fileType: fileType, chunkRows: chunkRows, chunkColumns: chunkColumns, filters: filters) {
             H5Dwrite($0, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), halfValues)
         }
     }
 
-    /// Creates the file and a dataset of `fileType`, and lets `write` fill it.
+    /// Closes a type made by ``hdf5HalfType(bigEndian:exponentBits:)``.
+    public static func closeHDF5Type(_ type: hid_t) {
+        hdf5Lock.withLock { _ = H5Tclose(type) }
+    }
+
+    /// Creates the file and a dataset of `fileType`, and lets `write` fill it (holding the
+    /// library's HDF5 lock: `write` must not take it).
     public static func writeHDF5(
         _ path: String, dataset: String, shape: [Int], fileType: hid_t, chunkRows: Int? = nil, chunkColumns: Int? = nil,
         filters: HDF5Filters = .deflate, write: (hid_t) -> herr_t
     ) {
+        hdf5Lock.lock()
+        defer { hdf5Lock.unlock() }
         let file = H5Fcreate(path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default())
         defer { H5Fclose(file) }
         var dims = shape.map { hsize_t($0) }

@@ -8,8 +8,11 @@ import Foundation
 import Glibc
 #endif
 
-/// Serial HDF5 is not thread-safe, so every call into it holds this lock.
-let hdf5Lock = Lock()
+/// Serial HDF5 is not thread-safe, so every call into it holds this lock. Code of this
+/// package that calls HDF5 itself (the tests' fixture writers) must hold it too: the
+/// metadata probe forks, and a child forked while another thread is inside libhdf5 waits
+/// forever for HDF5's own mutex.
+package let hdf5Lock = Lock()
 
 /// Opens a 2-D float32, float16 or float64 dataset in an HDF5 file.
 ///
