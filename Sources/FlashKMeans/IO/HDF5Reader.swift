@@ -196,7 +196,8 @@ enum HDF5Reader {
     ) throws(DatasetError) -> Int? {
         func fail(_ why: String) -> DatasetError { DatasetError(path: path, .hdf5(why)) }
         var dims = [hsize_t](repeating: 0, count: 2)
-        fk_H5Sget_simple_extent_dims(space, &dims, nil)
+        var maximumDims = [hsize_t](repeating: 0, count: 2)
+        fk_H5Sget_simple_extent_dims(space, &dims, &maximumDims)
         let declared = "dataset '\(name)' declares \(dims[0]) × \(dims[1]) values"
         switch fk_H5Pget_layout(creation) {
         case H5D_CONTIGUOUS:
@@ -215,6 +216,12 @@ enum HDF5Reader {
             var chunk = [hsize_t](repeating: 0, count: 2)
             guard fk_H5Pget_chunk(creation, 2, &chunk) == 2, chunk[0] > 0, chunk[1] > 0 else {
                 throw fail("dataset '\(name)' has an unreadable chunk shape")
+            }
+            // HDF5 itself refuses to create a chunk larger than a dimension that cannot grow;
+            // libhdf5 1.10 reads past its buffers when a crafted file declares one (fuzzing).
+            let unlimited = hsize_t.max
+            for axis in 0..<2 where maximumDims[axis] != unlimited && chunk[axis] > max(dims[axis], maximumDims[axis]) {
+                throw fail("dataset '\(name)' has chunks of \(chunk[0]) × \(chunk[1]), larger than its fixed shape \(dims[0]) × \(dims[1])")
             }
             // At most one chunk per value, and the values fit in Int: this cannot overflow.
             let expectedChunks = (dims[0] + chunk[0] - 1) / chunk[0] * ((dims[1] + chunk[1] - 1) / chunk[1])
