@@ -18,8 +18,10 @@ targets=("$@")
 # SwiftPM's --sanitize=fuzzer alone left the Swift code of the library without coverage counters
 # (libFuzzer saw only the C targets' ~1,300 edges and could not steer into the readers); the
 # explicit -sanitize-coverage gives it all ~38,000.
+# FUZZ_BUILD_PATH builds elsewhere, so that a second run can start while the first still fuzzes.
 build=(swift build --package-path Scripts/Fuzz --sanitize=fuzzer --sanitize=address -c release
     -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+[ -z "${FUZZ_BUILD_PATH:-}" ] || build+=(--scratch-path "$FUZZ_BUILD_PATH")
 "${build[@]}" >&2
 binary=$("${build[@]}" --show-bin-path)/flashkmeans-fuzz
 
