@@ -90,6 +90,10 @@ enum ErrorMessages {
             return "row \(row) is all zeros and has no direction for --metric cosine"
         case let .missingDataset(name):
             return "no dataset '\(name)' (choose one with --dataset)"
+        case let .headerLine(line, column, found):
+            return "line \(line), column \(column): '\(found)' is not a number; pass --header if the first line names the columns"
+        case let .noValueColumns(line, fieldCount, skipped):
+            return "line \(line) has \(fieldCount) field\(fieldCount == 1 ? "" : "s"), all skipped by --skip-columns \(skipped)"
         default:
             return text
         }

@@ -4,8 +4,8 @@ import FlashKMeans
 /// How to read the input file: every subcommand that reads embeddings.
 struct InputOptions: ParsableArguments {
     @Argument(help: """
-        Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin) or HDF5 \
-        (.hdf5/.h5). Or shard files read as one matrix, in order: a quoted pattern such as \
+        Embedding file: .npy, .fvecs, .bvecs, .fbin (also .u8bin, .i8bin, .f16bin), raw \
+        float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or numbers in .csv/.tsv. Or shard files read as one matrix, in order: a quoted pattern such as \
         'emb/part-*.npy', a directory, or a .txt/.list file of paths, one a line.
         """)
     var input: String
@@ -19,8 +19,18 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Dataset to read from an HDF5 file (also for --init and --centroids files).")
     var dataset: String = "train"
 
+    @Flag(help: "The first line of a CSV/TSV input names the columns: skip it.")
+    var header = false
+
+    @Option(help: "Leading columns of a CSV/TSV input to skip, such as an id column.")
+    var skipColumns: Int = 0
+
+    func validate() throws {
+        guard skipColumns >= 0 else { throw ValidationError("--skip-columns must not be negative, got \(skipColumns)") }
+    }
+
     var openOptions: EmbeddingOpenOptions {
-        EmbeddingOpenOptions(format: format, dimension: dim, dataset: dataset)
+        EmbeddingOpenOptions(format: format, dimension: dim, dataset: dataset, hasHeaderLine: header, skippedColumns: skipColumns)
     }
 
     func open() throws -> any EmbeddingSource {
