@@ -12,10 +12,9 @@
 ///   field may hold separators and line ends. A quote inside an unquoted field is text.
 /// - With `hasHeaderLine`, the first non-blank line is skipped unread, whatever it holds.
 /// - The first `skippedColumns` fields of each line are skipped unread (ids, labels).
-/// - Every other field is one value, parsed by C's `strtof` in the C locale: the decimal
-///   (or hexadecimal float) correctly rounded to float32. A field must be a number as a
-///   whole; NaN, infinities and numbers beyond float32's range (±3.4 × 10³⁸) are refused,
-///   since the engine needs finite values.
+/// - Every other field is one value, read as numpy reads it (``DecimalText``): C's `strtod`,
+///   rounded to float32. A field must be a number as a whole; NaN, infinities and numbers
+///   beyond float32's range (±3.4 × 10³⁸) are refused, since the engine needs finite values.
 /// - Every line has the same number of fields as the first data line.
 ///
 /// Lines are numbered from 1, every line end in the file counted (blank lines and line
@@ -25,15 +24,9 @@
 ///
 /// Memory: one field of at most ``maximumFieldBytes`` and ``outputValues`` floats,
 /// whatever the size of the text.
-///
-/// Note on numpy: `np.loadtxt(dtype=np.float32)` parses to float64 and rounds that to float32,
-/// which differs from `strtof` for decimals of more than 17 significant digits that fall
-/// within a float64 rounding of halfway between two float32s (such as
-/// `1.00000005960464477539062500001`, 1 + 2⁻²⁴ + ε: `strtof` gives 1 + 2⁻²³, numpy 1). Every
-/// decimal of at most 17 digits, so everything `savetxt` writes, parses the same in both.
 struct DelimitedTextParser: ~Copyable {
-    /// The longest field parsed as a number. `strtof` reads any length, but no float32 needs
-    /// more than 112 significant digits to be written exactly; a longer field is refused
+    /// The longest field parsed as a number. `strtod` reads any length, but no float64 needs
+    /// more than 767 significant digits to be written exactly; a longer field is refused
     /// rather than held in memory of the size the file chooses.
     static let maximumFieldBytes = 1024
     /// Values collected before they are handed to `flush` (1 MiB).
