@@ -46,18 +46,24 @@ the output directory, all at once when the run succeeds and nothing otherwise.
 USAGE: flashkmeans cluster [<options>] <input> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or numbers in
+                          .csv/.tsv. Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
   --init <init>           kmeans++, random, or a file of k × d initial
@@ -119,18 +125,24 @@ as IVF multi-probe assignment needs.
 USAGE: flashkmeans assign [<options>] <input> --centroids <centroids> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or numbers in
+                          .csv/.tsv. Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   --centroids <centroids> k × d centroids, in any supported format.
   --top <top>             How many nearest centroids to write per row.
                           (default: 1)
@@ -163,18 +175,24 @@ normalized).
 USAGE: flashkmeans ivf [<options>] <input> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or numbers in
+                          .csv/.tsv. Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   --centroids <centroids> Use these k × d centroids instead of training.
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
@@ -238,18 +256,24 @@ RSS, peak RssAnon, kernel scratch per thread) to the output directory and, with
 USAGE: flashkmeans sweep [<options>] <input> -k <k> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or numbers in
+                          .csv/.tsv. Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   -k <k>                  Number of clusters.
   --tile-points <tile-points>
                           Point tile sizes to try, comma-separated. (default:
@@ -276,21 +300,27 @@ OVERVIEW: Describe an embedding file: format, shape, type, layout and norms.
 Norms come from up to --sample evenly spaced rows, so inspecting a huge file
 stays quick.
 
-USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset <dataset>] [--sample <sample>] [--json]
+USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset <dataset>] [--header] [--skip-columns <n>] [--sample <sample>] [--json]
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin) or HDF5 (.hdf5/.h5). Or
-                          shard files read as one matrix, in order: a quoted
-                          pattern such as 'emb/part-*.npy', a directory, or a
-                          .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or numbers in
+                          .csv/.tsv. Or shard files read as one matrix, in
+                          order: a quoted pattern such as 'emb/part-*.npy', a
+                          directory, or a .txt/.list file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   --sample <sample>       Rows to read for the norm statistics. (default: 10000)
   --json                  Print JSON instead of text.
   --version               Show the version.

@@ -22,7 +22,7 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "The first line of a CSV/TSV input names the columns: skip it.")
     var header = false
 
-    @Option(help: "Leading columns of a CSV/TSV input to skip, such as an id column.")
+    @Option(help: ArgumentHelp("Leading columns of a CSV/TSV input to skip, such as an id column.", valueName: "n"))
     var skipColumns: Int = 0
 
     func validate() throws {
