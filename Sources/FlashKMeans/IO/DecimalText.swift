@@ -6,12 +6,12 @@ import Musl
 import Darwin
 #endif
 
-/// Decimal text to float32 as numpy and pandas read it: C's `strtod` (correctly rounded to
+/// Decimal text to float32 as numpy reads it: C's `strtod` (correctly rounded to
 /// float64), then rounded to float32.
 ///
-/// That is what `np.loadtxt(..., dtype=np.float32)`, `np.float32(text)` and pandas'
-/// `read_csv(dtype=np.float32)` do, and what `astype(np.float32)` does to the float64 the text
-/// spells; so a table written from float64 data gives exactly the rows of its float32 `.npy`.
+/// That is what `np.loadtxt(..., dtype=np.float32)` and `np.float32(text)` do, and what
+/// `astype(np.float32)` does to the float64 the text spells; so a table written from float64
+/// data gives exactly the rows of its float32 `.npy`.
 /// Rounding the decimal straight to float32 (`strtof`) is the same for every table written
 /// from float32 data (`savetxt`'s `%.18e`, pandas' shortest digits), but not for a decimal of
 /// 13 or more digits lying within a float64 rounding of halfway between two float32s:
