@@ -79,6 +79,22 @@ import _FlashKMeansTestSupport
         #expect(try failure(["inspect", ragged, "--skip-columns=-1"]).contains("--skip-columns must not be negative, got -1"))
     }
 
+    /// A copy that cannot be written (here beyond a file-size limit, SIGXFSZ ignored as a
+    /// shell does for its jobs) stops the run with one line naming the table, and leaves nothing.
+    @Test func aTableCopyBeyondTheFileSizeLimitIsOneLine() throws {
+        let table = directory.file("large.csv")
+        // 40,000 values: a 160 KB copy against a limit of 64 blocks.
+        Fixtures.writeBytes(table, Array((0..<10_000).map { "\($0),1,2,3\n" }.joined().utf8))
+        let temporary = directory.file("tmp")
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let quoted = [CommandRun.binary.path, "inspect", table].map { "'" + $0 + "'" }.joined(separator: " ")
+        let run = try CommandRun(
+            executable: "/bin/sh", ["-c", "trap '' XFSZ; ulimit -f 64; exec " + quoted], environment: ["TMPDIR": temporary])
+        #expect(run.status == 1)
+        #expect(run.standardError == "error: \(table): writing its float32 copy in \(temporary) failed: File too large\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty)
+    }
+
     @Test func craftedHeaderIsOneLine() throws {
         let path = directory.file("huge.i8bin")
         Fixtures.writeBytes(path, Fixtures.bytes(of: [UInt32.max, UInt32.max]) + [1, 2, 3])
