@@ -86,6 +86,17 @@ import _FlashKMeansTestSupport
         #expect(try source.readAll() == [1, 2, 3, 4])
     }
 
+    /// Tables in a directory are shards like any others, each with its header and ids skipped.
+    @Test func tablesAreShardsToo() throws {
+        let folder = directory.file("tables")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        Fixtures.writeBytes(folder + "/b.csv", Array("id,x,y\nq,5,6\n".utf8))
+        Fixtures.writeBytes(folder + "/a.csv", Array("id,x,y\np,1,2\nr,3,4\n".utf8))
+        let source = try openEmbeddings(at: folder, options: .init(hasHeaderLine: true, skippedColumns: 1))
+        #expect(try source.readAll() == [1, 2, 3, 4, 5, 6])
+        #expect(source.description.shards?.map(\.rowCount) == [2, 1])
+    }
+
     /// The parse does not depend on where the reads cut the text.
     @Test func anyChunkingGivesTheSameRows() throws {
         let text = Array("\u{FEFF}id,x,y\r\n\"q,\"\"1\nz\",1.5,-2e3\r\n\r\nb, 3 ,\"4\"\r\nc,5,6".utf8)
