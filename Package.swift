@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "FlashKMeansTests",
             dependencies: ["FlashKMeans", "_FlashKMeansTestSupport"],
-            exclude: ["FuzzReproducers", "FormatFixtures"]
+            exclude: ["FuzzReproducers", "Fixtures"]
         ),
         /// Runs the built `flashkmeans` binary as a user would: exit codes, messages, written files.
         .testTarget(

@@ -1,4 +1,4 @@
-"""Writes the reference files of Tests/FlashKMeansTests/FormatFixtures with the writers users have:
+"""Writes the reference files of Tests/FlashKMeansTests/Fixtures/formats with the writers users have:
 numpy (`tofile` after the 8-byte header of big-ann-benchmarks' .u8bin/.i8bin/.f16bin, `savetxt`
 for CSV and TSV, `save` for the .npy each is compared with) and pandas (`to_csv` with a header
 and an id or index column). Each file in another format holds the rows of one .npy, bit for bit
@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 
-root = "Tests/FlashKMeansTests/FormatFixtures"
+root = "Tests/FlashKMeansTests/Fixtures/formats"
 rng = np.random.default_rng(13)
 os.makedirs(root, exist_ok=True)
 

@@ -7,7 +7,7 @@ import _FlashKMeansTestSupport
 /// `to_csv`; `Scripts/format_fixtures.py`) read as the same rows as the `.npy` beside them,
 /// bit for bit, through tiles of every size, and cluster into the same labels.
 @Suite struct FormatFixtureTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FormatFixtures").path
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/formats").path
 
     static func fixture(_ name: String) -> String { directory + "/" + name }
 

@@ -7,7 +7,7 @@ import _FlashKMeansTestSupport
 /// a `.npy`, byte for byte, and refusals in one line that names the flag to pass.
 @Suite final class FormatCommandTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("FlashKMeansTests/FormatFixtures").path
+        .appendingPathComponent("FlashKMeansTests/Fixtures/formats").path
 
     static func fixture(_ name: String) -> String { fixtures + "/" + name }
 
