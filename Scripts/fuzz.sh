@@ -3,17 +3,18 @@
 #
 #   Scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Targets: npy fvecs bvecs fbin raw hdf5 parquet faiss checkpoint (all by default); 1800 seconds
-# each by default. Each target starts from the seed corpus in Scripts/Fuzz/corpus/TARGET
-# (written by Scripts/fuzz_corpus.py) and grows a working corpus under .build/fuzz/TARGET.
-# A crash leaves its input in .build/fuzz/crashes/TARGET-*; copy it to
-# Tests/FlashKMeansTests/Fixtures/fuzz/ and add it to FuzzReproducerTests. Not part of CI.
+# Targets: npy fvecs bvecs fbin u8bin i8bin f16bin raw hdf5 parquet csv tsv faiss
+# checkpoint (all by default); 1800 seconds each by default. Each target starts from the seed
+# corpus in Scripts/Fuzz/corpus/TARGET (written by Scripts/fuzz_corpus.py) and grows a working
+# corpus under .build/fuzz/TARGET. A crash leaves its input in .build/fuzz/crashes/TARGET-*; copy it
+# to Tests/FlashKMeansTests/FuzzReproducers/TARGET-NAME, where FuzzReproducerTests reads it.
+# Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(npy fvecs bvecs fbin raw hdf5 parquet faiss checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(npy fvecs bvecs fbin u8bin i8bin f16bin raw hdf5 parquet csv tsv faiss checkpoint)
 
 # SwiftPM's --sanitize=fuzzer alone left the Swift code of the library without coverage counters
 # (libFuzzer saw only the C targets' ~1,300 edges and could not steer into the readers); the

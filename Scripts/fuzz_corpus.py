@@ -96,4 +96,28 @@ with tempfile.TemporaryDirectory() as tmp:
         pq.write_table(pa.table({"emb": columns[name.split("-")[0]]}), path, row_group_size=4, **kwargs)
         put("parquet", f"{name}.parquet", open(path, "rb").read())
 
+# big-ann-benchmarks' 8-bit and float16 layouts, and tables (a separate generator, so that
+# the seeds above stay as they were).
+rng = np.random.default_rng(11)
+for rows, dim in [(3, 4), (8, 2), (1, 1)]:
+    header = np.array([rows, dim], "<u4").tobytes()
+    put("u8bin", f"{rows}x{dim}.u8bin", header + rng.integers(0, 256, (rows, dim), dtype=np.uint8).tobytes())
+    put("i8bin", f"{rows}x{dim}.i8bin", header + rng.integers(-128, 128, (rows, dim), dtype=np.int8).tobytes())
+    put("f16bin", f"{rows}x{dim}.f16bin", header + rng.standard_normal((rows, dim)).astype("<f2").tobytes())
+
+
+def table(values, delimiter=",", **kwargs):
+    with tempfile.NamedTemporaryFile(suffix=".csv") as f:
+        np.savetxt(f.name, values, delimiter=delimiter, **kwargs)
+        return open(f.name, "rb").read()
+
+
+# The first byte of a table seed is its layout: bit 0 --header, bits 1-2 --skip-columns.
+x = rng.standard_normal((4, 3)).astype(np.float32)
+put("csv", "savetxt-4x3.csv", b"\x00" + table(x))
+put("csv", "short-4x3.csv", b"\x00" + table(x, fmt="%.3g"))
+put("csv", "header-id-4x3.csv", b"\x03" + b"id,a,b,c\n" + b"".join(b"%d,%s\n" % (i, ",".join(map(str, r)).encode()) for i, r in enumerate(x)))
+put("csv", "quoted-crlf.csv", b"\x03" + b'"id","x","y"\r\n"a,""b""\nc",1.5,"-2e3"\r\n\r\n"d", 3 ,4\r\n')
+put("csv", "one-column.csv", b"\x00" + b"\xef\xbb\xbf1\n2\n\n3")
+put("tsv", "savetxt-4x3.tsv", b"\x00" + table(x, delimiter="\t"))
 print(f"seed corpus in {root}")

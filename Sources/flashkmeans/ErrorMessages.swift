@@ -94,6 +94,10 @@ enum ErrorMessages {
             return "no dataset '\(name)' (choose one with --dataset)"
         case let .parquetColumn(_, candidates) where !candidates.isEmpty:
             return text.replacingOccurrences(of: "; name the one to read", with: "") + "; choose one with --column"
+        case let .headerLine(line, column, found):
+            return "line \(line), column \(column): '\(found)' is not a number; pass --header if the first line names the columns"
+        case let .noValueColumns(line, fieldCount, skipped):
+            return "line \(line) has \(fieldCount) field\(fieldCount == 1 ? "" : "s"), all skipped by --skip-columns \(skipped)"
         default:
             return text
         }

@@ -49,9 +49,9 @@ import _FlashKMeansTestSupport
 
     /// (Not `.txt`, which names a list of shard files.)
     @Test func unknownExtension() {
-        let path = directory.file("vectors.csv")
+        let path = directory.file("vectors.json")
         Fixtures.writeBytes(path, [1, 2, 3, 4])
-        expectProblem(.unknownFormat(extension: "csv"), path: path) { _ = try openEmbeddings(at: path) }
+        expectProblem(.unknownFormat(extension: "json"), path: path) { _ = try openEmbeddings(at: path) }
     }
 
     @Test func truncatedNpy() {

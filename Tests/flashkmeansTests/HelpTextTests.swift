@@ -48,20 +48,27 @@ the output directory, all at once when the run succeeds and nothing otherwise.
 USAGE: flashkmeans cluster [<options>] <input> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
-                          (.parquet). Or shard files read as one matrix, in
-                          order: a quoted pattern such as 'emb/part-*.npy', a
-                          directory, or a .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet
+                          (.parquet) or numbers in .csv/.tsv. Or shard files
+                          read as one matrix, in order: a quoted pattern such
+                          as 'emb/part-*.npy', a directory, or a .txt/.list
+                          file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, parquet, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
   --column <column>       Column of float lists to read from a Parquet file
                           (default: the only one).
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
   --init <init>           kmeans++, random, or a file of k × d initial
@@ -123,20 +130,27 @@ as IVF multi-probe assignment needs.
 USAGE: flashkmeans assign [<options>] <input> --centroids <centroids> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
-                          (.parquet). Or shard files read as one matrix, in
-                          order: a quoted pattern such as 'emb/part-*.npy', a
-                          directory, or a .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet
+                          (.parquet) or numbers in .csv/.tsv. Or shard files
+                          read as one matrix, in order: a quoted pattern such
+                          as 'emb/part-*.npy', a directory, or a .txt/.list
+                          file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, parquet, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
   --column <column>       Column of float lists to read from a Parquet file
                           (default: the only one).
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   --centroids <centroids> k × d centroids, in any supported format.
   --top <top>             How many nearest centroids to write per row.
                           (default: 1)
@@ -169,20 +183,27 @@ normalized).
 USAGE: flashkmeans ivf [<options>] <input> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
-                          (.parquet). Or shard files read as one matrix, in
-                          order: a quoted pattern such as 'emb/part-*.npy', a
-                          directory, or a .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet
+                          (.parquet) or numbers in .csv/.tsv. Or shard files
+                          read as one matrix, in order: a quoted pattern such
+                          as 'emb/part-*.npy', a directory, or a .txt/.list
+                          file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, parquet, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
   --column <column>       Column of float lists to read from a Parquet file
                           (default: the only one).
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   --centroids <centroids> Use these k × d centroids instead of training.
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
@@ -255,20 +276,27 @@ three points, or none below that line, has no knee.
 USAGE: flashkmeans elbow [<options>] <input> -k <list> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
-                          (.parquet). Or shard files read as one matrix, in
-                          order: a quoted pattern such as 'emb/part-*.npy', a
-                          directory, or a .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet
+                          (.parquet) or numbers in .csv/.tsv. Or shard files
+                          read as one matrix, in order: a quoted pattern such
+                          as 'emb/part-*.npy', a directory, or a .txt/.list
+                          file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, parquet, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
   --column <column>       Column of float lists to read from a Parquet file
                           (default: the only one).
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   -k <list>               Values of k: a list such as 2,4,8,16, a range 1...32,
                           or a range with a step 2...32:2.
   --plot <file.png>       Also draw inertia and silhouette against k into this
@@ -328,20 +356,27 @@ RSS, peak RssAnon, kernel scratch per thread) to the output directory and, with
 USAGE: flashkmeans sweep [<options>] <input> -k <k> --output <output>
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
-                          (.parquet). Or shard files read as one matrix, in
-                          order: a quoted pattern such as 'emb/part-*.npy', a
-                          directory, or a .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet
+                          (.parquet) or numbers in .csv/.tsv. Or shard files
+                          read as one matrix, in order: a quoted pattern such
+                          as 'emb/part-*.npy', a directory, or a .txt/.list
+                          file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, parquet, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
   --column <column>       Column of float lists to read from a Parquet file
                           (default: the only one).
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   -k <k>                  Number of clusters.
   --tile-points <tile-points>
                           Point tile sizes to try, comma-separated. (default:
@@ -368,23 +403,30 @@ OVERVIEW: Describe an embedding file: format, shape, type, layout and norms.
 Norms come from up to --sample evenly spaced rows, so inspecting a huge file
 stays quick.
 
-USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset <dataset>] [--column <column>] [--sample <sample>] [--json]
+USAGE: flashkmeans inspect <input> [--format <format>] [--dim <dim>] [--dataset <dataset>] [--column <column>] [--header] [--skip-columns <n>] [--sample <sample>] [--json]
 
 ARGUMENTS:
-  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin, raw
-                          float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5) or Parquet
-                          (.parquet). Or shard files read as one matrix, in
-                          order: a quoted pattern such as 'emb/part-*.npy', a
-                          directory, or a .txt/.list file of paths, one a line.
+  <input>                 Embedding file: .npy, .fvecs, .bvecs, .fbin (also
+                          .u8bin, .i8bin, .f16bin), raw float32
+                          (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet
+                          (.parquet) or numbers in .csv/.tsv. Or shard files
+                          read as one matrix, in order: a quoted pattern such
+                          as 'emb/part-*.npy', a directory, or a .txt/.list
+                          file of paths, one a line.
 
 OPTIONS:
   --format <format>       Input format, overriding the file extension. (values:
-                          npy, fvecs, bvecs, fbin, raw, hdf5, parquet)
+                          npy, fvecs, bvecs, fbin, u8bin, i8bin, f16bin, raw,
+                          hdf5, parquet, csv, tsv)
   --dim <dim>             Row length for headerless raw float32 files.
   --dataset <dataset>     Dataset to read from an HDF5 file (also for --init
                           and --centroids files). (default: train)
   --column <column>       Column of float lists to read from a Parquet file
                           (default: the only one).
+  --header                The first line of a CSV/TSV input names the columns:
+                          skip it.
+  --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
+                          an id column. (default: 0)
   --sample <sample>       Rows to read for the norm statistics. (default: 10000)
   --json                  Print JSON instead of text.
   --version               Show the version.

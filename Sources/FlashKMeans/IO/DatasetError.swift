@@ -64,6 +64,25 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         /// A Parquet file has no column of float lists named `chosen`, or (`chosen` is `nil`)
         /// not exactly one to choose by default; `candidates` are its columns of float lists.
         case parquetColumn(chosen: String?, candidates: [String])
+        /// A CSV or TSV line holds `fieldCount` fields, but the first data line held `expected`
+        /// (skipped columns included). Lines and columns count from 1.
+        case raggedLine(line: Int, fieldCount: Int, expected: Int)
+        /// A CSV or TSV field is not a number as a whole (`text`: its first 40 bytes; empty
+        /// for an empty field).
+        case notANumber(line: Int, column: Int, text: String)
+        /// A field of the first CSV or TSV line is not a number: the line looks like a header,
+        /// which is read only when declared (``EmbeddingOpenOptions/hasHeaderLine``).
+        case headerLine(line: Int, column: Int, text: String)
+        /// A CSV or TSV field is NaN, an infinity, or a number beyond float32's range.
+        case nonFiniteField(line: Int, column: Int, text: String)
+        /// A CSV or TSV field cannot be read as a field (a quote left open, text after a
+        /// closing quote, a field too long to be a number); what is wrong.
+        case malformedField(line: Int, column: Int, String)
+        /// The first CSV or TSV data line has `fieldCount` fields, none left once the
+        /// `skipped` leading columns are skipped.
+        case noValueColumns(line: Int, fieldCount: Int, skipped: Int)
+        /// A CSV or TSV file holds no line of numbers (only blank lines, or only a header).
+        case noRows
     }
 
     /// The file the problem was found in.
@@ -156,6 +175,20 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
             } else {
                 detail = "several columns of float lists (\(listed)); name the one to read"
             }
+        case let .raggedLine(line, fieldCount, expected):
+            detail = "line \(line) has \(fieldCount) field\(fieldCount == 1 ? "" : "s"), expected \(expected)"
+        case let .notANumber(line, column, text):
+            detail = "line \(line), column \(column): " + (text.isEmpty ? "empty field, expected a number" : "'\(text)' is not a number")
+        case let .headerLine(line, column, text):
+            detail = "line \(line), column \(column): '\(text)' is not a number (is the line a header naming the columns?)"
+        case let .nonFiniteField(line, column, text):
+            detail = "line \(line), column \(column): '\(text)' is NaN, infinite or beyond float32's range; values must be finite"
+        case let .malformedField(line, column, why):
+            detail = "line \(line), column \(column): \(why)"
+        case let .noValueColumns(line, fieldCount, skipped):
+            detail = "line \(line) has \(fieldCount) field\(fieldCount == 1 ? "" : "s"), and the first \(skipped) are skipped: no values remain"
+        case .noRows:
+            detail = "holds no line of numbers"
         }
         return detail
     }

@@ -64,7 +64,7 @@ public enum RowLayout: String, Sendable, Codable {
     /// Rows are pointers into the mapped file (or the caller's array): little-endian
     /// float32 at a 4-byte-aligned offset.
     case zeroCopy = "zero-copy"
-    /// Each tile is converted into per-thread scratch (float16, float64, uint8,
+    /// Each tile is converted into per-thread scratch (float16, float64, uint8, int8,
     /// unaligned data, or compressed/chunked HDF5), or normalized or sampled on the way.
     case converted
 }
@@ -80,7 +80,7 @@ public struct EmbeddingDescription: Sendable, Codable, Equatable {
     public var rowCount: Int
     /// d, the values per row.
     public var dimension: Int
-    /// The stored element type, in numpy's notation (`float32`, `float16`, `float64`, `uint8`).
+    /// The stored element type, in numpy's notation (`float32`, `float16`, `float64`, `uint8`, `int8`).
     public var dataType: String
     /// Whether tiles are lent from the mapping or converted.
     public var layout: RowLayout

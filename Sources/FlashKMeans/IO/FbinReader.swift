@@ -1,7 +1,19 @@
-/// Reads big-ann-benchmarks `.fbin`: a uint32 row count and a uint32 dimension,
-/// then the rows as float32.
+/// Reads big-ann-benchmarks' binary layouts: a uint32 row count and a uint32 dimension,
+/// then the rows as float32 (`.fbin`, lent zero-copy), or as uint8 (`.u8bin`), int8
+/// (`.i8bin`) or float16 (`.f16bin`), converted one tile at a time.
 enum FbinReader {
-    static func open(_ path: String) throws -> MappedMatrix {
+    /// The stored element of each of the layouts.
+    static func element(of format: EmbeddingFormat) -> StoredElement {
+        switch format {
+        case .u8bin: .uint8
+        case .i8bin: .int8
+        case .f16bin: .float16
+        default: .float32
+        }
+    }
+
+    static func open(_ path: String, format: EmbeddingFormat) throws -> MappedMatrix {
+        let element = element(of: format)
         let file = try MappedFile(path: path)
         let (rows, dimension) = try file.withBytes { bytes throws(DatasetError) -> (UInt32, UInt32) in
             guard bytes.count >= 8 else { throw DatasetError(path: path, .badHeader("shorter than the 8-byte header")) }
@@ -11,16 +23,17 @@ enum FbinReader {
             throw DatasetError(path: path, .badHeader("header declares \(rows) rows of dimension \(dimension)"))
         }
         // Two uint32 counts times 4 bytes reach 2⁶⁶: the product is checked before it is compared.
-        guard let rowBytes = checkedProduct(Int(dimension), 4), let dataBytes = checkedProduct(Int(rows), rowBytes),
+        guard let rowBytes = checkedProduct(Int(dimension), element.byteWidth), let dataBytes = checkedProduct(Int(rows), rowBytes),
               case let (expected, false) = dataBytes.addingReportingOverflow(8)
         else {
-            throw DatasetError(path: path, .declaredSizeOverflow(rows: UInt64(rows), dimension: UInt64(dimension), elementBytes: 4))
+            throw DatasetError(
+                path: path, .declaredSizeOverflow(rows: UInt64(rows), dimension: UInt64(dimension), elementBytes: element.byteWidth))
         }
         guard expected == file.byteCount else {
             throw DatasetError(path: path, .sizeMismatch(expectedBytes: expected, actualBytes: file.byteCount))
         }
         return MappedMatrix(
-            file: file, format: .fbin, rowCount: Int(rows), dimension: Int(dimension), element: .float32,
+            file: file, format: format, rowCount: Int(rows), dimension: Int(dimension), element: element,
             dataOffset: 8, rowStrideBytes: rowBytes)
     }
 }

@@ -19,10 +19,20 @@ final class MappedFile: @unchecked Sendable {
 
     /// Opens and maps `path`.
     /// - Throws: ``DatasetError`` when the file is missing, unreadable, a directory or empty.
-    init(path: String) throws(DatasetError) {
-        self.path = path
+    convenience init(path: String) throws(DatasetError) {
         let descriptor = try Syscalls.openReadOnly(path)
         defer { Syscalls.closeDescriptor(descriptor) }
+        try self.init(descriptor: descriptor, path: path)
+    }
+
+    /// Maps the file open as `descriptor`, which the caller still owns and may close at once
+    /// (the mapping keeps the file alive, even one whose name is already removed).
+    /// - Parameters:
+    ///   - descriptor: A descriptor open for reading.
+    ///   - path: The name errors give the file.
+    /// - Throws: ``DatasetError`` when the file is a directory or empty, or cannot be mapped.
+    init(descriptor: Int32, path: String) throws(DatasetError) {
+        self.path = path
         byteCount = try Syscalls.fileSize(descriptor, path: path)
         guard byteCount > 0 else {
             guardSlot = -1

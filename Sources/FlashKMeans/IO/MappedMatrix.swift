@@ -2,14 +2,14 @@ import CKMeansKernels
 
 /// How one stored value is encoded.
 enum StoredElement: Sendable {
-    case float32, float16, float64, uint8
+    case float32, float16, float64, uint8, int8
 
     var byteWidth: Int {
         switch self {
         case .float32: 4
         case .float16: 2
         case .float64: 8
-        case .uint8: 1
+        case .uint8, .int8: 1
         }
     }
 
@@ -19,6 +19,7 @@ enum StoredElement: Sendable {
         case .float16: "float16"
         case .float64: "float64"
         case .uint8: "uint8"
+        case .int8: "int8"
         }
     }
 }
@@ -38,9 +39,12 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
     /// For fvecs/bvecs: the int32 each row must start with (the dimension).
     private let rowHeader: Int32?
 
+    /// - Parameter describedByteCount: The size ``EmbeddingDescription/byteCount`` reports,
+    ///   when the mapped file is a copy of the user's (a parsed CSV); `nil` for the mapped file's.
     init(
         file: MappedFile, format: EmbeddingFormat, rowCount: Int, dimension: Int,
-        element: StoredElement, dataOffset: Int, rowStrideBytes: Int, rowHeader: Int32? = nil
+        element: StoredElement, dataOffset: Int, rowStrideBytes: Int, rowHeader: Int32? = nil,
+        describedByteCount: Int? = nil
     ) {
         precondition(dataOffset + rowCount * rowStrideBytes <= file.byteCount + (rowStrideBytes - dimension * element.byteWidth))
         self.file = file
@@ -53,7 +57,7 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
             path: file.path, format: format, rowCount: rowCount, dimension: dimension,
             dataType: element.name,
             layout: element == .float32 && aligned ? .zeroCopy : .converted,
-            byteCount: file.byteCount)
+            byteCount: describedByteCount ?? file.byteCount)
     }
 
     func withRows<R>(
@@ -128,6 +132,9 @@ final class MappedMatrix: EmbeddingSource, @unchecked Sendable {
             }
         case .uint8:
             let values = source.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<count { destination[i] = Float(values[i]) }
+        case .int8:
+            let values = source.assumingMemoryBound(to: Int8.self)
             for i in 0..<count { destination[i] = Float(values[i]) }
         }
     }

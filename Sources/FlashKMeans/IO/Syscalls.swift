@@ -67,6 +67,60 @@ enum Syscalls {
 
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
+    /// Where temporary files go: `$TMPDIR`, or `/tmp` when it is unset or empty.
+    static var temporaryDirectory: String {
+        guard let value = getenv("TMPDIR"), value.pointee != 0 else { return "/tmp" }
+        return String(cString: value)
+    }
+
+    /// Reads up to `buffer.count` bytes from `descriptor` (`read`, retried when a signal
+    /// interrupts it).
+    /// - Returns: The bytes read; 0 at the end of the file.
+    static func readBytes(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(DatasetError) -> Int {
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw DatasetError(path: path, .system(operation: "read", message: errorMessage())) }
+        }
+    }
+
+    /// A new file in `directory`, open for reading and writing, whose name is removed at once
+    /// (`mkstemp`, then `unlink`): it lives only as long as its descriptor and mappings, so
+    /// no exit, signal or crash can leave it behind.
+    /// - Parameters:
+    ///   - directory: Where the file's blocks are taken from.
+    ///   - path: The file the copy is made for, which errors name.
+    static func createUnnamedFile(in directory: String, for path: String) throws(DatasetError) -> Int32 {
+        var template = Array((directory.hasSuffix("/") ? directory : directory + "/").utf8CString.dropLast())
+        template += Array("flashkmeans-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else {
+            throw DatasetError(path: path, .system(operation: "creating a temporary file in \(directory)", message: errorMessage()))
+        }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return descriptor
+    }
+
+    /// Writes all of `bytes` to `descriptor` (`write`, continued after partial writes and
+    /// signals).
+    /// - Parameters:
+    ///   - operation: What the write is for, as the error names it.
+    ///   - path: The file errors name.
+    static func writeAll(
+        _ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, operation: String, path: String
+    ) throws(DatasetError) {
+        var written = 0
+        while written < bytes.count {
+            let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw DatasetError(path: path, .system(operation: operation, message: errorMessage()))
+            }
+            written += count
+        }
+    }
+
     static func closeDescriptor(_ descriptor: Int32) {
         _ = close(descriptor)
     }

@@ -71,7 +71,7 @@ public final class MatrixWriter {
             try counts.withUnsafeMutableBytes { try writeBytes(Array($0)) }
         case .fvecs, .raw:
             break
-        case .bvecs, .hdf5, .parquet:
+        case .bvecs, .u8bin, .i8bin, .f16bin, .hdf5, .parquet, .csv, .tsv:
             fclose(file)
             throw OutputError(path: path, .unsupportedFormat(format))
         }

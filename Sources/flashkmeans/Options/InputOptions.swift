@@ -4,8 +4,9 @@ import FlashKMeans
 /// How to read the input file: every subcommand that reads embeddings.
 struct InputOptions: ParsableArguments {
     @Argument(help: """
-        Embedding file: .npy, .fvecs, .bvecs, .fbin, raw float32 (.f32/.raw/.bin), HDF5 \
-        (.hdf5/.h5) or Parquet (.parquet). Or shard files read as one matrix, in order: a quoted pattern such as \
+        Embedding file: .npy, .fvecs, .bvecs, .fbin (also .u8bin, .i8bin, .f16bin), raw \
+        float32 (.f32/.raw/.bin), HDF5 (.hdf5/.h5), Parquet (.parquet) or numbers in .csv/.tsv. \
+        Or shard files read as one matrix, in order: a quoted pattern such as \
         'emb/part-*.npy', a directory, or a .txt/.list file of paths, one a line.
         """)
     var input: String
@@ -22,8 +23,19 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Column of float lists to read from a Parquet file (default: the only one).")
     var column: String?
 
+    @Flag(help: "The first line of a CSV/TSV input names the columns: skip it.")
+    var header = false
+
+    @Option(help: ArgumentHelp("Leading columns of a CSV/TSV input to skip, such as an id column.", valueName: "n"))
+    var skipColumns: Int = 0
+
+    func validate() throws {
+        guard skipColumns >= 0 else { throw ValidationError("--skip-columns must not be negative, got \(skipColumns)") }
+    }
+
     var openOptions: EmbeddingOpenOptions {
-        EmbeddingOpenOptions(format: format, dimension: dim, dataset: dataset, column: column)
+        EmbeddingOpenOptions(
+            format: format, dimension: dim, dataset: dataset, column: column, hasHeaderLine: header, skippedColumns: skipColumns)
     }
 
     func open() throws -> any EmbeddingSource {

@@ -4,17 +4,20 @@ import Foundation
 import Glibc
 #endif
 
-/// Which reader the fuzzer drives, from `FUZZ_TARGET`: npy, fvecs, bvecs, fbin, raw, hdf5, parquet,
-/// faiss (the IVF-Flat index reader) or checkpoint.
+/// Which reader the fuzzer drives, from `FUZZ_TARGET`: npy, fvecs, bvecs, fbin, u8bin, i8bin,
+/// f16bin, raw, hdf5, parquet, csv, tsv, faiss (the IVF-Flat index reader) or checkpoint.
 nonisolated(unsafe) private var target = "npy"
 /// Where each input is written: readers take paths, and map them as they would a user's file.
 nonisolated(unsafe) private var inputPath = ""
+/// Where a table's float32 copy goes: beside the input.
+nonisolated(unsafe) private var temporaryDirectory = ""
 
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> Int32 {
     target = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? "npy"
     let directory = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     inputPath = "\(directory)/flashkmeans-fuzz-\(getpid()).\(target)"
+    temporaryDirectory = directory
     return 0
 }
 
@@ -27,6 +30,16 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if target == "raw" {
         guard !input.isEmpty else { return 0 }
         dimension = Int(input.removeFirst())
+    }
+    // For tables the first byte is the layout the user would give: bit 0 --header, bits 1–2
+    // --skip-columns.
+    var hasHeaderLine = false
+    var skippedColumns = 0
+    if target == "csv" || target == "tsv" {
+        guard !input.isEmpty else { return 0 }
+        let layout = input.removeFirst()
+        hasHeaderLine = layout & 1 != 0
+        skippedColumns = Int(layout >> 1) & 3
     }
     let descriptor = open(inputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     guard descriptor >= 0 else { fatalError("cannot write \(inputPath)") }
@@ -45,7 +58,9 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = try? Checkpoint.read(from: inputPath)
     default:
         guard let format = EmbeddingFormat(rawValue: target) else { fatalError("unknown FUZZ_TARGET \(target)") }
-        readRows(EmbeddingOpenOptions(format: format, dimension: dimension))
+        readRows(EmbeddingOpenOptions(
+            format: format, dimension: dimension, hasHeaderLine: hasHeaderLine, skippedColumns: skippedColumns,
+            temporaryDirectory: temporaryDirectory))
     }
     return 0
 }

@@ -237,7 +237,7 @@ final class ParquetColumnDecoder: @unchecked Sendable {
             fk_half_to_float(source, destination, count)
         case .float64:
             for index in 0..<count { destination[index] = Float(source.loadUnaligned(fromByteOffset: 8 * index, as: Double.self)) }
-        case .uint8:
+        case .uint8, .int8:
             preconditionFailure("Parquet columns of uint8 are not read")
         }
     }
