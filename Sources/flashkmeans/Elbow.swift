@@ -100,17 +100,10 @@ struct Elbow: ParsableCommand {
     /// so that each fit is that run's.
     func configuration(clusterCount: Int) -> KMeans.Configuration {
         var configuration = KMeans.Configuration(clusterCount: clusterCount)
-        configuration.initializationSampleSize = initSample
-        configuration.maxIterations = maxIter ?? Cluster.defaultMaxIterations
-        configuration.tolerance = tol
-        configuration.algorithm = algorithm
-        configuration.memoryBudget = memoryBudget.map { $0 << 20 }
-        configuration.maxPointsPerCentroid = maxPointsPerCentroid
-        configuration.threadCount = threads.threads
-        configuration.pointTile = tiles.tilePoints
-        configuration.centroidTile = tiles.tileCentroids
-        configuration.metric = metric.metric
-        configuration.seed = seed.seed
+        configuration.applyTraining(
+            initSample: initSample, maxIterations: maxIter ?? Cluster.defaultMaxIterations, tolerance: tol, algorithm: algorithm,
+            memoryBudgetMB: memoryBudget, maxPointsPerCentroid: maxPointsPerCentroid,
+            threads: threads, tiles: tiles, metric: metric, seed: seed)
         return configuration
     }
 

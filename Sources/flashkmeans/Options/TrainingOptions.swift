@@ -77,17 +77,31 @@ struct TrainingOptions: ParsableArguments {
             configuration = KMeans.Configuration(clusterCount: k!)
             configuration.initialization = .random
         }
-        configuration.initializationSampleSize = initSample
-        configuration.maxIterations = maxIter ?? defaultMaxIterations
-        configuration.tolerance = tol
-        configuration.algorithm = algorithm
-        configuration.memoryBudget = memoryBudget.map { $0 << 20 }
-        configuration.maxPointsPerCentroid = maxPointsPerCentroid
-        configuration.threadCount = threads.threads
-        configuration.pointTile = tiles.tilePoints
-        configuration.centroidTile = tiles.tileCentroids
-        configuration.metric = metric.metric
-        configuration.seed = seed.seed
+        configuration.applyTraining(
+            initSample: initSample, maxIterations: maxIter ?? defaultMaxIterations, tolerance: tol, algorithm: algorithm,
+            memoryBudgetMB: memoryBudget, maxPointsPerCentroid: maxPointsPerCentroid,
+            threads: threads, tiles: tiles, metric: metric, seed: seed)
         return configuration
+    }
+}
+
+extension KMeans.Configuration {
+    /// The training, thread, tile, metric and seed options, as `cluster`, `ivf` and `elbow`
+    /// all set them: one place, so that `elbow`'s fit of a k stays `cluster`'s.
+    mutating func applyTraining(
+        initSample: Int?, maxIterations: Int, tolerance: Double, algorithm: Algorithm, memoryBudgetMB: Int?,
+        maxPointsPerCentroid: Int?, threads: ThreadOptions, tiles: TileOptions, metric: MetricOptions, seed: SeedOptions
+    ) {
+        initializationSampleSize = initSample
+        self.maxIterations = maxIterations
+        self.tolerance = tolerance
+        self.algorithm = algorithm
+        memoryBudget = memoryBudgetMB.map { $0 << 20 }
+        self.maxPointsPerCentroid = maxPointsPerCentroid
+        threadCount = threads.threads
+        pointTile = tiles.tilePoints
+        centroidTile = tiles.tileCentroids
+        self.metric = metric.metric
+        self.seed = seed.seed
     }
 }
