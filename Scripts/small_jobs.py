@@ -211,6 +211,7 @@ def plot(rows, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="only n = 1k and 2k (a smoke test of the script)")
+    parser.add_argument("--sizes", help="comma-separated row counts instead of the full grid, e.g. 1000,4000,16000")
     parser.add_argument("--binary", default=".build/release/flashkmeans", help="the flashkmeans release binary")
     parser.add_argument("--out", default="small-jobs", help="directory for small_jobs.csv and small_jobs.png")
     parser.add_argument("--repeats", type=int, default=3)
@@ -230,6 +231,8 @@ def main():
     environment = dict(os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     os.makedirs(arguments.out, exist_ok=True)
     sizes = QUICK_SIZES if arguments.quick else SIZES
+    if arguments.sizes:
+        sizes = [int(size) for size in arguments.sizes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="small-jobs-") as work:
         startup = measure_startup(binary, work, environment, arguments.repeats)
