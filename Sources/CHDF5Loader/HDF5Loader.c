@@ -1,6 +1,12 @@
 #include "CHDF5Loader.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,3 +99,85 @@ int fk_hdf5_load(char *error, size_t error_capacity) {
 hid_t fk_hdf5_native_float(void) { return *native_float_global; }
 
 hid_t fk_hdf5_dataset_access_class(void) { return *dataset_access_global; }
+
+// The metadata queries a reader makes of `dataset`, in the child of `fk_hdf5_probe`.
+// Only C and libhdf5 run there: the Swift runtime is not safe to use in a child forked
+// while another thread may be inside one of its one-time initializations.
+static void probe_metadata(const char *path, const char *dataset_name) {
+    if (H5Fis_hdf5_pointer(path) <= 0) return;
+    hid_t file = H5Fopen_pointer(path, 0x0000u, H5P_DEFAULT);
+    if (file < 0) return;
+    if (H5Lexists_pointer(file, dataset_name, H5P_DEFAULT) <= 0) return;
+    hid_t dataset = H5Dopen2_pointer(file, dataset_name, H5P_DEFAULT);
+    if (dataset < 0) return;
+    hid_t space = H5Dget_space_pointer(dataset);
+    hsize_t dims[2] = {0, 0}, maximum[2] = {0, 0};
+    if (space >= 0 && H5Sget_simple_extent_ndims_pointer(space) == 2) {
+        H5Sget_simple_extent_dims_pointer(space, dims, maximum);
+    }
+    hid_t type = H5Dget_type_pointer(dataset);
+    if (type >= 0) {
+        size_t sign, exponent, exponent_size, mantissa, mantissa_size;
+        (void)H5Tget_class_pointer(type);
+        (void)H5Tget_size_pointer(type);
+        (void)H5Tget_order_pointer(type);
+        (void)H5Tget_precision_pointer(type);
+        (void)H5Tget_offset_pointer(type);
+        (void)H5Tget_ebias_pointer(type);
+        (void)H5Tget_fields_pointer(type, &sign, &exponent, &exponent_size, &mantissa, &mantissa_size);
+    }
+    hid_t creation = H5Dget_create_plist_pointer(dataset);
+    if (creation >= 0) {
+        H5D_layout_t layout = H5Pget_layout_pointer(creation);
+        (void)H5Pget_external_count_pointer(creation);
+        int filters = H5Pget_nfilters_pointer(creation);
+        for (int index = 0; index < filters && index < 32; index++) {
+            unsigned flags = 0, values[8], configuration = 0;
+            size_t value_count = 8;
+            char name[64];
+            (void)H5Pget_filter2_pointer(creation, (unsigned)index, &flags, &value_count, values, sizeof name, name, &configuration);
+        }
+        if (layout == H5D_CONTIGUOUS) (void)H5Dget_offset_pointer(dataset);
+        hsize_t chunk[2] = {0, 0};
+        if (layout == H5D_CHUNKED && space >= 0 && H5Pget_chunk_pointer(creation, 2, chunk) == 2 && chunk[0] > 0 &&
+            chunk[1] > 0 && (maximum[1] == H5S_UNLIMITED || chunk[1] <= (dims[1] > maximum[1] ? dims[1] : maximum[1])) &&
+            (maximum[0] == H5S_UNLIMITED || chunk[0] <= (dims[0] > maximum[0] ? dims[0] : maximum[0]))) {
+            hsize_t count = 0;
+            (void)H5Dget_num_chunks_pointer(dataset, space, &count);
+        }
+    }
+    (void)H5Dget_storage_size_pointer(dataset);
+}
+
+int fk_hdf5_probe(const char *path, const char *dataset_name, double timeout_seconds) {
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        // No crash report, no output, no exit handlers: only the exit status speaks.
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        const int signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGINT, SIGTERM};
+        for (size_t index = 0; index < sizeof signals / sizeof signals[0]; index++) signal(signals[index], SIG_DFL);
+        probe_metadata(path, dataset_name);
+        _exit(0);
+    }
+    struct timespec start, now, pause = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = 0;
+    for (;;) {
+        pid_t done = waitpid(child, &status, WNOHANG);
+        if (done == child) break;
+        if (done < 0 && errno != EINTR) return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 > timeout_seconds) {
+            kill(child, SIGKILL);
+            while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+            return 2;
+        }
+        nanosleep(&pause, NULL);
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}

@@ -86,6 +86,13 @@ FK_HDF5_FUNCTIONS(FK_HDF5_DECLARE)
 /// returns non-zero.
 int fk_hdf5_load(char *error, size_t error_capacity);
 
+/// Reads the metadata of `dataset` in `path` in a forked child, so that libhdf5 crashing or
+/// looping on a crafted file cannot take the caller with it. The caller must hold its HDF5
+/// lock (no other thread inside libhdf5) and have loaded the library.
+/// Returns 0 when the child finished, 1 when it crashed, 2 when it ran past
+/// `timeout_seconds` (and was killed), -1 when no child could be forked or waited for.
+int fk_hdf5_probe(const char *path, const char *dataset, double timeout_seconds);
+
 /// `H5T_NATIVE_FLOAT`: a global of libhdf5 (the header's macro reads it after `H5open`).
 hid_t fk_hdf5_native_float(void);
 /// `H5P_DATASET_ACCESS`, the class of dataset access property lists.

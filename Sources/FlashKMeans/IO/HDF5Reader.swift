@@ -34,7 +34,7 @@ enum HDF5Reader {
         hdf5Lock.lock()
         defer { hdf5Lock.unlock() }
         try loadLibrary(for: path)
-        try probeMetadata(path, dataset: name, mapped: mapped)
+        try probeMetadata(path, dataset: name)
         return try openLocked(path, dataset: name, mapped: mapped)
     }
 
@@ -57,36 +57,20 @@ enum HDF5Reader {
     /// structures, and a crafted file makes it read through a null or wild pointer (fuzzing
     /// found several); in the child that is a failed probe and a one-line error instead of
     /// a crashed run. Called with ``hdf5Lock`` held, so no other thread is inside HDF5 and
-    /// the child finds its state consistent.
-    private static func probeMetadata(_ path: String, dataset name: String, mapped: MappedFile) throws {
-        let child = fork()
-        guard child != 0 else {
-            // The child: no crash report, no output, no exit handlers; only the exit status speaks.
-            let null = Glibc.open("/dev/null", O_WRONLY)
-            if null >= 0 { dup2(null, 1); dup2(null, 2) }
-            for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGINT, SIGTERM] { Glibc.signal(signal, SIG_DFL) }
-            // Kept, not released: closing the dataset would take `hdf5Lock`, held since the fork.
-            if let source = try? openLocked(path, dataset: name, mapped: mapped) { _ = Unmanaged.passRetained(source as AnyObject) }
-            _exit(0)
-        }
-        guard child > 0 else { return }  // Cannot fork: read it directly, as before.
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(probeSeconds)
-        while true {
-            let done = waitpid(child, &status, WNOHANG)
-            if done == child { break }
-            if done < 0 && errno != EINTR { return }
-            if Date() > deadline {
-                kill(child, SIGKILL)
-                _ = waitpid(child, &status, 0)
-                throw DatasetError(path: path, .hdf5("HDF5 did not finish reading the file's metadata in \(Int(probeSeconds)) s; it is damaged or crafted"))
-            }
-            usleep(1_000)
-        }
-        // Exited with 0: read the file here (an error the child met comes again, with its message).
-        let exitedCleanly = status & 0x7f == 0 && (status >> 8) & 0xff == 0
-        guard exitedCleanly else {
+    /// the child finds its state consistent. The child runs C only (``fk_hdf5_probe``): a
+    /// Swift one-time initialization that another thread was in at the fork would never
+    /// finish there.
+    private static func probeMetadata(_ path: String, dataset name: String) throws {
+        switch fk_hdf5_probe(path, name, probeSeconds) {
+        case 1:
             throw DatasetError(path: path, .hdf5("HDF5 crashed reading the file's metadata; it is damaged or crafted"))
+        case 2:
+            throw DatasetError(
+                path: path, .hdf5("HDF5 did not finish reading the file's metadata in \(Int(probeSeconds)) s; it is damaged or crafted"))
+        default:
+            // Read it here (an error the child met comes again, with its message); when no
+            // child could be forked, read it directly, as before.
+            return
         }
     }
 
