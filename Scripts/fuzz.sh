@@ -49,8 +49,7 @@ for target in "${targets[@]}"; do
         if FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 timeout 300 "$binary" -artifact_prefix=.build/fuzz/replay- \
             "$artifact" >/dev/null 2>&1; then
             mkdir -p .build/fuzz/contained
-            mv "$artifact" .build/fuzz/contained/
-            contained=$((contained + 1))
+            mv "$artifact" .build/fuzz/contained/ 2>/dev/null && contained=$((contained + 1))
         else
             echo "$target: $artifact crashes the reader" >&2
             status=1
