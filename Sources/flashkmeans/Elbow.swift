@@ -83,16 +83,8 @@ struct Elbow: ParsableCommand {
         }
         if let plot, !plot.lowercased().hasSuffix(".png") { throw ValidationError("--plot must name a .png file, got '\(plot)'") }
         guard silhouetteSample == 0 || silhouetteSample >= 2 else { throw ValidationError("--silhouette-sample must be 0 or at least 2") }
-        if let initSample, initSample < 1 { throw ValidationError("--init-sample must be at least 1") }
-        if let maxIter, maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
-        guard tol >= 0, tol.isFinite else { throw ValidationError("--tol must be a non-negative number") }
-        if let memoryBudget {
-            guard memoryBudget >= 0 else { throw ValidationError("--memory-budget must not be negative") }
-            guard memoryBudget <= Int.max >> 20 else {
-                throw ValidationError("--memory-budget is too large: at most \(Int.max >> 20) MB, got \(memoryBudget)")
-            }
-        }
-        if let maxPointsPerCentroid, maxPointsPerCentroid < 1 { throw ValidationError("--max-points-per-centroid must be at least 1") }
+        try TrainingOptions.validateFit(
+            maxIter: maxIter, tol: tol, initSample: initSample, memoryBudget: memoryBudget, maxPointsPerCentroid: maxPointsPerCentroid)
     }
 
     /// The configuration `cluster` builds for `-k clusterCount` with these options and

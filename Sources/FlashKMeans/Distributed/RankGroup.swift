@@ -90,7 +90,7 @@ final class Distribution {
         guard size <= sliceCount else {
             throw KMeansError.tooManyRanks(ranks: size, slices: sliceCount)
         }
-        let slices = (rank * sliceCount / size)..<((rank + 1) * sliceCount / size)
+        let slices = self.slices(ofRank: rank, sliceCount: sliceCount)
         let starts = (0...sliceCount).map { plan.rows(ofSlice: min($0, sliceCount - 1), pointCount: rowCount).lowerBound }
         var globalStarts = starts
         globalStarts[sliceCount] = rowCount
@@ -101,7 +101,12 @@ final class Distribution {
         local.sliceStarts = globalStarts[slices.lowerBound...slices.upperBound].map { $0 - rows.lowerBound }
         return RankShare(
             slices: slices, rows: rows, plan: local,
-            slicesOfRank: (0..<size).map { ($0 * sliceCount / size)..<(($0 + 1) * sliceCount / size) }, globalSliceCount: sliceCount)
+            slicesOfRank: (0..<size).map { self.slices(ofRank: $0, sliceCount: sliceCount) }, globalSliceCount: sliceCount)
+    }
+
+    /// Rank `rank`'s run of whole slices: `rank·S/R ..< (rank+1)·S/R`.
+    func slices(ofRank rank: Int, sliceCount: Int) -> Range<Int> {
+        (rank * sliceCount / size)..<((rank + 1) * sliceCount / size)
     }
 }
 
@@ -111,7 +116,7 @@ extension Distribution {
         RankReport(
             ranks: size,
             rowsPerRank: (0..<size).map { rank in
-                let slices = (rank * plan.sliceCount / size)..<((rank + 1) * plan.sliceCount / size)
+                let slices = self.slices(ofRank: rank, sliceCount: plan.sliceCount)
                 guard !slices.isEmpty else { return 0 }
                 return plan.rows(ofSlice: slices.upperBound - 1, pointCount: rowCount).upperBound
                     - plan.rows(ofSlice: slices.lowerBound, pointCount: rowCount).lowerBound

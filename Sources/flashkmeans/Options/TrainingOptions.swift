@@ -41,6 +41,12 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         if let k, k < 1 { throw ValidationError("-k must be at least 1, got \(k)") }
+        try Self.validateFit(
+            maxIter: maxIter, tol: tol, initSample: initSample, memoryBudget: memoryBudget, maxPointsPerCentroid: maxPointsPerCentroid)
+    }
+
+    /// The checks of the fitting options that `cluster`, `ivf` and `elbow` share.
+    static func validateFit(maxIter: Int?, tol: Double, initSample: Int?, memoryBudget: Int?, maxPointsPerCentroid: Int?) throws {
         if let maxIter, maxIter < 1 { throw ValidationError("--max-iter must be at least 1") }
         guard tol >= 0, tol.isFinite else { throw ValidationError("--tol must be a non-negative number") }
         if let initSample, initSample < 1 { throw ValidationError("--init-sample must be at least 1") }
