@@ -35,6 +35,10 @@ typedef struct fk_kernel_table {
     void (*candidate_distances)(const int32_t *, long, long, long, const float *, const float *, const int32_t *, const float *,
                                 const float *, const float *, float *, long, double *);
     uint32_t (*largest_magnitude_bits)(const float *, long);
+    void (*nearest_short_rows)(const float *, long, long, long, const float *, const float *, long, float *, float *, int32_t *);
+    void (*squared_norms)(const float *, long, long, long, float *);
+    void (*distances_to_labels)(const float *, long, long, long, const float *, const int32_t *, float *);
+    void (*add_rows_by_label)(const float *, long, long, long, const int32_t *, double *, long *);
 } fk_kernel_table;
 
 /// The float32 nearest to `value` from above: bounds computed in float64 stay bounds.
@@ -372,3 +376,19 @@ void fk_candidate_distances(const int32_t *products, long stride, long count, lo
                                   candidate_norms, closest, distances, distance_stride, sums);
 }
 uint32_t fk_largest_magnitude_bits(const float *values, long count) { return fk_table->largest_magnitude_bits(values, count); }
+
+void fk_nearest_short_rows(const float *rows, long row_stride, long count, long dimension, const float *centroids,
+                           const float *norms, long centroid_count, float *best, float *second, int32_t *labels) {
+    fk_table->nearest_short_rows(rows, row_stride, count, dimension, centroids, norms, centroid_count, best, second, labels);
+}
+void fk_squared_norms(const float *rows, long row_stride, long count, long dimension, float *norms) {
+    fk_table->squared_norms(rows, row_stride, count, dimension, norms);
+}
+void fk_distances_to_labels(const float *rows, long row_stride, long count, long dimension, const float *centroids,
+                            const int32_t *labels, float *distances) {
+    fk_table->distances_to_labels(rows, row_stride, count, dimension, centroids, labels, distances);
+}
+void fk_add_rows_by_label(const float *rows, long row_stride, long count, long dimension, const int32_t *labels, double *sums,
+                          long *counts) {
+    fk_table->add_rows_by_label(rows, row_stride, count, dimension, labels, sums, counts);
+}

@@ -35,6 +35,28 @@ import _FlashKMeansTestSupport
         #expect(try Self.residentBytes(ofMappingsOf: path) < megabyte)
     }
 
+    /// An input no larger than one release batch stays mapped across passes: giving its
+    /// pages back and faulting them in again every pass cost more than they weigh.
+    @Test func aSmallInputStaysResidentAcrossPasses() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let (rowCount, dimension) = (8_192, 64)
+        #expect(rowCount * dimension * 4 <= TileReader.releaseBatchBytes)
+        let path = directory.file("small.npy")
+        Fixtures.writeNpy(
+            path, descr: "<f4", shape: [rowCount, dimension],
+            payload: Fixtures.bytes(of: Fixtures.gaussian(pointCount: rowCount, dimension: dimension, seed: 9)))
+        let source = try openEmbeddings(at: path)
+        var configuration = KMeans.Configuration(clusterCount: 8)
+        configuration.maxIterations = 3
+        configuration.tolerance = 0
+        configuration.threadCount = 2
+        let result = try KMeans.fit(source, configuration: configuration)
+        #expect(result.iterations.count == 3)
+        // Most of its 2 MiB are still mapped after the last pass.
+        #expect(try Self.residentBytes(ofMappingsOf: path) > rowCount * dimension * 2)
+    }
+
     /// The `Rss:` of every mapping of `path` in `/proc/self/smaps`.
     static func residentBytes(ofMappingsOf path: String) throws -> Int {
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path

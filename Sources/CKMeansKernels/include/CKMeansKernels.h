@@ -87,6 +87,32 @@ void fk_yinyang_record(uint16_t *bounds, const float *best, const float *second,
 /// - bounds: `count` (inout); drift: `count` (in).
 void fk_lower_by_drift(float *bounds, const float *drift, long count);
 
+/// The longest rows `fk_nearest_short_rows` takes.
+#define FK_SHORT_ROW_DIMENSION_LIMIT 16
+
+/// The nearest centroid of `count` rows of at most `FK_SHORT_ROW_DIMENSION_LIMIT` values,
+/// without a cross-product block: for each row the smallest score `norms[j] − 2 x·c_j`, the
+/// smallest of any other centroid, and the label of the smallest (ties keep the lower label),
+/// as `fk_fold_minimum` leaves them after every centroid. Each `x·c` is summed over the
+/// dimension in order.
+/// - rows: `count` rows, `row_stride` floats apart (in); centroids: `centroid_count × dimension`
+///   (in); norms: `centroid_count` (in); best, second, labels: `count` rounded up to 16 (out).
+void fk_nearest_short_rows(const float *rows, long row_stride, long count, long dimension, const float *centroids,
+                           const float *norms, long centroid_count, float *best, float *second, int32_t *labels);
+
+/// `fk_squared_norm` of each of `count` rows, `row_stride` floats apart, into `norms` (out).
+void fk_squared_norms(const float *rows, long row_stride, long count, long dimension, float *norms);
+
+/// `fk_squared_distance` of each row to the centroid its label names, into `distances` (out).
+/// - centroids: `k × dimension` (in); labels: `count` (in).
+void fk_distances_to_labels(const float *rows, long row_stride, long count, long dimension, const float *centroids,
+                            const int32_t *labels, float *distances);
+
+/// Adds each row into its label's float64 sums, in row order, and counts it.
+/// - labels: `count` (in); sums: `k × dimension` (inout); counts: `k` (inout).
+void fk_add_rows_by_label(const float *rows, long row_stride, long count, long dimension, const int32_t *labels, double *sums,
+                          long *counts);
+
 /// float16 (as bit patterns, at any byte alignment) to float32, exactly.
 /// - source: `count` (in); destination: `count` (out).
 void fk_half_to_float(const void *source, float *destination, long count);

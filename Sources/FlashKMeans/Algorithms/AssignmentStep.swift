@@ -1,3 +1,5 @@
+import CKMeansKernels
+
 /// What every tile of one pass shares. Read-only for the steps.
 struct PassContext {
     /// This pass's centroids (in).
@@ -176,8 +178,30 @@ enum DenseAssignment {
         counters.distanceEvaluations += tile.rowCount * context.clusterCount
         counters.examinedPoints += tile.rowCount
         for row in 0..<tile.rowCount {
-            settle(tile.row(row), slot: row, tileRow: row, context: context, scratch: scratch, counters: &counters)
+            scratch.settled.labels[row] = settledLabel(tile.row(row), slot: row, tileRow: row, context: context, scratch: scratch, counters: &counters)
         }
+        // The winners' distances in one call: per row, the call cost as much as the
+        // arithmetic on short rows.
+        fk_distances_to_labels(
+            tile.base, tile.rowStride, tile.rowCount, tile.dimension, context.centroids.values,
+            scratch.settled.labels.pointer(at: 0, length: tile.rowCount),
+            scratch.settled.squaredDistances.pointer(at: 0, length: tile.rowCount))
+    }
+
+    /// The exact label of the point in kernel slot `slot` (tile row `tileRow`, values
+    /// `point`), after it was compared with every centroid: the float32 winner when it is
+    /// provably the exact nearest, otherwise a float64 re-ranking.
+    @inline(__always)
+    static func settledLabel(
+        _ point: UnsafePointer<Float>, slot: Int, tileRow: Int, context: PassContext, scratch: KernelScratch,
+        counters: inout StepCounters
+    ) -> Int32 {
+        let pointSquaredNorm = scratch.pointSquaredNorms[tileRow]
+        guard context.exactLabels.isAmbiguous(
+            best: scratch.nearest.bestScores[slot], second: scratch.nearest.secondScores[slot], pointSquaredNorm: pointSquaredNorm)
+        else { return scratch.nearest.bestLabels[slot] }
+        counters.ambiguousRows += 1
+        return context.exactLabels.nearest(point, pointSquaredNorm: pointSquaredNorm, centroids: context.centroids)
     }
 
     /// Settles the label of the point in kernel slot `slot` (tile row `tileRow`, values
@@ -190,14 +214,9 @@ enum DenseAssignment {
         _ point: UnsafePointer<Float>, slot: Int, tileRow: Int, context: PassContext, scratch: KernelScratch,
         counters: inout StepCounters
     ) -> Bool {
-        var label = scratch.nearest.bestLabels[slot]
-        let pointSquaredNorm = scratch.pointSquaredNorms[tileRow]
-        let ambiguous = context.exactLabels.isAmbiguous(
-            best: scratch.nearest.bestScores[slot], second: scratch.nearest.secondScores[slot], pointSquaredNorm: pointSquaredNorm)
-        if ambiguous {
-            label = context.exactLabels.nearest(point, pointSquaredNorm: pointSquaredNorm, centroids: context.centroids)
-            counters.ambiguousRows += 1
-        }
+        let ambiguousBefore = counters.ambiguousRows
+        let label = settledLabel(point, slot: slot, tileRow: tileRow, context: context, scratch: scratch, counters: &counters)
+        let ambiguous = counters.ambiguousRows != ambiguousBefore
         scratch.settled.settle(
             tileRow, label: label,
             squaredDistance: squaredDistance(point, context.centroids.row(Int(label)), dimension: context.dimension))

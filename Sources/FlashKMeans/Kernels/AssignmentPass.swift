@@ -1,3 +1,5 @@
+import CKMeansKernels
+
 /// Partial results of one accumulation slice: a fixed, contiguous range of rows.
 final class SliceAccumulator {
     /// `k × d` sums of the rows assigned to each cluster, in float64.
@@ -282,10 +284,12 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
                 }
                 squaredDistances[point] = distance
                 inertia += Double(distance)
-                if accumulateSums {
-                    slice.counts[Int(label)] += 1
-                    addRow(tile.row(row), to: slice.sums + Int(label) * dimension, dimension: dimension)
-                }
+            }
+            if accumulateSums {
+                // Row by row, in row order: each sum sees the same additions as one row at a time.
+                fk_add_rows_by_label(
+                    tile.base, tile.rowStride, tile.rowCount, dimension, settled.labels.pointer(at: 0, length: tile.rowCount),
+                    slice.sums, slice.counts)
             }
             slice.inertia = inertia
             slice.reassigned += reassigned

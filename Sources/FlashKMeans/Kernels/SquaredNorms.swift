@@ -39,9 +39,8 @@ func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, dimen
 /// - Throws: ``DatasetError/Problem/nonFiniteValue(row:)`` for the tile's first bad row,
 ///   named by its row in the whole input (`path`).
 func checkedSquaredNorms(of tile: RowTile, into norms: ScratchVector<Float>, path: String) throws {
-    for row in 0..<tile.rowCount {
-        let norm = squaredNorm(tile.row(row), dimension: tile.dimension)
-        guard norm.isFinite else { throw DatasetError(path: path, .nonFiniteValue(row: tile.firstRow + row)) }
-        norms[row] = norm
+    fk_squared_norms(tile.base, tile.rowStride, tile.rowCount, tile.dimension, norms.pointer(at: 0, length: tile.rowCount))
+    for row in 0..<tile.rowCount where !norms[row].isFinite {
+        throw DatasetError(path: path, .nonFiniteValue(row: tile.firstRow + row))
     }
 }
