@@ -30,6 +30,18 @@ manual_complete() {
     grep -- "--max-iter" <<<"$page" >/dev/null
 }
 check "the page renders every subcommand" manual_complete
+# argument-parser's manual generator drops non-ASCII characters (a "k × d" became "k  d"), so
+# help texts are ASCII; the page must keep every word of them.
+manual_keeps_help() {
+    local page help
+    page=$(MANWIDTH=1000 MANPATH="$prefix/share/man" man -P cat flashkmeans 2>/dev/null | tr -s ' \n' '  ')
+    for subcommand in cluster assign ivf elbow inspect; do
+        help=$(.build/debug/flashkmeans help "$subcommand" 2>/dev/null)
+        if LC_ALL=C grep -n '[^ -~	]' <<<"$help" >&2; then echo "  non-ASCII help text in $subcommand" >&2; return 1; fi
+    done
+    grep -F "(n x M, nearest first" <<<"$page" >/dev/null
+}
+check "help texts are ASCII and the page keeps them whole" manual_keeps_help
 
 # What the installed bash script offers after `flashkmeans WORDS... CURRENT`.
 bash_completions() {

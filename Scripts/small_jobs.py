@@ -25,7 +25,8 @@ The engines:
 - scikit-learn's `KMeans(n_clusters=k, init=START, n_init=1, algorithm="lloyd",
   tol=0, max_iter=100)` for each k, in a fresh `python3`;
 - a plain NumPy Lloyd written below (expanded squared distances, `argmin`, `bincount`
-  updates), for each k, in a fresh `python3`.
+  updates), for each k, in a fresh `python3`; only up to `--numpy-up-to` rows (64k by
+  default), as one cell above that takes several minutes.
 
 The same start: before timing, `flashkmeans elbow --save-starts` writes each k's
 k-means++ start (elbow-starts.npy, the starts stacked in k order); scikit-learn and the
@@ -217,6 +218,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--numpy-up-to", type=int, default=64000,
+                        help="run the NumPy Lloyd only up to this many rows (default 64000: above it one cell takes minutes)")
     parser.add_argument("--worker", nargs=5, metavar=("ENGINE", "DATA", "STARTS", "K", "OUT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
@@ -247,14 +250,15 @@ def main():
                                    + ["--save-starts"], env=environment, check=True, stdout=subprocess.DEVNULL)
                     starts_path = os.path.join(work, f"starts-{n}x{dimension}-{largest_k}.npy")
                     os.replace(os.path.join(prepared, "elbow-starts.npy"), starts_path)
-                    times = {engine: [] for engine in ENGINES}
+                    engines = [engine for engine in ENGINES if engine != "numpy" or n <= arguments.numpy_up_to]
+                    times = {engine: [] for engine in engines}
                     for _ in range(arguments.repeats):
-                        for engine in ENGINES:
+                        for engine in engines:
                             output_directory = os.path.join(work, f"out-{engine}")
                             command = command_for(engine, binary, data_path, starts_path, largest_k, output_directory, threads)
                             times[engine].append(timed(command, environment))
                     reference = statistics.median(times["flashkmeans"])
-                    for engine in ENGINES:
+                    for engine in engines:
                         median = statistics.median(times[engine])
                         rows.append({
                             "engine": engine, "n": n, "d": dimension, "k_max": largest_k, "median_seconds": median,
@@ -262,7 +266,7 @@ def main():
                             "iterations": total_iterations(os.path.join(work, f"out-{engine}")),
                         })
                     print(f"n = {n:>6}  d = {dimension:>2}  k = 1...{largest_k:<2}  " + "  ".join(
-                        f"{engine} {statistics.median(times[engine]):.3f} s" for engine in ENGINES), file=sys.stderr)
+                        f"{engine} {statistics.median(times[engine]):.3f} s" for engine in engines), file=sys.stderr)
 
     csv_path = os.path.join(arguments.out, "small_jobs.csv")
     with open(csv_path, "w", newline="") as handle:
@@ -288,11 +292,12 @@ def main():
     for row in rows:
         by_cell.setdefault((row["d"], row["k_max"], row["n"]), {})[row["engine"]] = row
     for (dimension, largest_k, n), cell in sorted(by_cell.items()):
-        flash, learn, plain = cell["flashkmeans"], cell["sklearn"], cell["numpy"]
+        flash, learn, plain = cell["flashkmeans"], cell["sklearn"], cell.get("numpy")
+        numpy_text = (f" {plain['median_seconds']:8.3f} {plain['ratio_to_flashkmeans']:6.1f} |" if plain
+                      else f" {'-':>8} {'-':>6} |")
         print(f"{n:>7} {dimension:>3} {'1...' + str(largest_k):>6} | {flash['median_seconds']:11.3f} |"
-              f" {learn['median_seconds']:8.3f} {learn['ratio_to_flashkmeans']:6.1f} |"
-              f" {plain['median_seconds']:8.3f} {plain['ratio_to_flashkmeans']:6.1f} |"
-              f" {flash['iterations']:>5}/{learn['iterations']}/{plain['iterations']}")
+              f" {learn['median_seconds']:8.3f} {learn['ratio_to_flashkmeans']:6.1f} |" + numpy_text +
+              f" {flash['iterations']:>5}/{learn['iterations']}/{plain['iterations'] if plain else '-'}")
     print(f"\nwrote {csv_path}", end="")
     if not arguments.no_plot:
         plot_path = os.path.join(arguments.out, "small_jobs.png")

@@ -125,8 +125,9 @@ extension KMeans {
 
         /// The algorithm this configuration runs on `pointCount × dimension` data, and why.
         ///
-        /// `auto` takes Lloyd for k < 8, else Yinyang when its bounds fit the memory
-        /// budget, else Hamerly when its bounds fit, else Lloyd. A run may still fall
+        /// `auto` takes Lloyd for k < 8 or d × k ≤ 1,024, Hamerly for rows of up to 16
+        /// values, else Yinyang when its bounds fit the memory budget, else Hamerly when its
+        /// bounds fit, else Lloyd. A run may still fall
         /// back to Lloyd later, when the bounds prove too loose on the data.
         /// - Parameters:
         ///   - pointCount: n, the training rows.

@@ -8,7 +8,7 @@ struct Assign: ParsableCommand {
         discussion: """
             Streams the input through the fused kernel and writes labels.npy (int32) and distances.npy \
             (float32 squared L2) to the output directory; with --top M, the M nearest centroids of every \
-            row (n × M, nearest first, ties to the lower label), as IVF multi-probe assignment needs.
+            row (n x M, nearest first, ties to the lower label), as IVF multi-probe assignment needs.
             """
     )
 
@@ -16,7 +16,7 @@ struct Assign: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "k × d centroids, in any supported format.")
+    @Option(help: "k x d centroids, in any supported format.")
     var centroids: String
 
     @Option(help: "How many nearest centroids to write per row.")

@@ -6,7 +6,7 @@ struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cluster an embedding file with exact k-means (Lloyd iterations).",
         discussion: """
-            Writes centroids.npy (k × d float32), labels.npy (n int32) and report.json to the \
+            Writes centroids.npy (k x d float32), labels.npy (n int32) and report.json to the \
             output directory, all at once when the run succeeds and nothing otherwise.
             """
     )

@@ -9,7 +9,7 @@ struct Elbow: ParsableCommand {
             Fits every k of -k on the same input in one process, each from its own k-means++ \
             start: the same k and seed give the same centroids and inertia as cluster. Writes \
             elbow.csv (k, inertia, iterations, seconds, silhouette, knee) and elbow-centroids.npy \
-            (every k's centroids stacked in the order of k: sum of k rows × d) to the output \
+            (every k's centroids stacked in the order of k: sum of k rows x d) to the output \
             directory, all at once, and prints the table.
 
             The silhouette score is computed exactly, from every pairwise distance (Euclidean, \
@@ -65,7 +65,7 @@ struct Elbow: ParsableCommand {
     @Option(help: "Most memory for pruning bounds, in MB (default: a quarter of physical memory).")
     var memoryBudget: Int?
 
-    @Option(help: "Train each k on a seeded sample of k × this many rows (as cluster does), then label every row.")
+    @Option(help: "Train each k on a seeded sample of k x this many rows (as cluster does), then label every row.")
     var maxPointsPerCentroid: Int?
 
     @OptionGroup var metric: MetricOptions

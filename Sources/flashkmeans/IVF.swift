@@ -19,7 +19,7 @@ struct IVF: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Use these k × d centroids instead of training.")
+    @Option(help: "Use these k x d centroids instead of training.")
     var centroids: String?
 
     @OptionGroup var training: TrainingOptions

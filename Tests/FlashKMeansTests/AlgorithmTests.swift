@@ -83,10 +83,11 @@ import _FlashKMeansTestSupport
         #expect(auto.centroids == lloyd.centroids)
         #expect(auto.inertia == lloyd.inertia)
 
-        let blobs = Self.data(.separated, n: 3000, d: 16, k: 64)
-        let start = Fixtures.rows(Fixtures.distinctRows(64, of: 3000, seed: 6), of: blobs, dimension: 16)
-        let (separated, _) = try Self.run(.auto, points: blobs, d: 16, k: 64, initial: start, startFraction: 1)
-        #expect(separated.iterations.contains { $0.pruning && $0.distanceFraction < 0.5 })
+        let blobs = Self.data(.separated, n: 3000, d: 32, k: 64)
+        let start = Fixtures.rows(Fixtures.distinctRows(64, of: 3000, seed: 6), of: blobs, dimension: 32)
+        let (separated, _) = try Self.run(.auto, points: blobs, d: 32, k: 64, initial: start, startFraction: 1)
+        #expect(separated.algorithm.algorithm == .yinyang)
+        #expect(separated.iterations.contains { $0.pruning && $0.distanceFraction < 0.5 }, "\(separated.algorithm.reason) \(separated.iterations.map { ($0.pruning, $0.distanceFraction) })")
     }
 
     /// On separated data pruning really skips work once labels settle.
@@ -146,21 +147,25 @@ import _FlashKMeansTestSupport
         #expect(try planner(1 << 30).choose(.elkan).boundBytes == (10_000 * 256 + 2 * 256 * 256) * 4)
         #expect(throws: KMeansError.self) { try planner(1_000_000).choose(.elkan) }
         #expect(try AlgorithmPlanner(pointCount: 100, clusterCount: 4, dimension: 2, memoryBudget: 1 << 30).choose(.auto).algorithm == .lloyd)
+        // Cheap rows: too few products per row for any bounds, and short rows take Hamerly's.
+        #expect(try AlgorithmPlanner(pointCount: 100, clusterCount: 32, dimension: 32, memoryBudget: 1 << 30).choose(.auto).algorithm == .lloyd)
+        #expect(try AlgorithmPlanner(pointCount: 100, clusterCount: 512, dimension: 8, memoryBudget: 1 << 30).choose(.auto).algorithm == .hamerly)
+        #expect(try AlgorithmPlanner(pointCount: 100, clusterCount: 512, dimension: 32, memoryBudget: 1 << 30).choose(.auto).algorithm == .yinyang)
 
         // Through fit: an explicit Elkan over budget is refused with a clear message.
-        let points = Fixtures.gaussian(pointCount: 500, dimension: 4, seed: 8)
+        let points = Fixtures.gaussian(pointCount: 500, dimension: 64, seed: 8)
         var configuration = configuration(k: 20)
         configuration.algorithm = .elkan
         configuration.memoryBudget = 1000
         do {
-            _ = try KMeans.fit(ArraySource(points, dimension: 4), configuration: configuration)
+            _ = try KMeans.fit(ArraySource(points, dimension: 64), configuration: configuration)
             Issue.record("expected the budget to refuse Elkan")
         } catch let error as KMeansError {
             #expect(error == .boundsExceedBudget(algorithm: .elkan, boundBytes: (500 * 20 + 2 * 20 * 20) * 4, budgetBytes: 1000))
             #expect(error.description.contains("elkan needs"))
         }
         configuration.algorithm = .auto
-        let result = try KMeans.fit(ArraySource(points, dimension: 4), configuration: configuration)
+        let result = try KMeans.fit(ArraySource(points, dimension: 64), configuration: configuration)
         #expect(result.algorithm.algorithm == .lloyd)
         #expect(result.algorithm.reason.contains("exceeds"))
     }

@@ -42,7 +42,7 @@ SUBCOMMANDS:
         "cluster": #"""
 OVERVIEW: Cluster an embedding file with exact k-means (Lloyd iterations).
 
-Writes centroids.npy (k × d float32), labels.npy (n int32) and report.json to
+Writes centroids.npy (k x d float32), labels.npy (n int32) and report.json to
 the output directory, all at once when the run succeeds and nothing otherwise.
 
 USAGE: flashkmeans cluster [<options>] <input> --output <output>
@@ -71,7 +71,7 @@ OPTIONS:
                           an id column. (default: 0)
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
-  --init <init>           kmeans++, random, or a file of k × d initial
+  --init <init>           kmeans++, random, or a file of k x d initial
                           centroids in any supported format. (default: kmeans++)
   --init-sample <init-sample>
                           Rows k-means++ runs on (default: n/24, at least 16
@@ -93,7 +93,7 @@ OPTIONS:
         auto picks an algorithm whose bounds fit; an explicit algorithm that
         does not fit is refused.
   --max-points-per-centroid <max-points-per-centroid>
-                          Train on a seeded sample of k × this many rows (as
+                          Train on a seeded sample of k x this many rows (as
                           faiss does), then label every row.
         Off by default: training then uses every row and stays exact Lloyd.
   --resume                Continue an interrupted run of the same command from
@@ -124,7 +124,7 @@ OVERVIEW: Assign every row to its nearest centroids.
 
 Streams the input through the fused kernel and writes labels.npy (int32) and
 distances.npy (float32 squared L2) to the output directory; with --top M, the M
-nearest centroids of every row (n × M, nearest first, ties to the lower label),
+nearest centroids of every row (n x M, nearest first, ties to the lower label),
 as IVF multi-probe assignment needs.
 
 USAGE: flashkmeans assign [<options>] <input> --centroids <centroids> --output <output>
@@ -151,7 +151,7 @@ OPTIONS:
                           skip it.
   --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
                           an id column. (default: 0)
-  --centroids <centroids> k × d centroids, in any supported format.
+  --centroids <centroids> k x d centroids, in any supported format.
   --top <top>             How many nearest centroids to write per row.
                           (default: 1)
   --metric <metric>       l2 (squared Euclidean) or cosine (spherical k-means:
@@ -204,10 +204,10 @@ OPTIONS:
                           skip it.
   --skip-columns <n>      Leading columns of a CSV/TSV input to skip, such as
                           an id column. (default: 0)
-  --centroids <centroids> Use these k × d centroids instead of training.
+  --centroids <centroids> Use these k x d centroids instead of training.
   -k <k>                  Number of clusters. With --init FILE it defaults to
                           the file's row count.
-  --init <init>           kmeans++, random, or a file of k × d initial
+  --init <init>           kmeans++, random, or a file of k x d initial
                           centroids in any supported format. (default: kmeans++)
   --init-sample <init-sample>
                           Rows k-means++ runs on (default: n/24, at least 16
@@ -229,7 +229,7 @@ OPTIONS:
         auto picks an algorithm whose bounds fit; an explicit algorithm that
         does not fit is refused.
   --max-points-per-centroid <max-points-per-centroid>
-                          Train on a seeded sample of k × this many rows (as
+                          Train on a seeded sample of k x this many rows (as
                           faiss does), then label every row.
         Off by default: training then uses every row and stays exact Lloyd.
   --resume                Continue an interrupted run of the same command from
@@ -262,7 +262,7 @@ Fits every k of -k on the same input in one process, each from its own
 k-means++ start: the same k and seed give the same centroids and inertia as
 cluster. Writes elbow.csv (k, inertia, iterations, seconds, silhouette, knee)
 and elbow-centroids.npy (every k's centroids stacked in the order of k: sum of
-k rows × d) to the output directory, all at once, and prints the table.
+k rows x d) to the output directory, all at once, and prints the table.
 
 The silhouette score is computed exactly, from every pairwise distance
 (Euclidean, or 1 - cos under --metric cosine), on one seeded sample of rows
@@ -324,7 +324,7 @@ OPTIONS:
                           Most memory for pruning bounds, in MB (default: a
                           quarter of physical memory).
   --max-points-per-centroid <max-points-per-centroid>
-                          Train each k on a seeded sample of k × this many rows
+                          Train each k on a seeded sample of k x this many rows
                           (as cluster does), then label every row.
   --metric <metric>       l2 (squared Euclidean) or cosine (spherical k-means:
                           rows normalized on the fly, unit centroids). (values:

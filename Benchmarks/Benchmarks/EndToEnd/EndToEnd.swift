@@ -1,7 +1,8 @@
 import Benchmark
 import FlashKMeans
 
-/// The whole `cluster` job on generated data: k-means++ and Lloyd to convergence.
+/// The whole `cluster` job on generated data: k-means++ and Lloyd to convergence; and the
+/// release binary's start-up (StartUp.swift).
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .peakMemoryResident, .mallocCountTotal],
@@ -18,4 +19,6 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(result.inertia)
         }
     }
+
+    startUpBenchmarks()
 }

@@ -77,6 +77,12 @@ struct AlgorithmPlanner {
         if clusterCount < 8 {
             return choice(.lloyd, "k = \(clusterCount) is too small for bounds to save work")
         }
+        if dimension * clusterCount <= Self.smallestPrunedProducts {
+            return choice(.lloyd, "d × k = \(dimension * clusterCount) products per row are too few for bounds to save work")
+        }
+        if dimension <= Self.longestHamerlyRows, boundBytes(.hamerly) <= memoryBudget {
+            return choice(.hamerly, "one bound per point costs least on rows of \(dimension) values")
+        }
         if boundBytes(.yinyang) <= memoryBudget {
             return choice(.yinyang, "\(groupCount) group bounds per point fit \(budgetText)")
         }
@@ -85,6 +91,16 @@ struct AlgorithmPlanner {
         }
         return choice(.lloyd, "even one bound per point exceeds \(budgetText)")
     }
+
+    /// Up to this many products per row (d × k), a dense row costs less than the bookkeeping
+    /// of a pruned one. 64,000 blobs, k = 32, 100 iterations, whole run: at d = 8 Lloyd
+    /// 0.10 s, Hamerly 0.15 s, Yinyang 0.24 s; at d = 32 0.23, 0.23 and 0.35 s.
+    static let smallestPrunedProducts = 1024
+    /// Up to this many values per row, Hamerly's one bound per point beats Yinyang's groups:
+    /// 64,000 blobs, 60 iterations, whole run, Hamerly against Yinyang: d = 2 0.07 against
+    /// 0.15 s (k = 128), 0.16 against 0.23 s (k = 512); d = 8 0.16 against 0.22 s (k = 128),
+    /// 0.28 against 0.31 s (k = 512). At d = 32, k = 512 Yinyang wins, 0.47 against 0.76 s.
+    static let longestHamerlyRows = 16
 
     /// A quarter of physical memory.
     static var defaultMemoryBudget: Int { Int(ProcessInfo.processInfo.physicalMemory / 4) }

@@ -7,7 +7,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .short, help: "Number of clusters. With --init FILE it defaults to the file's row count.")
     var k: Int?
 
-    @Option(name: .customLong("init"), help: "kmeans++, random, or a file of k × d initial centroids in any supported format.")
+    @Option(name: .customLong("init"), help: "kmeans++, random, or a file of k x d initial centroids in any supported format.")
     var initialization: InitializationChoice = .kMeansPlusPlus
 
     @Option(help: "Rows k-means++ runs on (default: n/24, at least 16 per cluster; about two Lloyd iterations of work).")
@@ -30,7 +30,7 @@ struct TrainingOptions: ParsableArguments {
     var memoryBudget: Int?
 
     @Option(help: ArgumentHelp(
-        "Train on a seeded sample of k × this many rows (as faiss does), then label every row.",
+        "Train on a seeded sample of k x this many rows (as faiss does), then label every row.",
         discussion: "Off by default: training then uses every row and stays exact Lloyd."))
     var maxPointsPerCentroid: Int?
 
