@@ -105,7 +105,7 @@ extension KMeans {
             return min(pointCount, max(16 * clusterCount, pointCount / 24))
         }
 
-        var resolvedThreadCount: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
+        var resolvedThreadCount: Int { threadCount ?? availableProcessorCount }
 
         /// Validates against `source`, keeps OpenBLAS single-threaded, and plans the tiles.
         func prepareRun(on source: any EmbeddingSource) throws -> TilePlan {
@@ -142,3 +142,7 @@ extension KMeans {
         }
     }
 }
+
+/// Cores this process may use, read once: Foundation reads the cgroup files on every call,
+/// four files for each k of an `elbow` run.
+let availableProcessorCount = ProcessInfo.processInfo.activeProcessorCount

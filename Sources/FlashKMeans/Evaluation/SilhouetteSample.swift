@@ -136,7 +136,7 @@ public struct SilhouetteSample: Sendable {
         var silhouettes = [Double](repeating: 0, count: clusterings.count * count)
         let blockRows = 64
         let blockCount = (count + blockRows - 1) / blockRows
-        let threads = max(1, min(threadCount ?? ProcessInfo.processInfo.activeProcessorCount, blockCount))
+        let threads = max(1, min(threadCount ?? availableProcessorCount, blockCount))
         silhouettes.withUnsafeMutableBufferPointer { output in
             let output = SendablePointer(output.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
