@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs `cluster`, `assign` and `ivf` across 2 and 3 MPI ranks on loopback and checks that
 # every file they write is byte-identical to one process, with several algorithms and thread
-# counts; and that a failure on one rank stops the job with one line. Needs Open MPI (mpirun).
+# counts, also after an interrupted job is resumed on another number of ranks; and that a
+# failure on one rank stops the job with one line. Needs Open MPI (mpirun).
 #
 #   Scripts/test_mpi.sh [BINARY]
 set -euo pipefail
@@ -45,6 +46,35 @@ args=(cluster "$work/data.npy" -k 48 --seed 2 --init random --max-points-per-cen
 "$binary" "${args[@]}" -o "$work/one-sampled" >/dev/null
 "${mpi[@]}" 3 "$binary" "${args[@]}" -o "$work/sampled-3" >/dev/null
 check "sampled training, 3 ranks" "$work/one-sampled" "$work/sampled-3"
+
+# An interrupted job resumes on another number of ranks: 2 ranks stopped by SIGINT just before
+# their results replace the (absent) old ones, so that rank 0's checkpoint is all that is left,
+# then --resume on 3 ranks; the results are those of one uninterrupted process.
+resume_check() {
+    local args=(cluster "$work/data.npy" -k 48 --seed 11 --algorithm yinyang --max-iter 25 --tol 0 --quiet)
+    local marker=$work/pause
+    "$binary" "${args[@]}" -o "$work/one-resume" >/dev/null
+    FLASHKMEANS_TEST_PAUSE_BEFORE_SWAP=$marker "${mpi[@]}" 2 -x FLASHKMEANS_TEST_PAUSE_BEFORE_SWAP \
+        "$binary" "${args[@]}" -o "$work/resumed" >/dev/null 2>"$work/err" &
+    local job=$! waited=0
+    while [ ! -e "$marker" ] && [ $waited -lt 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+    [ -e "$marker" ] || { echo "  the job never reached its results" >&2; kill "$job"; return 1; }
+    [ -e "$work/.resumed.checkpoint" ] || { echo "  no checkpoint beside the output" >&2; kill "$job"; return 1; }
+    kill -INT "$job"
+    wait "$job" && { echo "  the interrupted job exited 0" >&2; return 1; }
+    grep -q 'run the same command with --resume' "$work/err" || { cat "$work/err" >&2; return 1; }
+    [ ! -e "$work/resumed/centroids.npy" ] || { echo "  results written despite the interruption" >&2; return 1; }
+    rm -f "$marker"
+    "${mpi[@]}" 3 "$binary" "${args[@]}" --resume --threads 1 -o "$work/resumed" >/dev/null
+    [ ! -e "$work/.resumed.checkpoint" ] || { echo "  the checkpoint outlived the finished run" >&2; return 1; }
+    cmp -s "$work/one-resume/centroids.npy" "$work/resumed/centroids.npy" && cmp -s "$work/one-resume/labels.npy" "$work/resumed/labels.npy"
+}
+if resume_check; then
+    echo "ok   interrupted on 2 ranks, resumed on 3: one process's results" >&2
+else
+    echo "FAIL interrupted on 2 ranks, resumed on 3" >&2
+    failures=$((failures + 1))
+fi
 
 # assign (nearest, and the 3 nearest) and ivf (trained, and from given centroids).
 for top in 1 3; do

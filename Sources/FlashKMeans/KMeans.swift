@@ -148,13 +148,21 @@ public enum KMeans {
     ///   - progress: Called on the calling thread after each iteration.
     /// - Returns: As ``fit(_:configuration:progress:)``, with every row's label on every
     ///   rank and ``KMeansResult/ranks`` filled in.
+    ///   - resume: A checkpoint to continue from, the same on every rank (one rank reads it
+    ///     and sends it to the others), as in ``fit(_:configuration:progress:resumingFrom:checkpoint:)``.
+    ///   - checkpoint: Called after every iteration the run continues from, on the ranks that
+    ///     pass it (usually rank 0 alone, which writes it); when it throws on any rank, every
+    ///     rank stops.
     /// - Throws: As ``fit(_:configuration:progress:)``, on every rank when any rank fails
     ///   (``RankFailure`` on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
     public static func fit(
         _ source: any EmbeddingSource, configuration: Configuration, across ranks: RankGroup,
-        progress: (IterationStats) -> Void = { _ in }
+        progress: (IterationStats) -> Void = { _ in }, resumingFrom resume: Checkpoint? = nil,
+        checkpoint: ((Checkpoint) throws -> Void)? = nil
     ) throws -> KMeansResult {
-        try fit(source, configuration: configuration, progress: progress, observer: nil, distribution: Distribution(ranks))
+        try fit(
+            source, configuration: configuration, progress: progress, observer: nil, resume: resume, checkpoint: checkpoint,
+            distribution: Distribution(ranks))
     }
 
     static func fit(
@@ -163,7 +171,10 @@ public enum KMeans {
         resume: Checkpoint? = nil, checkpoint: ((Checkpoint) throws -> Void)? = nil, distribution: Distribution? = nil
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let fingerprint = resume != nil || checkpoint != nil ? try InputFingerprint(of: source) : nil
+        // Across ranks every rank takes it (whether or not it keeps checkpoints), so that a rank
+        // that cannot read its sample stops the others instead of leaving them waiting.
+        let fingerprint = try distribution.map { ranks in try ranks.agreeing { try InputFingerprint(of: source) } }
+            ?? (resume != nil || checkpoint != nil ? try InputFingerprint(of: source) : nil)
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
         let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         // Progress is reported in the data's units, whatever scale the engine computes in.
@@ -177,7 +188,14 @@ public enum KMeans {
         let initializationSeconds: Double
         var resumeState: DriverState?
         if let resume, let fingerprint {
-            try check(resume, against: fingerprint, configuration: configuration, dimension: source.dimension, scale: scale)
+            // Every rank checks its own view of the input: one whose copy differs stops them all.
+            if let distribution {
+                try distribution.agreeing {
+                    try check(resume, against: fingerprint, configuration: configuration, dimension: source.dimension, scale: scale)
+                }
+            } else {
+                try check(resume, against: fingerprint, configuration: configuration, dimension: source.dimension, scale: scale)
+            }
             initialCentroids = resume.centroids
             sampleSize = resume.initializationSampleSize
             initializationSeconds = resume.initializationSeconds

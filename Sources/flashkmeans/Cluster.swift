@@ -66,24 +66,30 @@ struct Cluster: ParsableCommand {
             quiet: output.quiet || !ranks.isFirst, maxIterations: training.maxIter ?? Self.defaultMaxIterations)
         defer { progress.finish() }
         do {
-            let (source, directory, configuration) = try MPIRanks.agreeing(ranks, context: context) {
-                if training.resume { throw ValidationError("--resume does not apply across MPI ranks (no checkpoint is kept there)") }
+            let (source, directory, configuration, resumption) = try MPIRanks.agreeing(ranks, context: context) {
                 let source = try input.open()
                 let directory = ranks.isFirst ? try output.prepare(fileNames: KMeansResult.outputFileNames) : nil
                 let configuration = try training.configuration(
                     for: source, input: input, threads: threads, tiles: tiles, metric: metric, seed: seed,
                     defaultMaxIterations: Self.defaultMaxIterations)
                 try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-                return (source, directory, configuration)
+                let resumption = try directory.map {
+                    try Resumption(directory: $0, command: "cluster", configuration: configuration, resume: training.resume, force: output.force)
+                }
+                return (source, directory, configuration, resumption)
             }
             let choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
             announce(source, configuration: configuration, choice: choice, progress: progress)
-            progress.message("\(ranks.size) MPI ranks")
-            let result = try KMeans.fit(
-                progress.watching(source, countsReads: false), configuration: configuration, across: ranks,
-                progress: progress.iteration)
-            progress.finish()
-            if let directory { try write(result, source: source, configuration: configuration, to: directory) }
+            let result = try Resumption.fit(
+                source, configuration: configuration, across: ranks, resumption: resumption, resume: training.resume, progress: progress)
+            if let directory, let resumption {
+                do {
+                    try write(result, source: source, configuration: configuration, to: directory)
+                } catch {
+                    throw resumption.noting(error)
+                }
+                resumption.finish()
+            }
         } catch {
             throw MPIRanks.failure(error, ranks: ranks, context: context)
         }

@@ -52,9 +52,6 @@ struct IVF: ParsableCommand {
         defer { progress.finish() }
         do {
             let (source, directory, configuration) = try MPIRanks.agreeing(ranks, context: context) {
-                if ranks != nil, training.resume {
-                    throw ValidationError("--resume does not apply across MPI ranks (no checkpoint is kept there)")
-                }
                 let source = try input.open()
                 context.shards = source.description.shards
                 let directory = writes ? try output.prepare(fileNames: Self.fileNames) : nil
@@ -86,9 +83,19 @@ struct IVF: ParsableCommand {
                         pointTile: tiles.tilePoints, centroidTile: tiles.tileCentroids)
                 }().labels
             } else if let ranks, let configuration {
-                progress.message("\(ranks.size) MPI ranks")
-                let result = try KMeans.fit(source, configuration: configuration, across: ranks, progress: progress.iteration)
+                let resumption = try MPIRanks.agreeing(ranks, context: context) {
+                    try directory.map {
+                        try Resumption(directory: $0, command: "ivf", configuration: configuration, resume: training.resume, force: output.force)
+                    }
+                }
+                let result = try Resumption.fit(
+                    source, configuration: configuration, across: ranks, resumption: resumption, resume: training.resume,
+                    progress: progress)
                 (trained, labels) = (result.centroids, result.labels)
+                if let resumption {
+                    finishTraining = resumption.finish
+                    notingResume = resumption.noting
+                }
             } else if let directory, let configuration {
                 let resumption = try Resumption(
                     directory: directory, command: "ivf", configuration: configuration, resume: training.resume, force: output.force)

@@ -99,6 +99,31 @@ final class Resumption: @unchecked Sendable {
         return result
     }
 
+    /// Trains as one rank of an `mpirun` job. Rank 0 holds the job's resumption (the others
+    /// pass `nil`): it sends the checkpoint it resumes from to every rank, and it alone saves
+    /// checkpoints, at the moments a single process would.
+    static func fit(
+        _ source: any EmbeddingSource, configuration: KMeans.Configuration, across ranks: MPIRanks, resumption: Resumption?,
+        resume: Bool, progress: ProgressPrinter
+    ) throws -> KMeansResult {
+        var checkpoint: Checkpoint?
+        if resume {
+            // Every rank takes part, rank 0 with the bytes of what it read (empty if it could
+            // not encode them, which every rank then refuses alike).
+            let sent = ranks.isFirst ? ((try? resumption?.checkpoint?.encoded()) ?? []) : []
+            let parts = try ranks.allGather(sent)
+            checkpoint = try Checkpoint.decoded(from: parts[0], path: resumption?.path ?? "the checkpoint rank 0 sent")
+            progress.message("resuming after iteration \(checkpoint!.completedIterations) from \(resumption?.path ?? "rank 0")")
+        }
+        progress.message("\(ranks.size) MPI ranks")
+        let result = try KMeans.fit(
+            progress.watching(source, firstIteration: (checkpoint?.completedIterations ?? 0) + 1, countsReads: false),
+            configuration: configuration, across: ranks, progress: progress.iteration, resumingFrom: checkpoint,
+            checkpoint: resumption.map { resumption in { try resumption.save($0) } })
+        progress.finish()
+        return result
+    }
+
     /// Saves `checkpoint` with this run's settings: after the first iteration, then at most
     /// once per ``saveInterval``. A signal waits for the write to end, so the file on disk is
     /// always a whole checkpoint.

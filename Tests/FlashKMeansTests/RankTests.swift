@@ -81,6 +81,52 @@ import _FlashKMeansTestSupport
         #expect(messages.filter { $0.hasPrefix("rank 2: ") }.count == 2, "\(messages)")
     }
 
+    /// A job stopped after iteration 4 on 2 ranks (rank 0 keeping checkpoints) and resumed on
+    /// 3 ranks, from the checkpoint rank 0 saved, ends with the result of one uninterrupted
+    /// process, bit for bit.
+    @Test func resumedOnOtherRanksGivesTheResultOfOneProcess() throws {
+        var configuration = configuration(k: 24, maxIterations: 25, threads: 2)
+        configuration.initialization = .kMeansPlusPlus
+        configuration.algorithm = .yinyang
+        configuration.seed = 9
+        let source = ArraySource(Self.points, dimension: 12)
+        let single = try KMeans.fit(source, configuration: configuration)
+        let settings = configuration
+        #expect(single.iterations.count > 8)
+
+        struct Stop: Error {}
+        final class Saved: @unchecked Sendable {
+            let lock = Lock()
+            var checkpoints: [Checkpoint] = []
+        }
+        let saved = Saved()
+        let stopped = ThreadRanks(size: 2).run { rank in
+            Result {
+                try KMeans.fit(
+                    ArraySource(Self.points, dimension: 12), configuration: settings, across: rank,
+                    checkpoint: rank.rank == 0 ? { checkpoint in
+                        saved.lock.withLock { saved.checkpoints.append(checkpoint) }
+                        if checkpoint.completedIterations == 4 { throw Stop() }
+                    } : nil)
+            }
+        }
+        // The save that threw stopped both ranks, not only the one that saves.
+        #expect(stopped.allSatisfy { if case .failure = $0 { true } else { false } })
+        let checkpoints = saved.lock.withLock { saved.checkpoints }
+        #expect(checkpoints.map(\.completedIterations) == [1, 2, 3, 4])
+        let checkpoint = try Checkpoint.decoded(from: try checkpoints.last!.encoded(), path: "sent")
+
+        let resumed = ThreadRanks(size: 3).run { rank in
+            Result { try KMeans.fit(ArraySource(Self.points, dimension: 12), configuration: settings, across: rank, resumingFrom: checkpoint) }
+        }
+        for (rank, outcome) in resumed.enumerated() {
+            let result = try outcome.get()
+            #expect(result.centroids == single.centroids, "rank \(rank)")
+            #expect(result.labels == single.labels, "rank \(rank)")
+            #expect(result.iterations.map(\.inertia) == single.iterations.map(\.inertia), "rank \(rank)")
+        }
+    }
+
     /// Labelling and multi-probe search with given centroids, split over ranks: every rank
     /// ends with every row's labels and distances, those of one process bit for bit.
     @Test(arguments: [Metric.l2, .cosine], [2, 3, 4])

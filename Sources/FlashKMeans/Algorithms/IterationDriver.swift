@@ -139,9 +139,15 @@ struct IterationDriver<Step: AssignmentStep> {
             iterations.append(stats)
             progress(stats)
             if stopReason != .maxIterations { break }
-            if iteration < configuration.maxIterations, let checkpoint {
-                try checkpoint(DriverState(
-                    completedIterations: iteration, previousCentroids: usedCentroids, centroids: centroids, iterations: iterations))
+            if iteration < configuration.maxIterations {
+                let state = { DriverState(
+                    completedIterations: iteration, previousCentroids: usedCentroids, centroids: centroids, iterations: iterations) }
+                if let ranks {
+                    // The ranks that keep checkpoints save theirs; a failed save stops every rank.
+                    try ranks.distribution.agreeing { try checkpoint?(state()) }
+                } else if let checkpoint {
+                    try checkpoint(state())
+                }
             }
 
             // Decide the next iteration's mode.

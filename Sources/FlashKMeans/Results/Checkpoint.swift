@@ -85,19 +85,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// that, so that a damaged file is refused rather than resumed from.
     /// - Throws: ``OutputError`` when it cannot be written.
     public func write(to path: String) throws {
-        let header = Header(
-            format: 1, completedIterations: completedIterations, parameters: parameters, input: input, clusterCount: clusterCount,
-            dimension: dimension, scaleExponent: scaleExponent, initializationSampleSize: initializationSampleSize,
-            initializationSeconds: initializationSeconds, iterations: iterations)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = try encoder.encode(header)
-        var bytes = Self.magic
-        bytes.reserveCapacity(bytes.count + 16 + json.count + (previousCentroids.count + centroids.count) * 4 + 8)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
-        bytes += json
-        for value in previousCentroids + centroids { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
-        withUnsafeBytes(of: Self.hash(bytes).littleEndian) { bytes += $0 }
+        let bytes = try encoded()
 
         // Plain system calls: Foundation's writers stage through hidden files of their own,
         // which a run stopped at that moment would leave behind.
@@ -126,13 +114,37 @@ public struct Checkpoint: Sendable, Equatable {
         }
     }
 
+    /// The bytes ``write(to:)`` writes, for sending a checkpoint to the other ranks of a job.
+    public func encoded() throws -> [UInt8] {
+        let header = Header(
+            format: 1, completedIterations: completedIterations, parameters: parameters, input: input, clusterCount: clusterCount,
+            dimension: dimension, scaleExponent: scaleExponent, initializationSampleSize: initializationSampleSize,
+            initializationSeconds: initializationSeconds, iterations: iterations)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = try encoder.encode(header)
+        var bytes = Self.magic
+        bytes.reserveCapacity(bytes.count + 16 + json.count + (previousCentroids.count + centroids.count) * 4 + 8)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
+        bytes += json
+        for value in previousCentroids + centroids { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+        withUnsafeBytes(of: Self.hash(bytes).littleEndian) { bytes += $0 }
+        return bytes
+    }
+
     /// Reads a checkpoint written by ``write(to:)``.
     /// - Throws: ``DatasetError`` when the file is missing, damaged or of another format.
     public static func read(from path: String) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetError(path: path, .system(operation: "open", message: Syscalls.errorMessage()))
         }
-        let bytes = [UInt8](data)
+        return try decoded(from: [UInt8](data), path: path)
+    }
+
+    /// A checkpoint from the bytes of ``encoded()``.
+    /// - Parameter path: Where the bytes came from, as errors name it.
+    /// - Throws: ``DatasetError`` when they are damaged or of another format.
+    public static func decoded(from bytes: [UInt8], path: String) throws -> Checkpoint {
         func damaged(_ why: String) -> DatasetError { DatasetError(path: path, .badHeader("not a usable checkpoint: \(why)")) }
         guard bytes.count >= magic.count + 16, Array(bytes[0..<magic.count]) == magic else { throw damaged("unknown format") }
         let stored = bytes[(bytes.count - 8)...].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
