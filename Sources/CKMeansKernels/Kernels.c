@@ -19,7 +19,6 @@ typedef struct fk_kernel_table {
     float (*squared_norm)(const float *, long);
     float (*squared_distance)(const float *, const float *, long);
     float (*direct_score)(const float *, const float *, float, long);
-    void (*add_row)(const float *, double *, long);
     void (*fold_minimum)(const float *, long, const float *, long, int32_t, long, float *, float *, int32_t *);
     void (*block_dot_products)(const float *, const float *, long, long, float *);
     int (*yinyang_screen)(uint16_t *, const float *, long, float, uint8_t *);
@@ -317,7 +316,6 @@ float fk_squared_distance(const float *a, const float *b, long dimension) { retu
 float fk_direct_score(const float *row, const float *centroid, float centroid_squared_norm, long dimension) {
     return fk_table->direct_score(row, centroid, centroid_squared_norm, dimension);
 }
-void fk_add_row(const float *row, double *sums, long dimension) { fk_table->add_row(row, sums, dimension); }
 void fk_fold_minimum(const float *cross, long stride, const float *norms, long count, int32_t first_label, long padded_rows,
                      float *best, float *second, int32_t *labels) {
     fk_table->fold_minimum(cross, stride, norms, count, first_label, padded_rows, best, second, labels);

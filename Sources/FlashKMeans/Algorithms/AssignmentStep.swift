@@ -204,23 +204,17 @@ enum DenseAssignment {
         return context.exactLabels.nearest(point, pointSquaredNorm: pointSquaredNorm, centroids: context.centroids)
     }
 
-    /// Settles the label of the point in kernel slot `slot` (tile row `tileRow`, values
-    /// `point`), after it was compared with every centroid: the float32 winner when it is
-    /// provably the exact nearest, otherwise a float64 re-ranking. Writes
-    /// `scratch.settled` for `tileRow` and returns whether float64 was needed.
+    /// ``settledLabel(_:slot:tileRow:context:scratch:counters:)`` with its winner's distance,
+    /// written to `scratch.settled` for `tileRow`: for rows compared one at a time.
     @inline(__always)
-    @discardableResult
     static func settle(
         _ point: UnsafePointer<Float>, slot: Int, tileRow: Int, context: PassContext, scratch: KernelScratch,
         counters: inout StepCounters
-    ) -> Bool {
-        let ambiguousBefore = counters.ambiguousRows
+    ) {
         let label = settledLabel(point, slot: slot, tileRow: tileRow, context: context, scratch: scratch, counters: &counters)
-        let ambiguous = counters.ambiguousRows != ambiguousBefore
         scratch.settled.settle(
             tileRow, label: label,
             squaredDistance: squaredDistance(point, context.centroids.row(Int(label)), dimension: context.dimension))
-        return ambiguous
     }
 }
 

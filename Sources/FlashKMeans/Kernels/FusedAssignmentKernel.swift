@@ -96,16 +96,3 @@ func foldMinimum(
         Int32(firstLabel), paddedRows, nearest.bestScores.pointer(at: 0, length: paddedRows),
         nearest.secondScores.pointer(at: 0, length: paddedRows), nearest.bestLabels.pointer(at: 0, length: paddedRows))
 }
-
-/// Adds one float32 row into float64 cluster sums.
-///
-/// Sums are kept in float64 so that centroids stay accurate when the data share a
-/// large common offset (rows near (1000, …, 1000) lose about 3 significant digits per
-/// 1,000 rows summed in float32; float64 leaves them exact to float32 precision).
-/// - Parameters:
-///   - row: `d` floats (in).
-///   - sums: `d` doubles (inout).
-@inline(__always)
-func addRow(_ row: UnsafePointer<Float>, to sums: UnsafeMutablePointer<Double>, dimension: Int) {
-    fk_add_row(row, sums, dimension)
-}
