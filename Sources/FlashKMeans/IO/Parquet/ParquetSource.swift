@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The rows of one list-of-floats column of a Parquet file, decoded on the calling thread
 /// into its scratch, tile by tile.
 ///
@@ -15,8 +13,11 @@ final class ParquetSource: EmbeddingSource, @unchecked Sendable {
     let description: EmbeddingDescription
     private let file: MappedFile
     private let layout: ParquetLayout
-    /// Decoders not in use, least recently returned first.
-    private let idleDecoders = Mutex<[ParquetColumnDecoder]>([])
+    /// Decoders not in use, least recently returned first; guarded by `idleLock`. A pthread
+    /// mutex (``Lock``) rather than `Synchronization.Mutex`, whose futex ThreadSanitizer cannot
+    /// see: it reported every hand-over of a decoder between threads as a race.
+    private var idleDecoders: [ParquetColumnDecoder] = []
+    private let idleLock = Lock()
 
     init(file: MappedFile, layout: ParquetLayout, description: EmbeddingDescription) {
         self.file = file
@@ -77,19 +78,19 @@ final class ParquetSource: EmbeddingSource, @unchecked Sendable {
     private func takeDecoder(for row: Int) -> ParquetColumnDecoder {
         let group = groupIndex(containing: row)
         let groupStart = layout.groups[group].firstRow
-        let taken = idleDecoders.withLock { idle -> ParquetColumnDecoder? in
+        let taken = idleLock.withLock { () -> ParquetColumnDecoder? in
             var best: Int?
-            for (index, decoder) in idle.enumerated() {
+            for (index, decoder) in idleDecoders.enumerated() {
                 guard let next = decoder.nextFileRow, decoder.group == group, next >= groupStart, next <= row else { continue }
-                if best == nil || next > idle[best!].nextFileRow! { best = index }
+                if best == nil || next > idleDecoders[best!].nextFileRow! { best = index }
             }
-            if let best { return idle.remove(at: best) }
-            return idle.isEmpty ? nil : idle.removeFirst()
+            if let best { return idleDecoders.remove(at: best) }
+            return idleDecoders.isEmpty ? nil : idleDecoders.removeFirst()
         }
         return taken ?? ParquetColumnDecoder(layout: layout)
     }
 
     private func returnDecoder(_ decoder: ParquetColumnDecoder) {
-        idleDecoders.withLock { $0.append(decoder) }
+        idleLock.withLock { idleDecoders.append(decoder) }
     }
 }
