@@ -171,10 +171,12 @@ public enum KMeans {
         resume: Checkpoint? = nil, checkpoint: ((Checkpoint) throws -> Void)? = nil, distribution: Distribution? = nil
     ) throws -> KMeansResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        // Across ranks every rank takes it (whether or not it keeps checkpoints), so that a rank
-        // that cannot read its sample stops the others instead of leaving them waiting.
-        let fingerprint = try distribution.map { ranks in try ranks.agreeing { try InputFingerprint(of: source) } }
-            ?? (resume != nil || checkpoint != nil ? try InputFingerprint(of: source) : nil)
+        // Across ranks, every rank takes part in the agreement (the ones that neither resume nor
+        // keep checkpoints with nothing to read), so that a rank that cannot read its sample
+        // stops the others instead of leaving them waiting.
+        let needsFingerprint = resume != nil || checkpoint != nil
+        let takeFingerprint = { needsFingerprint ? try InputFingerprint(of: source) : nil }
+        let fingerprint = try distribution.map { try $0.agreeing(takeFingerprint) } ?? takeFingerprint()
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
         let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         // Progress is reported in the data's units, whatever scale the engine computes in.

@@ -26,9 +26,9 @@ import _FlashKMeansTestSupport
         _ algorithm: Algorithm, points: [Float], d: Int, k: Int, initial: [Float], startFraction: Double, threads: Int = 2,
         screening: Screening = .auto
     ) throws -> (KMeansResult, [RecordedIteration]) {
-        var configuration = configuration(k: k, initial: initial, maxIterations: 40, threads: threads, pointTile: 64, centroidTile: 32)
+        var configuration = configuration(
+            k: k, initial: initial, maxIterations: 40, threads: threads, pointTile: 64, centroidTile: 32, screening: screening)
         configuration.algorithm = algorithm
-        configuration.screening = screening
         configuration.pruningStartFraction = startFraction
         return try fitRecording(ArraySource(points, dimension: d), configuration)
     }

@@ -7,18 +7,10 @@ import _FlashKMeansTestSupport
 @Suite struct BadInputTests {
     let directory = TemporaryDirectory()
 
-    func expectProblem(_ expected: DatasetError.Problem, path: String, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(expected) for \(path)")
-        } catch let error as DatasetError {
-            #expect(error.problem == expected)
-            #expect(error.path == path)
-            #expect(error.description.hasPrefix(path + ": "))
-            #expect(!error.description.contains("\n"))
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+    func expectProblem(
+        _ expected: DatasetError.Problem, path: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
+    ) {
+        expectDatasetError(expected, path: path, sourceLocation: sourceLocation, body)
     }
 
     func npy(_ name: String, descr: String = "<f4", shape: [Int] = [4, 2], payloadBytes: Int = 32, fortran: Bool = false) -> String {

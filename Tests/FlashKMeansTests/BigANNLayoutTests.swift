@@ -18,18 +18,10 @@ import _FlashKMeansTestSupport
         return path
     }
 
-    func expectProblem(_ expected: DatasetError.Problem, path: String, saying message: String? = nil) {
-        do {
-            _ = try openEmbeddings(at: path)
-            Issue.record("expected \(expected)")
-        } catch let error as DatasetError {
-            #expect(error.problem == expected)
-            #expect(error.path == path)
-            #expect(!error.description.contains("\n"))
-            if let message { #expect(error.description == "\(path): \(message)") }
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+    func expectProblem(
+        _ expected: DatasetError.Problem, path: String, saying message: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        expectDatasetError(expected, path: path, saying: message, sourceLocation: sourceLocation) { _ = try openEmbeddings(at: path) }
     }
 
     @Test(arguments: layouts)

@@ -9,18 +9,10 @@ import _FlashKMeansTestSupport
     let directory = TemporaryDirectory()
 
     /// The one-line contract of every ``DatasetError``: the exact problem, the path first, no line break.
-    func expectProblem(_ expected: DatasetError.Problem, path: String, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(expected) for \(path)")
-        } catch let error as DatasetError {
-            #expect(error.problem == expected)
-            #expect(error.path == path)
-            #expect(error.description.hasPrefix(path.replacingOccurrences(of: "\n", with: #"\n"#) + ": "))
-            #expect(!error.description.contains("\n"))
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+    func expectProblem(
+        _ expected: DatasetError.Problem, path: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
+    ) {
+        expectDatasetError(expected, path: path, sourceLocation: sourceLocation, body)
     }
 
     // MARK: Declared sizes

@@ -23,18 +23,13 @@ import _FlashKMeansTestSupport
         return (try source.readAll(), source.dimension)
     }
 
-    func expectProblem(_ expected: DatasetError.Problem, in text: String, header: Bool = false, skip: Int = 0, saying message: String? = nil) {
+    func expectProblem(
+        _ expected: DatasetError.Problem, in text: String, header: Bool = false, skip: Int = 0, saying message: String? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let path = write(text)
-        do {
+        expectDatasetError(expected, path: path, saying: message, sourceLocation: sourceLocation) {
             _ = try openEmbeddings(at: path, options: .init(hasHeaderLine: header, skippedColumns: skip))
-            Issue.record("expected \(expected)")
-        } catch let error as DatasetError {
-            #expect(error.problem == expected)
-            #expect(error.path == path)
-            #expect(!error.description.contains("\n"))
-            if let message { #expect(error.description == "\(path): \(message)") }
-        } catch {
-            Issue.record("unexpected \(error)")
         }
     }
 

@@ -26,11 +26,7 @@ import _FlashKMeansTestSupport
         #expect(try Self.residentBytes(ofMappingsOf: path) < megabyte)
 
         // k-means++ samples rows across the file, then each Lloyd pass reads all of it.
-        var configuration = KMeans.Configuration(clusterCount: 16)
-        configuration.maxIterations = 3
-        configuration.tolerance = 0
-        configuration.threadCount = 2
-        let result = try KMeans.fit(source, configuration: configuration)
+        let result = try KMeans.fit(source, configuration: configuration(k: 16, maxIterations: 3))
         #expect(result.iterations.count == 3)
         #expect(try Self.residentBytes(ofMappingsOf: path) < megabyte)
     }
@@ -47,11 +43,7 @@ import _FlashKMeansTestSupport
             path, descr: "<f4", shape: [rowCount, dimension],
             payload: Fixtures.bytes(of: Fixtures.gaussian(pointCount: rowCount, dimension: dimension, seed: 9)))
         let source = try openEmbeddings(at: path)
-        var configuration = KMeans.Configuration(clusterCount: 8)
-        configuration.maxIterations = 3
-        configuration.tolerance = 0
-        configuration.threadCount = 2
-        let result = try KMeans.fit(source, configuration: configuration)
+        let result = try KMeans.fit(source, configuration: configuration(k: 8, maxIterations: 3))
         #expect(result.iterations.count == 3)
         // Most of its 2 MiB are still mapped after the last pass.
         #expect(try Self.residentBytes(ofMappingsOf: path) > rowCount * dimension * 2)
