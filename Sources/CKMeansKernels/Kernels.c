@@ -29,8 +29,8 @@ typedef struct fk_kernel_table {
     void (*quantize_points)(const float *, long, long, long, long, uint8_t *, float *, float *, float *);
     void (*quantize_centroids)(const float *, long, long, long, int8_t *, float *, float *, float *, int32_t *);
     void (*int8_products)(const uint8_t *, long, long, const int8_t *, long, int32_t *, long);
-    void (*screen_int8)(const int32_t *, long, long, int32_t, fk_screen_centroids, const float *, const float *, const float *, long,
-                        float *, float *, int32_t *, float *);
+    void (*screen_int8)(const int32_t *, long, long, int32_t, fk_screen_centroids, const float *, const float *, const float *,
+                        const float *, long, long, int32_t *, float *, float *, int32_t *, float *);
     void (*candidate_distances)(const int32_t *, long, long, long, const float *, const float *, const int32_t *, const float *,
                                 const float *, const float *, float *, long, double *);
     uint32_t (*largest_magnitude_bits)(const float *, long);
@@ -166,7 +166,8 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
     static FK_VNNI_TARGET void fk_vnni_screen_panel_##BLOCKS(                                                               \
         const uint8_t *points, long groups, const int8_t *centroids, long count, int32_t first_label,                      \
         const fk_screen_centroids *c, const float *point_scales, const float *point_errors, const float *point_norms,       \
-        long first_point, float *upper, float *lower, int32_t *labels, float *overflow) {                                  \
+        const float *point_residuals, long first_point, long capacity, int32_t *counts, float *upper, float *lower, int32_t *labels,        \
+        float *overflow) {                                                                                                 \
         /* The points' screen state lives in memory (L1) between centroid groups: in registers    */                       \
         /* it would push the 24 sums out of them.                                                 */                       \
         fk_f32x16 largest[BLOCKS], best[BLOCKS], threshold[BLOCKS];                                                        \
@@ -211,8 +212,9 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
                         fk_i32x16 vector = (fk_i32x16)sums[a][b];                                                           \
                         fk_f32x16 scale = fk_load(point_scales + point), error = fk_load(point_errors + point);             \
                         fk_f32x16 norm = fk_load(point_norms + point);                                                      \
-                        avx512_screen_step(&vector, first + a, first_label, c, &scale, &error, &norm, &largest[b], &best[b], \
-                                           &threshold[b], point, lower, labels, overflow);                                  \
+                        fk_f32x16 residual = fk_load(point_residuals + point) * (1.0f + 0x1p-20f);                          \
+                        avx512_screen_step(&vector, first + a, first_label, c, &scale, &error, &norm, &residual, &largest[b], \
+                                           &best[b], &threshold[b], point, capacity, counts, lower, labels, overflow);              \
                     }                                                                                                       \
         }                                                                                                                   \
         for (int b = 0; b < BLOCKS; b++) fk_store(upper + first_point + b * 16, best[b]);                                  \
@@ -224,17 +226,17 @@ FK_VNNI_SCREEN_KERNEL(4)
 
 static FK_VNNI_TARGET void fk_vnni_screen(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count,
                                           int32_t first_label, const fk_screen_centroids *c, const float *scales,
-                                          const float *errors, const float *norms, float *upper, float *lower, int32_t *labels,
-                                          float *overflow) {
+                                          const float *errors, const float *norms, const float *residuals, long capacity, int32_t *counts,
+                                          float *upper, float *lower, int32_t *labels, float *overflow) {
     long block = 0;
     for (; block + 4 <= point_blocks; block += 4)
         fk_vnni_screen_panel_4(packed + block * groups * 64, groups, centroids, count, first_label, c, scales, errors, norms,
-                               block * 16, upper, lower, labels, overflow);
+                               residuals, block * 16, capacity, counts, upper, lower, labels, overflow);
     const uint8_t *rest = packed + block * groups * 64;
     switch (point_blocks - block) {
-    case 3: fk_vnni_screen_panel_3(rest, groups, centroids, count, first_label, c, scales, errors, norms, block * 16, upper, lower, labels, overflow); break;
-    case 2: fk_vnni_screen_panel_2(rest, groups, centroids, count, first_label, c, scales, errors, norms, block * 16, upper, lower, labels, overflow); break;
-    case 1: fk_vnni_screen_panel_1(rest, groups, centroids, count, first_label, c, scales, errors, norms, block * 16, upper, lower, labels, overflow); break;
+    case 3: fk_vnni_screen_panel_3(rest, groups, centroids, count, first_label, c, scales, errors, norms, residuals, block * 16, capacity, counts, upper, lower, labels, overflow); break;
+    case 2: fk_vnni_screen_panel_2(rest, groups, centroids, count, first_label, c, scales, errors, norms, residuals, block * 16, capacity, counts, upper, lower, labels, overflow); break;
+    case 1: fk_vnni_screen_panel_1(rest, groups, centroids, count, first_label, c, scales, errors, norms, residuals, block * 16, capacity, counts, upper, lower, labels, overflow); break;
     default: break;
     }
 }
@@ -345,26 +347,27 @@ void fk_int8_products(const uint8_t *packed, long point_blocks, long groups, con
     fk_table->int8_products(packed, point_blocks, groups, centroids, count, out, stride);
 }
 void fk_screen_int8(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids,
-                    const float *point_scales, const float *point_errors, const float *point_norms, long padded_points,
-                    float *upper, float *lower, int32_t *labels, float *overflow) {
-    fk_table->screen_int8(products, stride, count, first_label, centroids, point_scales, point_errors, point_norms, padded_points,
-                          upper, lower, labels, overflow);
+                    const float *point_scales, const float *point_errors, const float *point_norms,
+                    const float *point_residuals, long padded_points, long capacity, int32_t *counts, float *upper, float *lower,
+                    int32_t *labels, float *overflow) {
+    fk_table->screen_int8(products, stride, count, first_label, centroids, point_scales, point_errors, point_norms,
+                          point_residuals, padded_points, capacity, counts, upper, lower, labels, overflow);
 }
 
 void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count, int32_t first_label,
                     fk_screen_centroids centroids_terms, const float *point_scales, const float *point_errors,
-                    const float *point_norms, float *upper, float *lower, int32_t *labels, float *overflow,
-                    int32_t *products, long stride) {
+                    const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
+                    int32_t *labels, float *overflow, int32_t *products, long stride) {
 #if defined(__x86_64__)
     if (fk_int8_products_fast) {
         fk_vnni_screen(packed, point_blocks, groups, centroids, count, first_label, &centroids_terms, point_scales, point_errors,
-                       point_norms, upper, lower, labels, overflow);
+                       point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow);
         return;
     }
 #endif
     fk_table->int8_products(packed, point_blocks, groups, centroids, count, products, stride);
     fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
-                          point_blocks * 16, upper, lower, labels, overflow);
+                          point_residuals, point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
 }
 void fk_candidate_distances(const int32_t *products, long stride, long count, long rows, const float *row_scales,
                             const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
@@ -389,4 +392,24 @@ void fk_distances_to_labels(const float *rows, long row_stride, long count, long
 void fk_add_rows_by_label(const float *rows, long row_stride, long count, long dimension, const int32_t *labels, double *sums,
                           long *counts) {
     fk_table->add_rows_by_label(rows, row_stride, count, dimension, labels, sums, counts);
+}
+
+void fk_pack_quantized_rows(const int8_t *rows, long row_stride, long count, long groups, uint8_t *packed) {
+    for (long first = 0; first < count; first += 16) {
+        uint32_t *out = (uint32_t *)(packed + (first / 16) * groups * 64);
+        for (int lane = 0; lane < 16; lane++) {
+            long row = first + lane;
+            if (row < count) {
+                const int8_t *values = rows + row * row_stride;
+                for (long g = 0; g < groups; g++) {
+                    uint32_t four;
+                    memcpy(&four, values + g * 4, 4);
+                    // q + 128 is q with its top bit flipped.
+                    out[g * 16 + lane] = four ^ 0x80808080u;
+                }
+            } else {
+                for (long g = 0; g < groups; g++) out[g * 16 + lane] = 0x80808080u;
+            }
+        }
+    }
 }

@@ -167,32 +167,45 @@ typedef struct fk_screen_centroids {
     const float *alpha;
     const float *beta;
     const float *gamma;
-    /// The largest α, β and γ of the pass: a row's largest error over every centroid,
-    /// for a quick test that rules most centroids out with fewer operations.
+    /// For a screen over a prefix of rotated coordinates: `2ρ_c`, raised like α, where ρ_c
+    /// bounds the norm of the centroid's coordinates past the prefix (zero for a full screen).
+    /// A row's score error gains `ρ_x · 2ρ_c` (Cauchy–Schwarz on the rest of the product).
+    const float *residuals;
+    /// The largest α, β and γ of the pass: with each centroid's residual term, a row's
+    /// largest error, for a quick test that rules most centroids out with fewer operations.
     float alpha_max;
     float beta_max;
     float gamma_max;
 } fk_screen_centroids;
 
-/// Candidates each point's screen keeps: where more are left, the point is compared with every
-/// centroid in float32. Sixteen keep that rare for 128-d token embeddings with k = 4096 (four
-/// sent a tenth of the rows there).
+/// Candidates each point's full screen keeps: where more are left, the point is compared with
+/// every centroid in float32. Sixteen keep that rare for 128-d token embeddings with k = 4096
+/// (four sent a tenth of the rows there).
 #define FK_SCREEN_CANDIDATES 16
+/// Candidates a prefix screen keeps: its bounds are looser (the coordinates past the prefix
+/// enter only through their norms), so more centroids survive. On real 384-d sentence
+/// embeddings with a 128-value prefix, k = 1024, a row keeps 7-10 on average, over 32 for 4%
+/// of rows and over 64 for 1-2%.
+#define FK_PREFIX_SCREEN_CANDIDATES 64
 
 /// Folds one tile of integer products into every point's screen: `upper` is the smallest
-/// upper bound seen on a true score `‖c‖² − 2x·c`, and each point keeps the FK_SCREEN_CANDIDATES smallest
+/// upper bound seen on a true score `‖c‖² − 2x·c`, and each point keeps the `capacity` smallest
 /// lower bounds (ascending, with their labels) of the centroids whose lower bound was not
 /// above `upper` when seen; `overflow` is the smallest lower bound that did not fit. At the
 /// end, the nearest centroid is among the listed ones whose lower bound is at most `upper`,
 /// unless `overflow` is at most `upper` too.
 /// - products: `count × stride` (in). centroids: offset to this tile's first centroid (in).
-/// - point scales, errors, norms: `padded_points` each (in).
-/// - upper: `padded_points` (inout). lower: `padded_points × FK_SCREEN_CANDIDATES` (inout). labels: likewise
-///   (inout). overflow: `padded_points` (inout). `padded_points` is a multiple of 16. Lists
-///   are `FK_SCREEN_CANDIDATES` long.
+/// - point scales, errors, norms, residuals (ρ_x, zero for a full screen): `padded_points` each (in).
+/// - upper: `padded_points` (inout). lower: `padded_points × capacity` (inout). labels: likewise
+///   (inout). overflow: `padded_points` (inout). `padded_points` is a multiple of 16.
+/// - counts: `NULL` to keep each list sorted (smallest lower bounds first, for an upper bound
+///   that starts at infinity), or `padded_points` list lengths (inout): candidates are then
+///   appended as seen, for an upper bound seeded from an exact score; entries whose lower
+///   bound ended above `upper` are still listed and must be skipped.
 void fk_screen_int8(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids,
-                    const float *point_scales, const float *point_errors, const float *point_norms, long padded_points,
-                    float *upper, float *lower, int32_t *labels, float *overflow);
+                    const float *point_scales, const float *point_errors, const float *point_norms,
+                    const float *point_residuals, long padded_points, long capacity, int32_t *counts, float *upper, float *lower,
+                    int32_t *labels, float *overflow);
 
 /// k-means++'s distances from integer products: for each of `rows` rows and `count`
 /// candidates, `D² = max(0, (‖x‖² + ‖c‖²) − 2 s_x s_c (p − 128 Σq_c))` into
@@ -217,8 +230,14 @@ uint32_t fk_largest_magnitude_bits(const float *values, long count);
 /// `products` (`count × stride`, scratch).
 void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count, int32_t first_label,
                     fk_screen_centroids centroids_terms, const float *point_scales, const float *point_errors,
-                    const float *point_norms, float *upper, float *lower, int32_t *labels, float *overflow,
-                    int32_t *products, long stride);
+                    const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
+                    int32_t *labels, float *overflow, int32_t *products, long stride);
+
+/// Interleaves `count` rows already quantized (row-major int8, `groups × 4` bytes each,
+/// `row_stride` bytes apart) into the layout `fk_quantize_points` writes, rows past `count`
+/// up to a multiple of 16 as zero: for rows whose quantized values are kept between passes.
+/// - packed: `⌈count/16⌉ × groups × 64` bytes (out).
+void fk_pack_quantized_rows(const int8_t *rows, long row_stride, long count, long groups, uint8_t *packed);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,9 @@ struct PassContext {
     /// This pass's centroids in 8 bits when dense comparisons are screened with integer
     /// products (``TilePlan/integerScreening``); `nil` for float32 only.
     var quantizedCentroids: QuantizedCentroids?
+    /// The rows' kept prefixes and this pass's centroids quantized for the prefix screen,
+    /// once the run has one (``PrefixScreen``); dense comparisons of labelled rows use it.
+    var prefixScreen: (rows: PrefixRows, centroids: QuantizedCentroids)? = nil
 
     var clusterCount: Int { centroids.count }
     var dimension: Int { centroids.dimension }
@@ -41,6 +44,8 @@ struct StepCounters {
     var screeningFallbacks = 0
     /// Rows that went through the integer screen.
     var screenedRows = 0
+    /// Of those, rows screened by the prefix of their rotated coordinates.
+    var prefixScreenedRows = 0
 
     static func += (lhs: inout StepCounters, rhs: StepCounters) {
         lhs.distanceEvaluations += rhs.distanceEvaluations
@@ -50,6 +55,7 @@ struct StepCounters {
         lhs.screenedCandidates += rhs.screenedCandidates
         lhs.screeningFallbacks += rhs.screeningFallbacks
         lhs.screenedRows += rhs.screenedRows
+        lhs.prefixScreenedRows += rhs.prefixScreenedRows
     }
 }
 

@@ -36,7 +36,8 @@ struct IterationDriver<Step: AssignmentStep> {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
         let pass = AssignmentPass(
-            source: source, step: step, clusterCount: clusterCount, plan: plan, ranks: ranks.map { ($0.distribution, $0.share) })
+            source: source, step: step, clusterCount: clusterCount, plan: plan, ranks: ranks.map { ($0.distribution, $0.share) },
+            prefixBudget: (configuration.memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget) / 4)
         // Every decision below is the job's, so it counts every rank's rows.
         let rowCount = ranks?.allRows.rowCount ?? source.rowCount
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: clusterCount * dimension)
@@ -89,7 +90,7 @@ struct IterationDriver<Step: AssignmentStep> {
                 distanceFraction: Double(outcome.counters.distanceEvaluations) / totalDistances,
                 examinedPoints: outcome.counters.examinedPoints, pruning: pruning, boundBytes: step.boundBytes,
                 screenedCandidates: outcome.counters.screenedCandidates, screenedRows: outcome.counters.screenedRows,
-                screeningFallbacks: outcome.counters.screeningFallbacks,
+                screeningFallbacks: outcome.counters.screeningFallbacks, prefixScreenedRows: outcome.counters.prefixScreenedRows,
                 invariantChecks: outcome.counters.invariantChecks, seconds: 0)
             observer?(stats, UnsafeBufferPointer(pass.labels), centroids)
 

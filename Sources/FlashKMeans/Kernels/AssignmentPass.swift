@@ -73,17 +73,24 @@ final class AssignmentPass<Step: AssignmentStep> {
     private let combiner: TileEngine<SliceCombination>
     private let centroidSquaredNorms: UnsafeMutablePointer<Float>
     private let quantizedCentroids: QuantizedCentroids?
+    /// Screens labelled rows by a prefix of rotated coordinates, where the plan screens.
+    private let prefixScreen: PrefixScreen?
+    /// Whether a pass has completed, so that every row has a label to seed the prefix screen.
+    private var rowsHaveLabels = false
 
     /// When this pass is one rank's share of a job: the exchange, and every slice of the
     /// single-process split (this rank's own and copies of the others', filled each pass).
     private let ranks: (distribution: Distribution, share: RankShare)?
     private let allSlices: [SliceAccumulator]
 
-    /// - Parameter ranks: For one rank of a job, the exchange and this rank's share;
-    ///   `source` and `plan` are then that share's rows and plan.
+    /// - Parameters:
+    ///   - ranks: For one rank of a job, the exchange and this rank's share; `source` and
+    ///     `plan` are then that share's rows and plan.
+    ///   - prefixBudget: The most bytes the prefix screen may keep of the rows (`n × (p + 17)`);
+    ///     0 for none. Only a pass that runs more than once can use it.
     init(
         source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan,
-        ranks: (distribution: Distribution, share: RankShare)? = nil
+        ranks: (distribution: Distribution, share: RankShare)? = nil, prefixBudget: Int = 0
     ) {
         self.source = source
         self.step = step
@@ -109,6 +116,8 @@ final class AssignmentPass<Step: AssignmentStep> {
             source: nil, sharedWorkers: engine.workers)
         centroidSquaredNorms = .allocate(capacity: max(1, clusterCount))
         quantizedCentroids = plan.integerScreening ? QuantizedCentroids(clusterCount: clusterCount, dimension: source.dimension) : nil
+        prefixScreen = plan.integerScreening && prefixBudget > 0
+            ? PrefixScreen(rowCount: source.rowCount, clusterCount: clusterCount, byteBudget: prefixBudget) : nil
     }
 
     deinit { centroidSquaredNorms.deallocate() }
@@ -122,7 +131,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     var workingBytes: Int {
         pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
             + allSlices.count * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
-            + (quantizedCentroids?.byteCount ?? 0)
+            + (quantizedCentroids?.byteCount ?? 0) + (prefixScreen?.byteCount ?? 0)
     }
 
     /// Assigns every row to its nearest centroid.
@@ -136,10 +145,15 @@ final class AssignmentPass<Step: AssignmentStep> {
     func run(centroids: UnsafePointer<Float>, accumulateSums: Bool, pruning: Bool) throws -> PassOutcome {
         computeCentroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidSquaredNorms)
         let table = CentroidTable(values: centroids, squaredNorms: centroidSquaredNorms, count: clusterCount, dimension: dimension)
-        quantizedCentroids?.load(table)
-        let context = PassContext(
+        var context = PassContext(
             centroids: table, centroidTile: plan.centroidTile, exactLabels: ExactLabels(centroids: table),
             previousLabels: UnsafeBufferPointer(operation.labels), pruning: pruning, quantizedCentroids: quantizedCentroids)
+        if rowsHaveLabels, let prefixScreen, prefixScreen.load(table), let rows = prefixScreen.rows,
+           let centroids = prefixScreen.centroids {
+            context.prefixScreen = (rows, centroids)
+        }
+        // The full screen is still needed where a slice's rows lack labels or a prefix was not found.
+        quantizedCentroids?.load(table)
         step.beginPass(context)
         operation.currentPass = (context, accumulateSums)
         defer { operation.currentPass = nil }
@@ -150,6 +164,7 @@ final class AssignmentPass<Step: AssignmentStep> {
         } else {
             try engine.run()
         }
+        rowsHaveLabels = true
         var outcome = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
         for slice in allSlices {
             outcome.inertia += slice.inertia

@@ -17,12 +17,21 @@ import CKMeansKernels
 ///
 /// each rounded up: the extra `3.9 u ‖c̃‖` and `1.9 u ‖c‖²` cover rounding `S ± E` (at most
 /// `u (|S| + E)`, and `|S| ≤ ‖c‖² + 2.01 ‖x̃‖‖c̃‖`), and `2⁻¹⁰` the float32 evaluation of the sum.
+///
+/// With a ``PrincipalPrefix``, x̃ and c̃ quantize the rotated prefixes `fl(Qx)` and `fl(Qc)`
+/// instead: `e` then also carries the rotation's `η ‖x‖`, so that it bounds the distance
+/// from `Q̂x`, and `|Q̂x·Q̂c − x̃·c̃| ≤ e_x ‖Q̂c‖ + ‖x̃‖ e_c ≤ e_x ‖c‖ + ‖x̃‖ e_c` keeps the form
+/// above. The product past the prefix adds `2ρ_x ρ_c`: the screen adds `ρ_x` times
+/// ``residuals`` (`2ρ_c (1 + 2⁻¹⁰)`, rounded up).
 final class QuantizedCentroids {
     let clusterCount: Int
+    /// d, the centroids' length.
     let dimension: Int
-    /// Groups of four values per row: the integer kernel reads four at a time.
+    /// The rotation whose prefix is quantized; `nil` for every coordinate as it is.
+    let prefix: PrincipalPrefix?
+    /// Groups of four values per quantized row: the integer kernel reads four at a time.
     let groups: Int
-    /// `k × 4 groups` quantized rows, zero past d.
+    /// `k × 4 groups` quantized rows, zero past their length.
     let values: UnsafeMutablePointer<Int8>
     let sums: UnsafeMutablePointer<Int32>
     let scales: UnsafeMutablePointer<Float>
@@ -32,13 +41,21 @@ final class QuantizedCentroids {
     let alpha: UnsafeMutablePointer<Float>
     let beta: UnsafeMutablePointer<Float>
     let gamma: UnsafeMutablePointer<Float>
+    /// `2ρ_c (1 + 2⁻¹⁰)`, rounded up; zero without a prefix.
+    let residuals: UnsafeMutablePointer<Float>
+    /// `k × p` rotated centroids, for a prefix.
+    private let rotated: UnsafeMutablePointer<Float>?
     /// The largest α, β and γ, for the screen's quick test.
     private var largest = (alpha: Float(0), beta: Float(0), gamma: Float(0))
 
-    init(clusterCount: Int, dimension: Int) {
+    init(clusterCount: Int, dimension: Int, prefix: PrincipalPrefix? = nil) {
         self.clusterCount = clusterCount
         self.dimension = dimension
-        groups = (dimension + 3) / 4
+        self.prefix = prefix
+        groups = prefix?.groups ?? (dimension + 3) / 4
+        rotated = prefix.map { .allocate(capacity: max(1, clusterCount * $0.length)) }
+        residuals = .allocate(capacity: max(1, clusterCount))
+        residuals.initialize(repeating: 0, count: max(1, clusterCount))
         values = .allocate(capacity: max(1, clusterCount * groups * 4))
         sums = .allocate(capacity: max(1, clusterCount))
         scales = .allocate(capacity: max(1, clusterCount))
@@ -53,18 +70,33 @@ final class QuantizedCentroids {
     deinit {
         for pointer in [UnsafeMutableRawPointer(values), UnsafeMutableRawPointer(sums), UnsafeMutableRawPointer(scales),
                         UnsafeMutableRawPointer(errors), UnsafeMutableRawPointer(norms), UnsafeMutableRawPointer(squaredNorms),
-                        UnsafeMutableRawPointer(alpha), UnsafeMutableRawPointer(beta), UnsafeMutableRawPointer(gamma)] {
+                        UnsafeMutableRawPointer(alpha), UnsafeMutableRawPointer(beta), UnsafeMutableRawPointer(gamma),
+                        UnsafeMutableRawPointer(residuals)] {
             pointer.deallocate()
         }
+        rotated?.deallocate()
     }
 
     /// Bytes held.
-    var byteCount: Int { clusterCount * (groups * 4 + 8 * 4) }
+    var byteCount: Int { clusterCount * (groups * 4 + 9 * 4 + (prefix?.length ?? 0) * 4) }
 
-    /// Quantizes this pass's centroids (in) and their error terms.
+    /// Quantizes this pass's centroids (in), or their prefixes, and their error terms.
     func load(_ centroids: CentroidTable) {
         precondition(centroids.count == clusterCount && centroids.dimension == dimension)
-        fk_quantize_centroids(centroids.values, clusterCount, dimension, groups, values, scales, errors, norms, sums)
+        if let prefix, let rotated {
+            prefix.rotate(centroids.values, rowStride: dimension, count: clusterCount, into: rotated)
+            fk_quantize_centroids(rotated, clusterCount, prefix.length, groups, values, scales, errors, norms, sums)
+            for label in 0..<clusterCount {
+                // ‖c‖² from float64 sums rounded to float32: raised by 2⁻²⁰, far over that rounding.
+                let squaredNorm = Double(centroids.squaredNorm(label)) * (1 + 0x1p-20)
+                let error = Double(errors[label]) + prefix.rotationError * squaredNorm.squareRoot()
+                errors[label] = roundedUp(error)
+                let residual = PrincipalPrefix.residualBound(squaredNorm: squaredNorm, quantizedNorm: norms[label], error: error)
+                residuals[label] = roundedUp(2 * residual * (1 + 0x1p-10))
+            }
+        } else {
+            fk_quantize_centroids(centroids.values, clusterCount, dimension, groups, values, scales, errors, norms, sums)
+        }
         let unitRoundoff = 0x1p-24
         let evaluationAllowance = 1 + 0x1p-10
         for label in 0..<clusterCount {
@@ -85,7 +117,8 @@ final class QuantizedCentroids {
     func screenTerms(from first: Int) -> fk_screen_centroids {
         fk_screen_centroids(
             sums: sums + first, scales: scales + first, squared_norms: squaredNorms + first, alpha: alpha + first,
-            beta: beta + first, gamma: gamma + first, alpha_max: largest.alpha, beta_max: largest.beta, gamma_max: largest.gamma)
+            beta: beta + first, gamma: gamma + first, residuals: residuals + first, alpha_max: largest.alpha,
+            beta_max: largest.beta, gamma_max: largest.gamma)
     }
 }
 
@@ -97,39 +130,58 @@ final class ScreeningScratch {
     let rowScales: ScratchVector<Float>
     let rowErrors: ScratchVector<Float>
     let rowNorms: ScratchVector<Float>
+    /// Zero: a full screen has no coordinates past its "prefix".
+    let zeroResiduals: ScratchVector<Float>
     /// `centroidTile × blockStride` integer products, where they are not screened in registers.
     let products: ScratchMatrix<Int32>
     /// Per row: the smallest upper bound on its best true score.
     let upper: ScratchVector<Float>
-    /// `blockStride × candidates`: per row, the smallest lower bounds seen and their labels.
-    let lower: ScratchMatrix<Float>
-    let lowerLabels: ScratchMatrix<Int32>
+    /// `blockStride × capacity`: per row, the smallest lower bounds seen and their labels.
+    let lower: ScratchVector<Float>
+    let lowerLabels: ScratchVector<Int32>
     /// Per row: the smallest lower bound that did not fit in the list.
     let overflow: ScratchVector<Float>
+    /// Per row, for a prefix screen: the candidates appended to its list.
+    let listCounts: ScratchVector<Int32>
     /// Tile rows whose screen could not decide: they get the float32 kernel.
     let fallbackRows: ScratchVector<Int32>
+    /// ``rotationRows`` rows' rotated prefixes and integer sums, while a prefix screen quantizes them.
+    let rotated: ScratchVector<Float>
+    let rotationSums: ScratchVector<Int32>
     private let storage = ScratchStorage()
 
-    /// The length of each row's candidate list (`FK_SCREEN_CANDIDATES`).
-    static let candidates = Int(FK_SCREEN_CANDIDATES)
+    /// Rows rotated per `sgemm` call when their prefixes are first quantized: 64 rows of a
+    /// 192-value prefix are 48 KiB, in L2 with the axes.
+    static let rotationRows = 64
+
+    /// The longest prefix a screen may use for rows of `dimension`: past half the row, the
+    /// prefix products save too little over the full screen.
+    static func longestPrefix(dimension: Int) -> Int { dimension / 2 / 16 * 16 }
 
     init(blockStride: Int, centroidTile: Int, dimension: Int) {
         groups = (dimension + 3) / 4
+        let capacity = Int(FK_PREFIX_SCREEN_CANDIDATES)
         packedRows = storage.vector(blockStride * groups * 4, of: UInt8.self)
         rowScales = storage.vector(blockStride, of: Float.self)
         rowErrors = storage.vector(blockStride, of: Float.self)
         rowNorms = storage.vector(blockStride, of: Float.self)
+        zeroResiduals = storage.vector(blockStride, of: Float.self)
         products = storage.matrix(rows: centroidTile, columns: blockStride, of: Int32.self)
         upper = storage.vector(blockStride, of: Float.self)
-        lower = storage.matrix(rows: blockStride, columns: Self.candidates, of: Float.self)
-        lowerLabels = storage.matrix(rows: blockStride, columns: Self.candidates, of: Int32.self)
+        lower = storage.vector(blockStride * capacity, of: Float.self)
+        lowerLabels = storage.vector(blockStride * capacity, of: Int32.self)
         overflow = storage.vector(blockStride, of: Float.self)
+        listCounts = storage.vector(blockStride, of: Int32.self)
         fallbackRows = storage.vector(blockStride, of: Int32.self)
+        rotated = storage.vector(Self.rotationRows * max(1, Self.longestPrefix(dimension: dimension)), of: Float.self)
+        rotationSums = storage.vector(Self.rotationRows, of: Int32.self)
     }
 
     /// Bytes per thread for a plan's tiles.
     static func byteCount(blockStride: Int, centroidTile: Int, dimension: Int) -> Int {
-        blockStride * ((dimension + 3) / 4 * 4 + 4 * 3 + 4 + 8 * candidates + 4 + 4 + centroidTile * 4)
+        let capacity = Int(FK_PREFIX_SCREEN_CANDIDATES)
+        return blockStride * ((dimension + 3) / 4 * 4 + 4 * 4 + 4 + 8 * capacity + 4 + 4 + 4 + centroidTile * 4)
+            + rotationRows * (max(1, longestPrefix(dimension: dimension)) + 1) * 4
     }
 }
 
@@ -138,11 +190,56 @@ final class ScreeningScratch {
 /// the centroids the screen cannot rule out. Labels are those of ``DenseAssignment``'s
 /// float32 kernel: the screen's bounds are rigorous (``QuantizedCentroids``), so the true
 /// nearest centroid is always among the candidates, and candidates are settled exactly.
+///
+/// Two screens share the kernel. The full screen quantizes every coordinate. The prefix
+/// screen (``PrefixScreen``), once rows have labels, quantizes only the first p rotated
+/// coordinates and bounds the rest by their norms: p/d of the products, with looser bounds,
+/// so each row starts from an exact upper bound, its previous centroid's score.
 enum ScreenedAssignment {
+    /// The per-row terms one screen reads: `padded` entries each.
+    private typealias RowTerms = (
+        scales: UnsafeMutablePointer<Float>, errors: UnsafeMutablePointer<Float>, norms: UnsafeMutablePointer<Float>,
+        residuals: UnsafeMutablePointer<Float>
+    )
+
     /// Settles every row of `tile` (in) into `scratch.settled` (out), as the float32 kernel would.
     static func assign(
         _ tile: RowTile, centroids quantized: QuantizedCentroids, context: PassContext, scratch: KernelScratch,
         counters: inout StepCounters
+    ) {
+        guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
+        guard let prefix = context.prefixScreen, hasPreviousLabels(tile, context: context) else {
+            fullScreen(tile, tileRows: nil, centroids: quantized, context: context, scratch: scratch, counters: &counters)
+            return
+        }
+        let cache = prefix.rows
+        cache.fill(tile, pointSquaredNorms: scratch.pointSquaredNorms, scratch: screening)
+        let first = tile.firstRow
+        fk_pack_quantized_rows(
+            cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
+            screening.packedRows.base)
+        seedUpperBounds(tile, context: context, scratch: scratch, upper: screening.upper)
+        counters.prefixScreenedRows += tile.rowCount
+        // The cache keeps 16 zero entries past its last row, for the last tile's padding.
+        let overflowing = screen(
+            tile, tileRows: nil, rows: (cache.scales + first, cache.errors + first, cache.norms + first, cache.residuals + first),
+            centroids: prefix.centroids, appended: true, context: context, scratch: scratch, counters: &counters)
+        guard overflowing > 0 else { return }
+        // Rows the prefix could not narrow (they lie far outside the centroids' principal
+        // axes) go through the full screen: three times the prefix's products, but a sixth of
+        // the float32 kernel's cost.
+        for slot in 0..<overflowing { scratch.gathered.gather(tile, row: Int(screening.fallbackRows[slot]), into: slot) }
+        fullScreen(
+            scratch.gathered.tile(count: overflowing, like: tile), tileRows: scratch.gathered.tileRows.base, centroids: quantized,
+            context: context, scratch: scratch, counters: &counters)
+    }
+
+    /// The screen over every coordinate of `tile`'s rows, which are the tile's own rows
+    /// (`tileRows` nil) or rows gathered from it (slot s holding tile row `tileRows[s]`);
+    /// rows it cannot narrow get the float32 kernel.
+    private static func fullScreen(
+        _ tile: RowTile, tileRows: UnsafeMutablePointer<Int32>?, centroids quantized: QuantizedCentroids, context: PassContext,
+        scratch: KernelScratch, counters: inout StepCounters
     ) {
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
         let paddedRows = (tile.rowCount + 15) / 16 * 16
@@ -156,53 +253,23 @@ enum ScreenedAssignment {
             screening.rowNorms[row] = 0
         }
         screening.upper.fill(with: .infinity, count: paddedRows)
-        screening.lower.base.update(repeating: .infinity, count: paddedRows * ScreeningScratch.candidates)
-        screening.overflow.fill(with: .infinity, count: paddedRows)
-        var firstCentroid = 0
-        while firstCentroid < context.clusterCount {
-            let count = min(context.centroidTile, context.clusterCount - firstCentroid)
-            fk_screen_tile(
-                screening.packedRows.base, paddedRows / 16, screening.groups, quantized.values + firstCentroid * screening.groups * 4,
-                count, Int32(firstCentroid), quantized.screenTerms(from: firstCentroid), screening.rowScales.base,
-                screening.rowErrors.base, screening.rowNorms.base, screening.upper.base, screening.lower.base,
-                screening.lowerLabels.base, screening.overflow.base, screening.products.base, screening.products.columnCount)
-            firstCentroid += count
-        }
-        counters.distanceEvaluations += tile.rowCount * context.clusterCount
-        counters.examinedPoints += tile.rowCount
-        counters.screenedRows += tile.rowCount
-
-        var fallbacks = 0
-        for row in 0..<tile.rowCount {
-            let upper = screening.upper[row]
-            if screening.overflow[row] <= upper {
-                // More candidates than the list holds: compare this row with everything.
-                screening.fallbackRows[fallbacks] = Int32(row)
-                fallbacks += 1
-                continue
-            }
-            let lower = screening.lower.row(row)
-            let labels = screening.lowerLabels.row(row)
-            var candidateCount = 0
-            while candidateCount < ScreeningScratch.candidates, lower[candidateCount] <= upper { candidateCount += 1 }
-            counters.screenedCandidates += candidateCount
-            let x = tile.row(row)
-            if candidateCount == 1 {
-                // Every other centroid's true score exceeds an upper bound of this one's.
-                let label = labels[0]
-                scratch.settled.settle(
-                    row, label: label, squaredDistance: squaredDistance(x, context.centroids.row(Int(label)), dimension: tile.dimension))
-                continue
-            }
-            let label = nearest(
-                x, among: labels, count: candidateCount, pointSquaredNorm: scratch.pointSquaredNorms[row], context: context,
-                counters: &counters)
-            scratch.settled.settle(
-                row, label: label, squaredDistance: squaredDistance(x, context.centroids.row(Int(label)), dimension: tile.dimension))
-        }
+        let fallbacks = screen(
+            tile, tileRows: tileRows,
+            rows: (screening.rowScales.base, screening.rowErrors.base, screening.rowNorms.base, screening.zeroResiduals.base),
+            centroids: quantized, appended: false, context: context, scratch: scratch, counters: &counters)
         counters.screeningFallbacks += fallbacks
         guard fallbacks > 0 else { return }
-        for slot in 0..<fallbacks { scratch.gathered.gather(tile, row: Int(screening.fallbackRows[slot]), into: slot) }
+        // Into the gathered block, slot by slot in increasing order: where the rows already
+        // are that block, each moves down, never over a row still to be moved.
+        for slot in 0..<fallbacks {
+            let row = Int(screening.fallbackRows[slot])
+            if let tileRows {
+                if row != slot { scratch.gathered.values.row(slot).update(from: tile.row(row), count: tile.dimension) }
+                tileRows[slot] = tileRows[row]
+            } else {
+                scratch.gathered.gather(tile, row: row, into: slot)
+            }
+        }
         let gathered = scratch.gathered.tile(count: fallbacks, like: tile)
         findNearestCentroids(
             points: gathered, centroids: context.centroids, centroidTile: context.centroidTile,
@@ -214,6 +281,99 @@ enum ScreenedAssignment {
         }
     }
 
+    /// Screens `tile`'s rows (packed in `scratch.screening`, upper bounds set) against every
+    /// centroid and settles each row the screen narrows; returns how many it could not, listed
+    /// in `screening.fallbackRows` as rows of `tile`.
+    /// - Parameter appended: Whether candidates are appended as seen (a seeded upper bound)
+    ///   or kept sorted.
+    private static func screen(
+        _ tile: RowTile, tileRows: UnsafeMutablePointer<Int32>?, rows: RowTerms, centroids screen: QuantizedCentroids,
+        appended: Bool, context: PassContext, scratch: KernelScratch, counters: inout StepCounters
+    ) -> Int {
+        guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
+        let paddedRows = (tile.rowCount + 15) / 16 * 16
+        let capacity = Int(appended ? FK_PREFIX_SCREEN_CANDIDATES : FK_SCREEN_CANDIDATES)
+        screening.lower.base.update(repeating: .infinity, count: paddedRows * capacity)
+        screening.overflow.fill(with: .infinity, count: paddedRows)
+        if appended { screening.listCounts.fill(with: 0, count: paddedRows) }
+        let counts = appended ? screening.listCounts.base : nil
+        var firstCentroid = 0
+        while firstCentroid < context.clusterCount {
+            let count = min(context.centroidTile, context.clusterCount - firstCentroid)
+            fk_screen_tile(
+                screening.packedRows.base, paddedRows / 16, screen.groups, screen.values + firstCentroid * screen.groups * 4,
+                count, Int32(firstCentroid), screen.screenTerms(from: firstCentroid), rows.scales, rows.errors, rows.norms,
+                rows.residuals, capacity, counts, screening.upper.base, screening.lower.base, screening.lowerLabels.base,
+                screening.overflow.base, screening.products.base, screening.products.columnCount)
+            firstCentroid += count
+        }
+        counters.screenedRows += tile.rowCount
+        if tileRows == nil {
+            // Rows screened again after the prefix screen count once.
+            counters.distanceEvaluations += tile.rowCount * context.clusterCount
+            counters.examinedPoints += tile.rowCount
+        }
+
+        var fallbacks = 0
+        for row in 0..<tile.rowCount {
+            let upper = screening.upper[row]
+            if screening.overflow[row] <= upper {
+                // More candidates than the list holds.
+                screening.fallbackRows[fallbacks] = Int32(row)
+                fallbacks += 1
+                continue
+            }
+            let lower = screening.lower.base + row * capacity
+            let labels = screening.lowerLabels.base + row * capacity
+            var candidateCount = 0
+            if let counts {
+                // In the order seen; entries whose bound ended above the upper one drop out.
+                for index in 0..<Int(counts[row]) where lower[index] <= upper {
+                    labels[candidateCount] = labels[index]
+                    candidateCount += 1
+                }
+            } else {
+                while candidateCount < capacity, lower[candidateCount] <= upper { candidateCount += 1 }
+            }
+            counters.screenedCandidates += candidateCount
+            let x = tile.row(row)
+            let tileRow = tileRows.map { Int($0[row]) } ?? row
+            // With one candidate, every other centroid's true score exceeds an upper bound of its.
+            let label = candidateCount == 1
+                ? labels[0]
+                : nearest(
+                    x, among: labels, count: candidateCount, pointSquaredNorm: scratch.pointSquaredNorms[tileRow], context: context,
+                    counters: &counters)
+            scratch.settled.settle(
+                tileRow, label: label, squaredDistance: squaredDistance(x, context.centroids.row(Int(label)), dimension: tile.dimension))
+        }
+        return fallbacks
+    }
+
+    /// Whether every row of `tile` was labelled by an earlier pass.
+    private static func hasPreviousLabels(_ tile: RowTile, context: PassContext) -> Bool {
+        for row in 0..<tile.rowCount where context.previousLabel(of: tile.firstRow + row) < 0 { return false }
+        return true
+    }
+
+    /// Starts each row's screen from an upper bound on its best true score: the float32 score
+    /// of its previous centroid plus that score's rounding bound (``ExactLabels``). A prefix
+    /// screen's own upper bounds carry the norms of the coordinates past the prefix and are
+    /// far too loose to start from.
+    private static func seedUpperBounds(_ tile: RowTile, context: PassContext, scratch: KernelScratch, upper: ScratchVector<Float>) {
+        let paddedRows = (tile.rowCount + 15) / 16 * 16
+        for row in 0..<tile.rowCount {
+            let label = context.previousLabel(of: tile.firstRow + row)
+            let score = directScore(
+                tile.row(row), context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label),
+                dimension: tile.dimension)
+            let error = context.exactLabels.scoreError(pointSquaredNorm: scratch.pointSquaredNorms[row])
+            let bound = Double(score) + error
+            upper[row] = roundedUp(bound * (bound < 0 ? 1 - 0x1p-40 : 1 + 0x1p-40))
+        }
+        for row in tile.rowCount..<paddedRows { upper[row] = .infinity }
+    }
+
     /// The exact nearest of a few candidate centroids (their labels ascending or not),
     /// ties to the lowest label: float32 scores with the kernel's error bound decide unless
     /// two are within `2.5 E(x)`, and those are compared in float64, as ``ExactLabels`` does.
@@ -221,7 +381,7 @@ enum ScreenedAssignment {
         _ x: UnsafePointer<Float>, among labels: UnsafePointer<Int32>, count: Int, pointSquaredNorm: Float, context: PassContext,
         counters: inout StepCounters
     ) -> Int32 {
-        var scores = InlineArray<16, Float>(repeating: 0)
+        var scores = InlineArray<64, Float>(repeating: 0)
         var smallest = Float.infinity
         for index in 0..<count {
             let label = Int(labels[index])

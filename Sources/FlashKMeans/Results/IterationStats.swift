@@ -31,6 +31,10 @@ public struct IterationStats: Sendable, Codable, Equatable {
     /// With integer screening: rows the screen could not narrow to 16 candidates, which
     /// were compared with every centroid in float32.
     public var screeningFallbacks: Int
+    /// With integer screening: of the rows screened, those screened by a prefix of their
+    /// coordinates rotated to the centroids' principal axes (labelled rows of real
+    /// embeddings, after the first iteration); `nil` in reports from before it existed.
+    public var prefixScreenedRows: Int? = nil
     /// Bound invariants verified in this iteration; non-zero only in debug builds,
     /// which check every bound before it is used (`KMEANS_INTERNAL_CHECKS`).
     public var invariantChecks: Int
