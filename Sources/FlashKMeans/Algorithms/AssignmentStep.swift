@@ -46,6 +46,9 @@ struct StepCounters {
     var screenedRows = 0
     /// Of those, rows screened by the prefix of their rotated coordinates.
     var prefixScreenedRows = 0
+    /// Rows the prefix screen could not narrow, screened again in full (and counted again
+    /// in ``screenedRows``).
+    var prefixOverflows = 0
 
     static func += (lhs: inout StepCounters, rhs: StepCounters) {
         lhs.distanceEvaluations += rhs.distanceEvaluations
@@ -56,6 +59,7 @@ struct StepCounters {
         lhs.screeningFallbacks += rhs.screeningFallbacks
         lhs.screenedRows += rhs.screenedRows
         lhs.prefixScreenedRows += rhs.prefixScreenedRows
+        lhs.prefixOverflows += rhs.prefixOverflows
     }
 }
 

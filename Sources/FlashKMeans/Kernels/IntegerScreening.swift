@@ -225,6 +225,7 @@ enum ScreenedAssignment {
             tile, tileRows: nil, rows: (cache.scales + first, cache.errors + first, cache.norms + first, cache.residuals + first),
             centroids: prefix.centroids, appended: true, context: context, scratch: scratch, counters: &counters)
         guard overflowing > 0 else { return }
+        counters.prefixOverflows += overflowing
         // Rows the prefix could not narrow (they lie far outside the centroids' principal
         // axes) go through the full screen: three times the prefix's products, but a sixth of
         // the float32 kernel's cost.
