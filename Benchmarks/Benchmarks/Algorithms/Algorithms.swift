@@ -66,7 +66,8 @@ func denseIterationSeconds(_ source: any EmbeddingSource, start: [Float], cluste
 
 /// 43,742 real 384-d sentence embeddings (all-MiniLM-L6-v2), k = 1024, 20 iterations from the
 /// same start, per algorithm and with the integer screen on and off: wall time, the fraction
-/// of distances computed, and the mean iteration against a dense float32 one.
+/// of distances computed, the mean iteration against a dense float32 one, and the share of
+/// rows the prefix screen took (the rest of the screened rows took the full screen).
 func realEmbeddingBenchmarks() {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -77,11 +78,12 @@ func realEmbeddingBenchmarks() {
     let dense = denseIterationSeconds(source, start: start, clusterCount: clusterCount)
     let distanceFraction = BenchmarkMetric.custom("distances computed (%)", polarity: .prefersSmaller, useScalingFactor: false)
     let relative = BenchmarkMetric.custom("iteration / dense float32 (%)", polarity: .prefersSmaller, useScalingFactor: false)
+    let prefixShare = BenchmarkMetric.custom("rows screened by prefix (%)", polarity: .prefersLarger, useScalingFactor: false)
     for algorithm in [Algorithm.lloyd, .yinyang, .auto] {
         for screening in [Screening.auto, .off] {
             Benchmark(
                 "sentence embeddings 43742x384, k=1024, 20 iterations, \(algorithm.rawValue), screening \(screening.rawValue)",
-                configuration: .init(metrics: [.wallClock, distanceFraction, relative], maxIterations: 3)
+                configuration: .init(metrics: [.wallClock, distanceFraction, relative, prefixShare], maxIterations: 3)
             ) { benchmark in
                 var configuration = KMeans.Configuration(clusterCount: clusterCount)
                 configuration.initialization = .centroids(start)
@@ -95,6 +97,9 @@ func realEmbeddingBenchmarks() {
                     let mean = result.iterations.map(\.seconds).reduce(0, +) / Double(result.iterations.count)
                     benchmark.measurement(distanceFraction, Int(100 * fraction))
                     benchmark.measurement(relative, Int(100 * mean / dense))
+                    let prefixRows = result.iterations.reduce(0) { $0 + ($1.prefixScreenedRows ?? 0) }
+                    let rows = result.iterations.count * source.rowCount
+                    benchmark.measurement(prefixShare, 100 * prefixRows / rows)
                     blackHole(result.inertia)
                 }
             }

@@ -208,7 +208,10 @@ enum ScreenedAssignment {
         counters: inout StepCounters
     ) {
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
-        guard let prefix = context.prefixScreen, hasPreviousLabels(tile, context: context) else {
+        // Only a pass's own tiles are numbered by the rows the kept prefixes and labels index.
+        guard let prefix = context.prefixScreen, tile.firstRow + tile.rowCount <= prefix.rows.rowCount,
+              hasPreviousLabels(tile, context: context)
+        else {
             fullScreen(tile, tileRows: nil, centroids: quantized, context: context, scratch: scratch, counters: &counters)
             return
         }

@@ -32,6 +32,11 @@ final class PrincipalPrefix {
     /// axes) was no faster. The full screen took 0.19 s.
     static let energyFraction = 0.96
 
+    /// Rows of at most this many values get a prefix screen: the eigensolver takes O(d³) time
+    /// and 3 d² float64 values of memory (24 MB and a fraction of a second at d = 1024, but
+    /// 400 MB and seconds at d = 4096).
+    static let longestRow = 1024
+
     /// Axes from the centroids' second moments `Σ c cᵀ` (float64, LAPACK's `dsyevd`), or `nil`
     /// when more than `longest` axes would be needed (the energy is spread too evenly
     /// for a prefix to rule centroids out) or the eigensolver fails.
@@ -41,7 +46,7 @@ final class PrincipalPrefix {
     /// sentence embeddings they left as few candidates as axes from 4,000 sampled rows.
     static func fromCentroids(_ centroids: CentroidTable, longest: Int) -> PrincipalPrefix? {
         let d = centroids.dimension
-        guard longest >= 16, d >= 32 else { return nil }
+        guard longest >= 16, d >= 32, d <= longestRow else { return nil }
         let wide = UnsafeMutablePointer<Double>.allocate(capacity: centroids.count * d)
         defer { wide.deallocate() }
         for index in 0..<(centroids.count * d) { wide[index] = Double(centroids.values[index]) }
