@@ -112,6 +112,45 @@ import _FlashKMeansTestSupport
         #expect(outcomes[1].inertia == outcomes[0].inertia)
     }
 
+    /// The kept prefixes stay within their budget (a quarter of the memory budget in a run):
+    /// a budget too small for 16 values a row means no prefix screen, and the same labels.
+    /// Rows longer than ``PrincipalPrefix/longestRow`` get none either.
+    @Test func aPrefixScreenStaysWithinItsLimits() throws {
+        let dimension = Self.dimension
+        let rowCount = Self.points.count / dimension
+        let centroids = Fixtures.rows(Fixtures.distinctRows(40, of: rowCount, seed: 5), of: Self.points, dimension: dimension)
+        let source = ArraySource(Self.points, dimension: dimension)
+        var plan = TilePlan(pointCount: rowCount, clusterCount: 40, dimension: dimension, pointTile: 128, centroidTile: nil, threadCount: 2)
+        plan.integerScreening = true
+        var labels: [[Int32]] = []
+        for budget in [rowCount * 32, 1 << 30] {
+            let pass = AssignmentPass(source: source, step: DenseStep(), clusterCount: 40, plan: plan, prefixBudget: budget)
+            var second = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
+            for _ in 0..<2 {
+                second = try centroids.withUnsafeBufferPointer {
+                    try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
+                }
+            }
+            #expect(second.counters.prefixScreenedRows == (budget < 1 << 30 ? 0 : rowCount))
+            #expect(pass.workingBytes < budget || budget < 1 << 30)
+            labels.append(Array(pass.labels))
+        }
+        #expect(labels[0] == labels[1])
+
+        let long = PrincipalPrefix.longestRow + 16
+        let wide = (0..<(8 * long)).map { Float($0 % long == $0 / long ? 1 : 0) }
+        var norms = [Float](repeating: 0, count: 8)
+        computeCentroidSquaredNorms(wide, count: 8, dimension: long, into: &norms)
+        let found = wide.withUnsafeBufferPointer { values in
+            norms.withUnsafeBufferPointer { squared in
+                PrincipalPrefix.fromCentroids(
+                    CentroidTable(values: values.baseAddress!, squaredNorms: squared.baseAddress!, count: 8, dimension: long),
+                    longest: long / 2)
+            }
+        }
+        #expect(found == nil)
+    }
+
     /// Where the centroids' energy is spread evenly (isotropic Gaussian data, more centroids
     /// than half the dimensions), no short prefix holds enough of it and runs keep the full screen.
     @Test func evenlySpreadDataKeepsTheFullScreen() throws {
