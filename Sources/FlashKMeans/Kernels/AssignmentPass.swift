@@ -148,10 +148,7 @@ final class AssignmentPass<Step: AssignmentStep> {
         var context = PassContext(
             centroids: table, centroidTile: plan.centroidTile, exactLabels: ExactLabels(centroids: table),
             previousLabels: UnsafeBufferPointer(operation.labels), pruning: pruning, quantizedCentroids: quantizedCentroids)
-        if rowsHaveLabels, let prefixScreen, prefixScreen.load(table), let rows = prefixScreen.rows,
-           let centroids = prefixScreen.centroids {
-            context.prefixScreen = (rows, centroids)
-        }
+        if rowsHaveLabels { context.prefixScreen = prefixScreen?.load(table) }
         // The full screen is still needed where a slice's rows lack labels or a prefix was not found.
         quantizedCentroids?.load(table)
         step.beginPass(context)

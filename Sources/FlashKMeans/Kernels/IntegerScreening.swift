@@ -45,6 +45,7 @@ final class QuantizedCentroids {
     let residuals: UnsafeMutablePointer<Float>
     /// `k × p` rotated centroids, for a prefix.
     private let rotated: UnsafeMutablePointer<Float>?
+    private let storage = ScratchStorage()
     /// The largest α, β and γ, for the screen's quick test.
     private var largest = (alpha: Float(0), beta: Float(0), gamma: Float(0))
 
@@ -53,28 +54,19 @@ final class QuantizedCentroids {
         self.dimension = dimension
         self.prefix = prefix
         groups = prefix?.groups ?? (dimension + 3) / 4
-        rotated = prefix.map { .allocate(capacity: max(1, clusterCount * $0.length)) }
-        residuals = .allocate(capacity: max(1, clusterCount))
-        residuals.initialize(repeating: 0, count: max(1, clusterCount))
-        values = .allocate(capacity: max(1, clusterCount * groups * 4))
-        sums = .allocate(capacity: max(1, clusterCount))
-        scales = .allocate(capacity: max(1, clusterCount))
-        errors = .allocate(capacity: max(1, clusterCount))
-        norms = .allocate(capacity: max(1, clusterCount))
-        squaredNorms = .allocate(capacity: max(1, clusterCount))
-        alpha = .allocate(capacity: max(1, clusterCount))
-        beta = .allocate(capacity: max(1, clusterCount))
-        gamma = .allocate(capacity: max(1, clusterCount))
-    }
-
-    deinit {
-        for pointer in [UnsafeMutableRawPointer(values), UnsafeMutableRawPointer(sums), UnsafeMutableRawPointer(scales),
-                        UnsafeMutableRawPointer(errors), UnsafeMutableRawPointer(norms), UnsafeMutableRawPointer(squaredNorms),
-                        UnsafeMutableRawPointer(alpha), UnsafeMutableRawPointer(beta), UnsafeMutableRawPointer(gamma),
-                        UnsafeMutableRawPointer(residuals)] {
-            pointer.deallocate()
-        }
-        rotated?.deallocate()
+        let storage = storage
+        func floats() -> UnsafeMutablePointer<Float> { storage.vector(clusterCount, of: Float.self).base }
+        values = storage.vector(clusterCount * groups * 4, of: Int8.self).base
+        sums = storage.vector(clusterCount, of: Int32.self).base
+        scales = floats()
+        errors = floats()
+        norms = floats()
+        squaredNorms = floats()
+        alpha = floats()
+        beta = floats()
+        gamma = floats()
+        residuals = floats()
+        rotated = prefix.map { storage.vector(clusterCount * $0.length, of: Float.self).base }
     }
 
     /// Bytes held.

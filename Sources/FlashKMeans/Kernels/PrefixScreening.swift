@@ -145,7 +145,7 @@ final class PrefixRows {
     let rowCount: Int
     /// `n × p` quantized values, row-major.
     let values: UnsafeMutablePointer<Int8>
-    /// Per row, as ``fk_quantize_points`` gives them, the error raised by the rotation's.
+    /// Per row, as ``fk_quantize_centroids`` gives them, the error raised by the rotation's.
     /// Sixteen entries past the end, zero, so that the screen may read whole vectors.
     let scales: UnsafeMutablePointer<Float>
     let errors: UnsafeMutablePointer<Float>
@@ -153,6 +153,7 @@ final class PrefixRows {
     /// ρ_x per row.
     let residuals: UnsafeMutablePointer<Float>
     private let filled: UnsafeMutablePointer<Bool>
+    private let storage = ScratchStorage()
 
     static func byteCount(rowCount: Int, length: Int) -> Int { rowCount * (length + 17) }
     var byteCount: Int { Self.byteCount(rowCount: rowCount, length: prefix.length) }
@@ -160,21 +161,12 @@ final class PrefixRows {
     init(prefix: PrincipalPrefix, rowCount: Int) {
         self.prefix = prefix
         self.rowCount = rowCount
-        values = .allocate(capacity: max(1, rowCount * prefix.length))
-        let padded = rowCount + 16
-        scales = .allocate(capacity: padded)
-        errors = .allocate(capacity: padded)
-        norms = .allocate(capacity: padded)
-        residuals = .allocate(capacity: padded)
-        for array in [scales, errors, norms, residuals] { array.initialize(repeating: 0, count: padded) }
-        filled = .allocate(capacity: max(1, rowCount))
-        filled.initialize(repeating: false, count: max(1, rowCount))
-    }
-
-    deinit {
-        values.deallocate()
-        for array in [scales, errors, norms, residuals] { array.deallocate() }
-        filled.deallocate()
+        values = storage.vector(rowCount * prefix.length, of: Int8.self).base
+        scales = storage.vector(rowCount + 16, of: Float.self).base
+        errors = storage.vector(rowCount + 16, of: Float.self).base
+        norms = storage.vector(rowCount + 16, of: Float.self).base
+        residuals = storage.vector(rowCount + 16, of: Float.self).base
+        filled = storage.vector(rowCount, of: Bool.self).base
     }
 
     /// Quantizes the prefixes of `tile`'s rows unless an earlier pass did. A tile is always
@@ -211,8 +203,8 @@ final class PrefixRows {
 /// first pass that has labels to seed it, the rows' prefixes kept, and each pass's
 /// centroids rotated and quantized.
 final class PrefixScreen {
-    private(set) var rows: PrefixRows?
-    private(set) var centroids: QuantizedCentroids?
+    /// The kept row prefixes and the centroids' quantized prefixes, once axes were found.
+    private var screen: (rows: PrefixRows, centroids: QuantizedCentroids)?
     /// Whether the axes were looked for (found or not): they are chosen once per run.
     private var decided = false
     private let rowCount: Int
@@ -227,20 +219,22 @@ final class PrefixScreen {
     }
 
     /// Bytes held.
-    var byteCount: Int { (rows?.byteCount ?? 0) + (centroids?.byteCount ?? 0) }
+    var byteCount: Int { (screen?.rows.byteCount ?? 0) + (screen?.centroids.byteCount ?? 0) }
 
-    /// Readies this pass's centroids; `false` when the run has no prefix screen.
-    func load(_ table: CentroidTable) -> Bool {
+    /// This pass's centroids, rotated and quantized, with the kept rows; `nil` when the run has
+    /// no prefix screen.
+    func load(_ table: CentroidTable) -> (rows: PrefixRows, centroids: QuantizedCentroids)? {
         if !decided {
             decided = true
             let longest = min(table.dimension / 2, (byteBudget / max(1, rowCount) - 17) / 16 * 16)
             if let prefix = PrincipalPrefix.fromCentroids(table, longest: longest) {
-                rows = PrefixRows(prefix: prefix, rowCount: rowCount)
-                centroids = QuantizedCentroids(clusterCount: clusterCount, dimension: table.dimension, prefix: prefix)
+                screen = (
+                    PrefixRows(prefix: prefix, rowCount: rowCount),
+                    QuantizedCentroids(clusterCount: clusterCount, dimension: table.dimension, prefix: prefix)
+                )
             }
         }
-        guard let centroids else { return false }
-        centroids.load(table)
-        return true
+        screen?.centroids.load(table)
+        return screen
     }
 }
