@@ -1,6 +1,7 @@
 #include "CMPILoader.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@ static int (*finalize)(void);
 static double (*wtime)(void);
 static int ranks, my_rank;
 
-/// MPI counts are ints: a round moves at most this many bytes per rank.
-static const long round_bytes = 1L << 30;
+/// MPI counts and displacements are ints: every round of a transfer, all ranks' parts end to
+/// end, must stay within this many bytes. FLASHKMEANS_TEST_MPI_MESSAGE_LIMIT lowers it, so that
+/// tests cross rounds with small data.
+static long message_limit = INT_MAX;
 
 int fk_mpi_start(int *rank, int *size, char *error, size_t error_capacity) {
     const char *path = getenv("FLASHKMEANS_LIBMPI");
@@ -65,6 +68,8 @@ int fk_mpi_start(int *rank, int *size, char *error, size_t error_capacity) {
     comm_size(comm_world, size);
     ranks = *size;
     my_rank = *rank;
+    const char *limit = getenv("FLASHKMEANS_TEST_MPI_MESSAGE_LIMIT");
+    if (limit != NULL && atol(limit) > 0 && atol(limit) < message_limit) message_limit = atol(limit);
     return 0;
 }
 
@@ -74,9 +79,13 @@ int fk_mpi_allgather_long(long value, long *values) {
     return status;
 }
 
-/// Moves each rank's bytes in rounds: round r carries bytes [r·1 GiB, (r+1)·1 GiB) of every
-/// rank's part, so every count fits an int; all ranks know all counts, so all agree on the rounds.
+/// Moves each rank's bytes in rounds: round r carries bytes [r·b, (r+1)·b) of every rank's part,
+/// with b the limit shared out over the ranks (at most 1 GiB), so that every count and every
+/// displacement of a round fits an int (with 1 GiB a rank, three ranks' displacements did not);
+/// all ranks know all counts, so all agree on the rounds.
 static int transfer(const void *local, void *gathered, const long *counts, int root) {
+    long round_bytes = message_limit / ranks < (1L << 30) ? message_limit / ranks : 1L << 30;
+    if (round_bytes < 1) round_bytes = 1;
     long largest = 0, total = 0;
     for (int rank = 0; rank < ranks; rank++) if (counts[rank] > largest) largest = counts[rank];
     long rounds = largest == 0 ? 1 : (largest + round_bytes - 1) / round_bytes;
@@ -98,6 +107,11 @@ static int transfer(const void *local, void *gathered, const long *counts, int r
             round_counts[rank] = (int)(left <= 0 ? 0 : left < round_bytes ? left : round_bytes);
             displacements[rank] = (int)round_total;
             round_total += round_counts[rank];
+        }
+        // Never true with the round size above; a round past the limit would wrap MPI's ints.
+        if (round_total > message_limit) {
+            status = -2;
+            goto done;
         }
         char *receive = staging != NULL ? staging : gathered;
         const char *send = (const char *)local + (round_counts[my_rank] > 0 ? offset : 0);
