@@ -19,6 +19,7 @@ typedef struct fk_kernel_table {
     float (*squared_norm)(const float *, long);
     float (*squared_distance)(const float *, const float *, long);
     float (*direct_score)(const float *, const float *, float, long);
+    float (*score_and_distance)(const float *, const float *, float, long, float *);
     void (*fold_minimum)(const float *, long, const float *, long, int32_t, long, float *, float *, int32_t *);
     void (*block_dot_products)(const float *, const float *, long, long, float *);
     int (*yinyang_screen)(uint16_t *, const float *, long, float, uint8_t *);
@@ -317,6 +318,10 @@ float fk_squared_norm(const float *row, long dimension) { return fk_table->squar
 float fk_squared_distance(const float *a, const float *b, long dimension) { return fk_table->squared_distance(a, b, dimension); }
 float fk_direct_score(const float *row, const float *centroid, float centroid_squared_norm, long dimension) {
     return fk_table->direct_score(row, centroid, centroid_squared_norm, dimension);
+}
+float fk_score_and_distance(const float *row, const float *centroid, float centroid_squared_norm, long dimension,
+                            float *squared_distance) {
+    return fk_table->score_and_distance(row, centroid, centroid_squared_norm, dimension, squared_distance);
 }
 void fk_fold_minimum(const float *cross, long stride, const float *norms, long count, int32_t first_label, long padded_rows,
                      float *best, float *second, int32_t *labels) {

@@ -46,6 +46,11 @@ float fk_squared_distance(const float *a, const float *b, long dimension);
 /// - row, centroid: `dimension` floats each (in).
 float fk_direct_score(const float *row, const float *centroid, float centroid_squared_norm, long dimension);
 
+/// `fk_direct_score` (returned) and `fk_squared_distance` (into `squared_distance`, out) of
+/// one pair, bit-identical to the two calls, in one read of both rows.
+float fk_score_and_distance(const float *row, const float *centroid, float centroid_squared_norm, long dimension,
+                            float *squared_distance);
+
 /// Folds `count` rows of a centroid-major cross-product block into every point's running
 /// best score, second-best score and best label. The score of centroid j for point i is
 /// `norms[j] − 2 cross[j·stride + i]`; a strictly smaller score replaces the best, so ties

@@ -128,6 +128,11 @@ final class ScreeningScratch {
     let products: ScratchMatrix<Int32>
     /// Per row: the smallest upper bound on its best true score.
     let upper: ScratchVector<Float>
+    /// Per row of a prefix screen: the float32 score and squared distance of its previous
+    /// centroid, which seed the upper bound and are reused when that centroid is a candidate
+    /// or stays the nearest (one read of the row instead of three).
+    let seedScores: ScratchVector<Float>
+    let seedDistances: ScratchVector<Float>
     /// `blockStride × capacity`: per row, the smallest lower bounds seen and their labels.
     let lower: ScratchVector<Float>
     let lowerLabels: ScratchVector<Int32>
@@ -160,6 +165,8 @@ final class ScreeningScratch {
         zeroResiduals = storage.vector(blockStride, of: Float.self)
         products = storage.matrix(rows: centroidTile, columns: blockStride, of: Int32.self)
         upper = storage.vector(blockStride, of: Float.self)
+        seedScores = storage.vector(blockStride, of: Float.self)
+        seedDistances = storage.vector(blockStride, of: Float.self)
         lower = storage.vector(blockStride * capacity, of: Float.self)
         lowerLabels = storage.vector(blockStride * capacity, of: Int32.self)
         overflow = storage.vector(blockStride, of: Float.self)
@@ -172,7 +179,7 @@ final class ScreeningScratch {
     /// Bytes per thread for a plan's tiles.
     static func byteCount(blockStride: Int, centroidTile: Int, dimension: Int) -> Int {
         let capacity = Int(FK_PREFIX_SCREEN_CANDIDATES)
-        return blockStride * ((dimension + 3) / 4 * 4 + 4 * 4 + 4 + 8 * capacity + 4 + 4 + 4 + centroidTile * 4)
+        return blockStride * ((dimension + 3) / 4 * 4 + 4 * 4 + 4 + 8 + 8 * capacity + 4 + 4 + 4 + centroidTile * 4)
             + rotationRows * (max(1, longestPrefix(dimension: dimension)) + 1) * 4
     }
 }
@@ -213,7 +220,7 @@ enum ScreenedAssignment {
         fk_pack_quantized_rows(
             cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
             screening.packedRows.base)
-        seedUpperBounds(tile, context: context, scratch: scratch, upper: screening.upper)
+        seedUpperBounds(tile, context: context, scratch: scratch, screening: screening)
         counters.prefixScreenedRows += tile.rowCount
         // The cache keeps 16 zero entries past its last row, for the last tile's padding.
         let overflowing = screen(
@@ -335,13 +342,17 @@ enum ScreenedAssignment {
             let x = tile.row(row)
             let tileRow = tileRows.map { Int($0[row]) } ?? row
             // With one candidate, every other centroid's true score exceeds an upper bound of its.
+            // A seeded (prefix) screen has its rows in place and knows each one's previous centroid.
+            let seed = appended
+                ? (label: Int32(context.previousLabel(of: tile.firstRow + row)), score: screening.seedScores[row]) : nil
             let label = candidateCount == 1
                 ? labels[0]
                 : nearest(
-                    x, among: labels, count: candidateCount, pointSquaredNorm: scratch.pointSquaredNorms[tileRow], context: context,
-                    counters: &counters)
-            scratch.settled.settle(
-                tileRow, label: label, squaredDistance: squaredDistance(x, context.centroids.row(Int(label)), dimension: tile.dimension))
+                    x, among: labels, count: candidateCount, seed: seed, pointSquaredNorm: scratch.pointSquaredNorms[tileRow],
+                    context: context, counters: &counters)
+            let distance = label == seed?.label
+                ? screening.seedDistances[row] : squaredDistance(x, context.centroids.row(Int(label)), dimension: tile.dimension)
+            scratch.settled.settle(tileRow, label: label, squaredDistance: distance)
         }
         return fallbacks
     }
@@ -356,13 +367,15 @@ enum ScreenedAssignment {
     /// of its previous centroid plus that score's rounding bound (``ExactLabels``). A prefix
     /// screen's own upper bounds carry the norms of the coordinates past the prefix and are
     /// far too loose to start from.
-    private static func seedUpperBounds(_ tile: RowTile, context: PassContext, scratch: KernelScratch, upper: ScratchVector<Float>) {
+    private static func seedUpperBounds(_ tile: RowTile, context: PassContext, scratch: KernelScratch, screening: ScreeningScratch) {
         let paddedRows = (tile.rowCount + 15) / 16 * 16
+        let upper = screening.upper
         for row in 0..<tile.rowCount {
             let label = context.previousLabel(of: tile.firstRow + row)
-            let score = directScore(
-                tile.row(row), context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label),
-                dimension: tile.dimension)
+            let score = fk_score_and_distance(
+                tile.row(row), context.centroids.row(label), context.centroids.squaredNorm(label), tile.dimension,
+                screening.seedDistances.base + row)
+            screening.seedScores[row] = score
             let error = context.exactLabels.scoreError(pointSquaredNorm: scratch.pointSquaredNorms[row])
             let bound = Double(score) + error
             upper[row] = roundedUp(bound * (bound < 0 ? 1 - 0x1p-40 : 1 + 0x1p-40))
@@ -373,16 +386,20 @@ enum ScreenedAssignment {
     /// The exact nearest of a few candidate centroids (their labels ascending or not),
     /// ties to the lowest label: float32 scores with the kernel's error bound decide unless
     /// two are within `2.5 E(x)`, and those are compared in float64, as ``ExactLabels`` does.
+    /// - Parameter seed: A centroid whose score is already known, the same value `directScore` gives.
     private static func nearest(
-        _ x: UnsafePointer<Float>, among labels: UnsafePointer<Int32>, count: Int, pointSquaredNorm: Float, context: PassContext,
-        counters: inout StepCounters
+        _ x: UnsafePointer<Float>, among labels: UnsafePointer<Int32>, count: Int, seed: (label: Int32, score: Float)?,
+        pointSquaredNorm: Float, context: PassContext, counters: inout StepCounters
     ) -> Int32 {
         var scores = InlineArray<64, Float>(repeating: 0)
         var smallest = Float.infinity
         for index in 0..<count {
             let label = Int(labels[index])
-            scores[index] = directScore(
-                x, context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label), dimension: context.dimension)
+            scores[index] = labels[index] == seed?.label
+                ? seed!.score
+                : directScore(
+                    x, context.centroids.row(label), centroidSquaredNorm: context.centroids.squaredNorm(label),
+                    dimension: context.dimension)
             smallest = min(smallest, scores[index])
         }
         let threshold = Double(smallest) + 2.5 * context.exactLabels.scoreError(pointSquaredNorm: pointSquaredNorm)
