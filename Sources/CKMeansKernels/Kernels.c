@@ -39,6 +39,8 @@ typedef struct fk_kernel_table {
     void (*squared_norms)(const float *, long, long, long, float *);
     void (*distances_to_labels)(const float *, long, long, long, const float *, const int32_t *, float *);
     void (*add_rows_by_label)(const float *, long, long, long, const int32_t *, double *, long *);
+    void (*group_lower_scores)(const int32_t *, long, long, fk_screen_centroids, const float *, const float *, const float *,
+                               const float *, long, const int32_t *, long, float *, int32_t *, float *, float *, int32_t *);
 } fk_kernel_table;
 
 /// The float32 nearest to `value` from above: bounds computed in float64 stay bounds.
@@ -72,6 +74,14 @@ static inline float fk_round_up(double value) {
     (((error) * (c).alpha_max + (norm) * (c).beta_max) + (c).gamma_max) * (1.0f + 0x1p-20f)
 #define FK_THRESHOLD(upper, largest_slack) \
     ((upper) + (largest_slack) + fk_select((upper) < 0.0f, -(upper), (upper)) * 0x1p-20f)
+// A centroid's screened score for 16 points from their raw integer sums, and the bound on
+// its error (see QuantizedCentroids): the screen and Yinyang's bounds evaluate both alike.
+#define FK_SCREENED_SCORE(raw, j, c, scale) ({ \
+    fk_i32x16 fk_sum_ = (raw) - fk_splat_int(128 * (c).sums[j]); \
+    fk_f32x16 fk_dot_ = ((scale) * (c).scales[j]) * __builtin_convertvector(fk_sum_, fk_f32x16); \
+    (c).squared_norms[j] - (fk_dot_ + fk_dot_); })
+#define FK_SCREEN_SLACK(j, c, error, norm, residual) \
+    ((((error) * (c).alpha[j] + (norm) * (c).beta[j]) + (c).gamma[j]) + (residual) * (c).residuals[j])
 // The lanes added one after another from −0, as Swift's SIMD `sum()` does.
 #define fk_sum(lanes) ({ fk_f32x16 fk_l_ = (lanes); float fk_t_ = -0.0f; \
     for (int fk_i_ = 0; fk_i_ < 16; fk_i_++) fk_t_ += fk_l_[fk_i_]; fk_t_; })
@@ -397,6 +407,14 @@ void fk_distances_to_labels(const float *rows, long row_stride, long count, long
 void fk_add_rows_by_label(const float *rows, long row_stride, long count, long dimension, const int32_t *labels, double *sums,
                           long *counts) {
     fk_table->add_rows_by_label(rows, row_stride, count, dimension, labels, sums, counts);
+}
+
+void fk_group_lower_scores(const int32_t *products, long stride, long count, fk_screen_centroids centroids,
+                           const float *point_scales, const float *point_errors, const float *point_norms,
+                           const float *point_residuals, long points, const int32_t *group_of, long group_count, float *state,
+                           int32_t *state_labels, float *best, float *second, int32_t *labels) {
+    fk_table->group_lower_scores(products, stride, count, centroids, point_scales, point_errors, point_norms, point_residuals,
+                                 points, group_of, group_count, state, state_labels, best, second, labels);
 }
 
 void fk_pack_quantized_rows(const int8_t *rows, long row_stride, long count, long groups, uint8_t *packed) {

@@ -112,6 +112,42 @@ import _FlashKMeansTestSupport
         #expect(outcomes[1].inertia == outcomes[0].inertia)
     }
 
+    /// Yinyang's bounds built by the prefix screen (8-bit lower bounds on every centroid's
+    /// score, folded per group) bound every row's distances, the rows far outside the
+    /// principal axes included: the next pruned passes keep the float64 labels, and debug
+    /// builds check each bound against float64 distances there.
+    @Test func yinyangBoundsBuiltByThePrefixScreenHold() throws {
+        let dimension = Self.dimension
+        var generator = SeededGenerator(seed: 13)
+        var points = Self.points
+        for _ in 0..<300 { points += (0..<dimension).map { _ in Float(Fixtures.normal(&generator)) * 5 } }
+        let rows = points.count / dimension
+        let centroids = Fixtures.rows(Fixtures.distinctRows(48, of: rows, seed: 6), of: points, dimension: dimension)
+        let groups = try CentroidGrouping.groups(of: centroids, dimension: dimension, groupCount: 6)
+        var plan = TilePlan(
+            pointCount: rows, clusterCount: 48, dimension: dimension, pointTile: 128, centroidTile: 32, threadCount: 2)
+        plan.integerScreening = true
+        plan.screeningGivesUp = false
+        let step = GroupedStep<YinyangBounds>(groups: groups, pointCount: rows, pointTile: plan.pointTile)
+        let pass = AssignmentPass(source: ArraySource(points, dimension: dimension), step: step, clusterCount: 48, plan: plan,
+                                  prefixBudget: 1 << 30)
+        let exact = ReferenceLloyd.assign(points: points, dimension: dimension, centroids: centroids.map(Double.init), previous: nil)
+        // Two dense passes (the second keeps the prefixes), one that builds the bounds, two pruned.
+        var outcomes: [PassOutcome] = []
+        for pruning in [false, false, true, true, true] {
+            outcomes.append(try centroids.withUnsafeBufferPointer {
+                try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: pruning)
+            })
+            #expect(Array(pass.labels) == exact.labels)
+        }
+        #expect(outcomes[2].counters.prefixScreenedRows == rows)
+        // The centroids did not move: the bounds alone must settle most rows.
+        #expect(outcomes[3].counters.examinedPoints < rows / 2)
+        #if DEBUG
+        #expect(outcomes[3].counters.invariantChecks > 0)
+        #endif
+    }
+
     /// The kept prefixes stay within their budget (a quarter of the memory budget in a run):
     /// a budget too small for 16 values a row means no prefix screen, and the same labels.
     /// Rows longer than ``PrincipalPrefix/longestRow`` get none either.

@@ -238,6 +238,17 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
                     const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
                     int32_t *labels, float *overflow, int32_t *products, long stride);
 
+/// Yinyang's bounds from a screen: for `points` rows (terms as for `fk_screen_int8`, from
+/// the first), the screen's lower bound on each of `count` centroids' scores from their
+/// integer sums (`products`, `count` rows of `stride`, as `fk_int8_products` writes them),
+/// folded per group (`group_of`, one per centroid) into the smallest, the second smallest
+/// and the centroid of the smallest (out: `best`, `second`, `labels`, `group_count` per row).
+/// `state` (`2 × group_count × 16` floats) and `state_labels` (`group_count × 16`) are scratch.
+void fk_group_lower_scores(const int32_t *products, long stride, long count, fk_screen_centroids centroids,
+                           const float *point_scales, const float *point_errors, const float *point_norms,
+                           const float *point_residuals, long points, const int32_t *group_of, long group_count, float *state,
+                           int32_t *state_labels, float *best, float *second, int32_t *labels);
+
 /// Interleaves `count` rows already quantized (row-major int8, `groups × 4` bytes each,
 /// `row_stride` bytes apart) into the layout `fk_quantize_points` writes, rows past `count`
 /// up to a multiple of 16 as zero: for rows whose quantized values are kept between passes.

@@ -34,6 +34,22 @@ protocol GroupBounds: AnyObject {
     func record(
         point: Int, newLabel: Int, oldLabel: Int, oldSquaredDistance: Float, pointSquaredNorm: Float,
         candidates: UnsafePointer<UInt8>, results: GroupResults, context: PassContext, groups: CentroidGroups)
+    /// Whether ``recordLowerScores(point:label:pointSquaredNorm:results:context:groups:)`` can
+    /// build the bounds from a prefix screen.
+    static var buildsFromLowerScores: Bool { get }
+    /// Records a bound-building pass's bounds from rigorous lower bounds on the scores of every
+    /// centroid (`results`, per group: the smallest, the second smallest, the label of the smallest).
+    func recordLowerScores(
+        point: Int, label: Int, pointSquaredNorm: Float, results: GroupResults, context: PassContext, groups: CentroidGroups)
+}
+
+extension GroupBounds {
+    static var buildsFromLowerScores: Bool { false }
+    func recordLowerScores(
+        point: Int, label: Int, pointSquaredNorm: Float, results: GroupResults, context: PassContext, groups: CentroidGroups
+    ) {
+        preconditionFailure("\(Self.self) builds its bounds from exact scores only")
+    }
 }
 
 /// One point's results per group (in): the best and second-best float32 score among the
@@ -49,6 +65,10 @@ final class GroupedScratch {
     let groupCount: Int
     /// `pointTile × t` flags: does row r need group g.
     let candidates: ScratchMatrix<UInt8>
+    /// Per group, 16 rows' smallest and second smallest lower bounds and the label of the
+    /// smallest, while a prefix screen builds the bounds (`fk_group_lower_scores`).
+    let groupState: ScratchVector<Float>
+    let groupStateLabels: ScratchVector<Int32>
     /// `pointTile × t` results per group: best score, second-best score, label of the best.
     let groupBest: ScratchMatrix<Float>
     let groupSecond: ScratchMatrix<Float>
@@ -71,6 +91,8 @@ final class GroupedScratch {
     init(pointTile: Int, groupCount: Int) {
         self.groupCount = groupCount
         candidates = storage.matrix(rows: pointTile, columns: groupCount, of: UInt8.self)
+        groupState = storage.vector(2 * groupCount * 16, of: Float.self)
+        groupStateLabels = storage.vector(groupCount * 16, of: Int32.self)
         groupRows = storage.matrix(rows: groupCount, columns: pointTile, of: Int32.self)
         groupRowCounts = storage.vector(groupCount, of: Int.self)
         groupBest = storage.matrix(rows: pointTile, columns: groupCount, of: Float.self)
@@ -226,6 +248,11 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             DenseAssignment.assign(tile, context: context, scratch: scratch, counters: &counters)
             return
         }
+        if !boundsValid, Bounds.buildsFromLowerScores,
+           buildBoundsByPrefix(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
+        {
+            return
+        }
         screenRows(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
         if boundsValid {
             compareSurvivors(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
@@ -279,6 +306,34 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
                 counters.distanceEvaluations += 1
             }
         }
+    }
+
+    /// The bound-building pass through the prefix screen, where the run has one: the screen
+    /// settles the rows as a dense pass would, and its lower bounds on every centroid's score
+    /// (from the same kept 8-bit prefixes, a fifth of the float32 products) become the
+    /// bounds. They are looser than float32 scores would give, and the next pruned pass
+    /// tightens the ones it needs. Returns `false`, doing nothing, where it does not apply.
+    private func buildBoundsByPrefix(
+        of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
+    ) -> Bool {
+        guard let quantized = context.quantizedCentroids, ScreenedAssignment.screensByPrefix(tile, context: context),
+              let screening = scratch.screening,
+              screening.products.rowCount * screening.products.columnCount >= 16 * context.clusterCount
+        else { return false }
+        ScreenedAssignment.assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)
+        let folded = groups.groupOf.withUnsafeBufferPointer { groupOf in
+            ScreenedAssignment.groupLowerScores(
+                tile, groupOf: groupOf.baseAddress!, groupCount: groups.groupCount, context: context, scratch: scratch,
+                state: stepScratch.groupState.base, stateLabels: stepScratch.groupStateLabels.base,
+                best: stepScratch.groupBest.base, second: stepScratch.groupSecond.base, labels: stepScratch.groupLabel.base)
+        }
+        precondition(folded, "the product block was checked to hold 16 rows")
+        for row in 0..<tile.rowCount {
+            bounds.recordLowerScores(
+                point: tile.firstRow + row, label: Int(scratch.settled.labels[row]), pointSquaredNorm: scratch.pointSquaredNorms[row],
+                results: stepScratch.results(ofRow: row), context: context, groups: groups)
+        }
+        return true
     }
 
     /// The bound-building pass: every row needs every group. One wide `sgemm` per run of

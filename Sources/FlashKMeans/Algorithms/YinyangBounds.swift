@@ -21,6 +21,8 @@ final class YinyangBounds: GroupBounds {
     private let drift: UnsafeMutablePointer<Float>
     /// 1 for groups with members: an empty group's scores are never computed.
     private let nonEmpty: UnsafeMutablePointer<UInt8>
+    /// 1 for every group: the flags of a bound-building pass.
+    private let allGroups: UnsafeMutablePointer<UInt8>
 
     init(pointCount: Int, groups: CentroidGroups) {
         groupCount = groups.groupCount
@@ -30,12 +32,15 @@ final class YinyangBounds: GroupBounds {
         drift.initialize(repeating: 0, count: groups.groupCount)
         nonEmpty = .allocate(capacity: groups.groupCount)
         for group in 0..<groups.groupCount { nonEmpty[group] = groups.size(of: group) > 0 ? 1 : 0 }
+        allGroups = .allocate(capacity: groups.groupCount)
+        allGroups.initialize(repeating: 1, count: groups.groupCount)
     }
 
     deinit {
         releaseBounds(lowerBounds)
         drift.deallocate()
         nonEmpty.deallocate()
+        allGroups.deallocate()
     }
 
     private var discarded = false
@@ -106,16 +111,35 @@ final class YinyangBounds: GroupBounds {
         // the bound is the float16 maximum anyway; capping can only lower it.
         let normFloor = roundedDown(Double(pointSquaredNorm) * (1 - rounding.normSlack))
         let scoreError = roundedUp(context.exactLabels.scoreError(pointSquaredNorm: pointSquaredNorm))
-        // In a bound-building pass this runs for every group of every point: the C kernel
-        // vectorizes it (see `fk_yinyang_record` for the rounding argument).
-        bounds.withMemoryRebound(to: UInt16.self, capacity: groupCount) {
-            fk_yinyang_record(
-                $0, results.best, results.second, results.label, Int32(newLabel), candidates, nonEmpty, groupCount, normFloor, scoreError)
-        }
+        store(point: point, label: newLabel, candidates: candidates, results: results, normFloor: normFloor, scoreError: scoreError)
         let oldGroup = Int(groups.groupOf[oldLabel])
         if newLabel != oldLabel, candidates[oldGroup] == 0 {
             // The old centroid now counts among its group's others.
             bounds[oldGroup] = min(bounds[oldGroup], roundedDownHalf(rounding.lowerDistance(squared: oldSquaredDistance)))
+        }
+    }
+
+    static var buildsFromLowerScores: Bool { true }
+
+    /// The screen's lower bounds are rigorous already: no score error to subtract.
+    func recordLowerScores(
+        point: Int, label: Int, pointSquaredNorm: Float, results: GroupResults, context: PassContext, groups: CentroidGroups
+    ) {
+        let rounding = RoundingBounds(dimension: context.dimension)
+        let normFloor = roundedDown(Double(pointSquaredNorm) * (1 - rounding.normSlack))
+        store(point: point, label: label, candidates: allGroups, results: results, normFloor: normFloor, scoreError: 0)
+    }
+
+    /// The point's bounds from its best and second-best scores per group, less `scoreError`.
+    /// In a bound-building pass this runs for every group of every point: the C kernel
+    /// vectorizes it (see `fk_yinyang_record` for the rounding argument).
+    private func store(
+        point: Int, label: Int, candidates: UnsafePointer<UInt8>, results: GroupResults, normFloor: Float, scoreError: Float
+    ) {
+        let bounds = lowerBounds.baseAddress! + point * groupCount
+        bounds.withMemoryRebound(to: UInt16.self, capacity: groupCount) {
+            fk_yinyang_record(
+                $0, results.best, results.second, results.label, Int32(label), candidates, nonEmpty, groupCount, normFloor, scoreError)
         }
     }
 

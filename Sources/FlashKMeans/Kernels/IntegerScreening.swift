@@ -207,10 +207,7 @@ enum ScreenedAssignment {
         counters: inout StepCounters
     ) {
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
-        // Only a pass's own tiles are numbered by the rows the kept prefixes and labels index.
-        guard let prefix = context.prefixScreen, tile.firstRow + tile.rowCount <= prefix.rows.rowCount,
-              hasPreviousLabels(tile, context: context)
-        else {
+        guard screensByPrefix(tile, context: context), let prefix = context.prefixScreen else {
             fullScreen(tile, tileRows: nil, centroids: quantized, context: context, scratch: scratch, counters: &counters)
             return
         }
@@ -355,6 +352,56 @@ enum ScreenedAssignment {
             scratch.settled.settle(tileRow, label: label, squaredDistance: distance)
         }
         return fallbacks
+    }
+
+    /// Whether ``assign(_:centroids:context:scratch:counters:)`` screens `tile` by prefix: the
+    /// run has a prefix screen and the tile's rows were labelled by an earlier pass. Only a
+    /// pass's own tiles are numbered by the rows the kept prefixes and labels index.
+    static func screensByPrefix(_ tile: RowTile, context: PassContext) -> Bool {
+        guard let prefix = context.prefixScreen, tile.firstRow + tile.rowCount <= prefix.rows.rowCount else { return false }
+        return hasPreviousLabels(tile, context: context)
+    }
+
+    /// For Yinyang's bounds, after ``assign(_:centroids:context:scratch:counters:)`` screened
+    /// `tile` by prefix: each row's lower bounds on every centroid's score, folded per group into
+    /// the smallest, the second smallest and the label of the smallest (out: `best`, `second`,
+    /// `labels`, `groupCount` per tile row). Returns `false`, writing nothing, when every
+    /// centroid's products for 16 rows do not fit the screen's product block.
+    /// - Parameters:
+    ///   - groupOf: The group of each centroid (in).
+    ///   - state: Scratch, `2 × groupCount × 16` floats; `stateLabels`, `groupCount × 16`.
+    static func groupLowerScores(
+        _ tile: RowTile, groupOf: UnsafePointer<Int32>, groupCount: Int, context: PassContext, scratch: KernelScratch,
+        state: UnsafeMutablePointer<Float>, stateLabels: UnsafeMutablePointer<Int32>, best: UnsafeMutablePointer<Float>,
+        second: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
+    ) -> Bool {
+        guard let screening = scratch.screening, let prefix = context.prefixScreen else { return false }
+        let clusterCount = context.clusterCount
+        // Rows per call: every centroid's products for them fill the block (256 rows at k = 1024).
+        let rowsPerCall = screening.products.rowCount * screening.products.columnCount / clusterCount / 16 * 16
+        guard rowsPerCall >= 16 else { return false }
+        let cache = prefix.rows
+        let centroids = prefix.centroids
+        let first = tile.firstRow
+        // Packed again: rows the prefix passed on to the full screen overwrote the block.
+        fk_pack_quantized_rows(
+            cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
+            screening.packedRows.base)
+        var start = 0
+        while start < tile.rowCount {
+            let count = min(rowsPerCall, tile.rowCount - start)
+            let blocks = (count + 15) / 16
+            fk_int8_products(
+                screening.packedRows.base + start / 16 * centroids.groups * 64, blocks, centroids.groups, centroids.values,
+                clusterCount, screening.products.base, blocks * 16)
+            let row = first + start
+            fk_group_lower_scores(
+                screening.products.base, blocks * 16, clusterCount, centroids.screenTerms(from: 0), cache.scales + row,
+                cache.errors + row, cache.norms + row, cache.residuals + row, count, groupOf, groupCount, state, stateLabels,
+                best + start * groupCount, second + start * groupCount, labels + start * groupCount)
+            start += count
+        }
+        return true
     }
 
     /// Whether every row of `tile` was labelled by an earlier pass.
