@@ -255,5 +255,23 @@ import _FlashKMeansTestSupport
                 max(0, squaredNorm - projected).squareRoot()
                     <= Double(cache.residuals[row]) + (3 * prefix.rotationError).squareRoot() * norm + 1e-12, "row \(row)")
         }
+        // Later passes take each row's ‖x‖² from the cache: the same floats the rows give.
+        let keptStorage = ScratchStorage()
+        let kept = keptStorage.vector(256, of: Float.self)
+        try Self.points.withUnsafeBufferPointer { buffer in
+            for first in stride(from: 0, to: rowCount, by: 256) {
+                let tile = RowTile(
+                    base: buffer.baseAddress! + first * dimension, rowStride: dimension, rowCount: min(256, rowCount - first),
+                    dimension: dimension, firstRow: first)
+                #expect(cache.copySquaredNorms(of: tile, into: kept))
+                try checkedSquaredNorms(of: tile, into: scratch.pointSquaredNorms, path: "rows")
+                for row in 0..<tile.rowCount { #expect(kept[row] == scratch.pointSquaredNorms[row], "row \(first + row)") }
+            }
+        }
+        let unkept = PrefixRows(prefix: prefix, rowCount: rowCount)
+        try Self.points.withUnsafeBufferPointer { buffer in
+            let tile = RowTile(base: buffer.baseAddress!, rowStride: dimension, rowCount: 16, dimension: dimension, firstRow: 0)
+            #expect(!unkept.copySquaredNorms(of: tile, into: kept))
+        }
     }
 }

@@ -86,7 +86,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     /// - Parameters:
     ///   - ranks: For one rank of a job, the exchange and this rank's share; `source` and
     ///     `plan` are then that share's rows and plan.
-    ///   - prefixBudget: The most bytes the prefix screen may keep of the rows (`n × (p + 17)`);
+    ///   - prefixBudget: The most bytes the prefix screen may keep of the rows (`n × (p + 21)`);
     ///     0 for none. Only a pass that runs more than once can use it.
     init(
         source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan,
@@ -279,7 +279,10 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
         var tileContext = context
         if plan.screeningGivesUp, !Self.screeningPays(slice.counters) { tileContext.quantizedCentroids = nil }
         try reader.withTile(rows) { tile in
-            try checkedSquaredNorms(of: tile, into: scratch.kernel.pointSquaredNorms, path: path)
+            // Rows whose prefixes are kept had their norms computed and checked then.
+            if tileContext.prefixScreen?.rows.copySquaredNorms(of: tile, into: scratch.kernel.pointSquaredNorms) != true {
+                try checkedSquaredNorms(of: tile, into: scratch.kernel.pointSquaredNorms, path: path)
+            }
             try step.assignTile(tile, context: tileContext, scratch: scratch.kernel, stepScratch: scratch.step, counters: &slice.counters)
             let settled = scratch.kernel.settled
             // Inertia goes straight into the slice's total, row by row, so that where float64

@@ -139,7 +139,7 @@ final class PrincipalPrefix {
 /// the rows never change, so later passes read p bytes and four floats a row instead of
 /// rotating d values (which would cost more than the screen saves).
 ///
-/// Memory: `n × (p + 16)` bytes, plus a flag a row.
+/// Memory: `n × (p + 21)` bytes: the prefix, four floats, `‖x‖²` and a flag a row.
 final class PrefixRows {
     let prefix: PrincipalPrefix
     let rowCount: Int
@@ -152,10 +152,13 @@ final class PrefixRows {
     let norms: UnsafeMutablePointer<Float>
     /// ρ_x per row.
     let residuals: UnsafeMutablePointer<Float>
+    /// `‖x‖²` per row, as the pass that kept the prefix computed it (and checked it finite):
+    /// later passes copy it instead of reading the whole row again.
+    private let squaredNorms: UnsafeMutablePointer<Float>
     private let filled: UnsafeMutablePointer<Bool>
     private let storage = ScratchStorage()
 
-    static func byteCount(rowCount: Int, length: Int) -> Int { rowCount * (length + 17) }
+    static func byteCount(rowCount: Int, length: Int) -> Int { rowCount * (length + 21) }
     var byteCount: Int { Self.byteCount(rowCount: rowCount, length: prefix.length) }
 
     init(prefix: PrincipalPrefix, rowCount: Int) {
@@ -167,6 +170,18 @@ final class PrefixRows {
         norms = storage.vector(rowCount + 16, of: Float.self).base
         residuals = storage.vector(rowCount + 16, of: Float.self).base
         filled = storage.vector(rowCount, of: Bool.self).base
+        squaredNorms = storage.vector(rowCount, of: Float.self).base
+    }
+
+    /// Copies the kept `‖x‖²` of `tile`'s rows into `norms` (out) and returns `true`, or
+    /// returns `false` if the prefixes of those rows were not kept yet.
+    func copySquaredNorms(of tile: RowTile, into norms: ScratchVector<Float>) -> Bool {
+        let first = tile.firstRow
+        guard tile.rowCount > 0, first + tile.rowCount <= rowCount, filled[first] && filled[first + tile.rowCount - 1] else {
+            return false
+        }
+        norms.base.update(from: squaredNorms + first, count: tile.rowCount)
+        return true
     }
 
     /// Quantizes the prefixes of `tile`'s rows unless an earlier pass did. A tile is always
@@ -192,6 +207,7 @@ final class PrefixRows {
                 errors[row + offset] = roundedUp(error)
                 residuals[row + offset] = roundedUp(
                     PrincipalPrefix.residualBound(squaredNorm: squaredNorm, quantizedNorm: norms[row + offset], error: error))
+                squaredNorms[row + offset] = pointSquaredNorms[start + offset]
                 filled[row + offset] = true
             }
             start += count
