@@ -346,10 +346,14 @@ final class SliceCombination: TileOperation {
 
     func process(_ rows: Range<Int>, slice: Int, scratch: Void, reader: TileReader) throws {
         guard let sums, let counts else { return }
-        for index in rows {
-            var total = 0.0
-            for accumulator in slices { total += accumulator.sums[index] }
-            sums[index] = total
+        // Slice by slice over the tile rather than index by index over the slices: every sum
+        // still adds the slices in order from +0 (the same bits), and each slice's run of
+        // sums is read front to back in vector-wide steps.
+        let total = sums + rows.lowerBound
+        total.update(repeating: 0, count: rows.count)
+        for accumulator in slices {
+            let part = UnsafePointer(accumulator.sums + rows.lowerBound)
+            for index in 0..<rows.count { total[index] += part[index] }
         }
         // The counts go with the first tile: k of them, next to k × d sums.
         if rows.lowerBound == 0 {
