@@ -4,7 +4,8 @@
 Every engine gets the same file, the same initial centroids (k distinct rows chosen
 once with a fixed seed and written to .npy), the same number of Lloyd iterations
 (no early stop, no subsampling), and the same thread count; each runs in its own
-process, several times, and medians are reported. The final inertia of every engine
+process, several times (in rounds, every engine in turn), and medians are reported, with
+the median over rounds of each engine's fit time over flashkmeans's in the same round. The final inertia of every engine
 is recomputed here the same way, in float64, from its centroids and labels.
 `flashkmeans` is the tool as users run it (`--algorithm auto`, the default), the reference
 for every ratio; `flashkmeans-lloyd` is plain Lloyd (`--algorithm lloyd`). Ratios compare
@@ -213,36 +214,47 @@ def main():
     np.save(init_path, init)
 
     engines = [name for name in args.engines.split(",") if name]
+    for name in [name for name in engines if not engine_available(name)]:
+        print(f"skipping {name}: not installed (pip install -r Scripts/requirements.txt)", file=sys.stderr)
+        engines.remove(name)
+    runs = {name: [] for name in engines}
+    if args.converge and "flashkmeans" in engines:
+        runs["flashkmeans"].append(run_engine("flashkmeans", args, init_path, os.path.join(scratch, "flashkmeans")))
+        with open(os.path.join(scratch, "flashkmeans", "report.json")) as handle:
+            args.iterations = len(json.load(handle)["iterations"])
+        print(f"flashkmeans converged after {args.iterations} iterations; the others run as many", file=sys.stderr)
+    # Rounds of every engine in turn, so that a machine that slows down or speeds up during
+    # the comparison weighs on every engine alike; each round also gives a paired ratio.
+    for _ in range(args.repeat):
+        for name in engines:
+            if len(runs[name]) < args.repeat:
+                runs[name].append(run_engine(name, args, init_path, os.path.join(scratch, name)))
     results = {}
     for name in engines:
-        if not engine_available(name):
-            print(f"skipping {name}: not installed (pip install -r Scripts/requirements.txt)", file=sys.stderr)
-            continue
-        runs = [run_engine(name, args, init_path, os.path.join(scratch, name)) for _ in range(args.repeat)]
-        last = runs[-1]
-        if args.converge and name == "flashkmeans":
-            with open(os.path.join(scratch, name, "report.json")) as handle:
-                args.iterations = len(json.load(handle)["iterations"])
-            print(f"flashkmeans converged after {args.iterations} iterations; the others run as many", file=sys.stderr)
+        last = runs[name][-1]
         results[name] = {
-            "wall_seconds": statistics.median(run["wall"] for run in runs),
-            "fit_seconds": statistics.median(run["fit"] for run in runs),
-            "peak_rss_mb": statistics.median(run["peak_rss_mb"] for run in runs),
+            "wall_seconds": statistics.median(run["wall"] for run in runs[name]),
+            "fit_seconds": statistics.median(run["fit"] for run in runs[name]),
+            "peak_rss_mb": statistics.median(run["peak_rss_mb"] for run in runs[name]),
             "inertia": float64_inertia(data, last["centroids"], last["labels"]),
             "labels": last["labels"],
         }
+        if "flashkmeans" in runs:
+            results[name]["paired_ratio"] = statistics.median(
+                run["fit"] / ours["wall"] for run, ours in zip(runs[name], runs["flashkmeans"]))
     reference = results.get("flashkmeans")
     environment = {key: os.environ[key] for key in os.environ if key.startswith(("OPENBLAS", "OMP", "MKL"))}
     print(f"\n{os.path.basename(args.input)}: {data.shape[0]} x {data.shape[1]}, k = {args.k}, {args.iterations} iterations, "
           f"{args.threads} threads, same initial centroids, median of {args.repeat}; "
           f"BLAS environment for every engine: {environment or 'defaults'}\n")
-    print("| engine | whole process s | fit s | fit / flashkmeans whole process | inertia (float64) | rel. to flashkmeans | labels = flashkmeans | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| engine | whole process s | fit s | fit / flashkmeans whole process | same, median of rounds | inertia (float64) | rel. to flashkmeans | labels = flashkmeans | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, result in results.items():
         ratio = result["fit_seconds"] / reference["wall_seconds"] if reference else float("nan")
         relative = (result["inertia"] - reference["inertia"]) / reference["inertia"] if reference else float("nan")
         agreement = float((result["labels"] == reference["labels"]).mean()) if reference else float("nan")
-        print(f"| {name} | {result['wall_seconds']:.2f} | {result['fit_seconds']:.2f} | {ratio:.2f}x | "
+        paired = result.get("paired_ratio", float("nan"))
+        print(f"| {name} | {result['wall_seconds']:.2f} | {result['fit_seconds']:.2f} | {ratio:.2f}x | {paired:.2f}x | "
               f"{result['inertia']:.6e} | {relative:+.1e} | {agreement:.2%} | {result['peak_rss_mb']:.0f} |")
     with open(args.json, "w") as handle:
         json.dump({"input": args.input, "rows": int(data.shape[0]), "dimension": int(data.shape[1]), "k": args.k,
