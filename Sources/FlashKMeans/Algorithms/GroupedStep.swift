@@ -310,8 +310,8 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
 
     /// The bound-building pass through the prefix screen, where the run has one: the screen
     /// settles the rows as a dense pass would, and its lower bounds on every centroid's score
-    /// (from the same kept 8-bit prefixes, a fifth of the float32 products) become the
-    /// bounds. They are looser than float32 scores would give, and the next pruned pass
+    /// (8-bit products over the kept prefixes, about a tenth of the cost of float32 scores)
+    /// become the bounds. They are looser than float32 scores would give, and the next pruned pass
     /// tightens the ones it needs. Returns `false`, doing nothing, where it does not apply.
     private func buildBoundsByPrefix(
         of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
@@ -328,6 +328,8 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
                 best: stepScratch.groupBest.base, second: stepScratch.groupSecond.base, labels: stepScratch.groupLabel.base)
         }
         precondition(folded, "the product block was checked to hold 16 rows")
+        // `fk_group_lower_scores` writes `groupCount` values a row.
+        assert(stepScratch.groupBest.columnCount == groups.groupCount)
         for row in 0..<tile.rowCount {
             bounds.recordLowerScores(
                 point: tile.firstRow + row, label: Int(scratch.settled.labels[row]), pointSquaredNorm: scratch.pointSquaredNorms[row],
