@@ -57,6 +57,24 @@ import _FlashKMeansTestSupport
         #expect(tiled.labels == reference.labels)
     }
 
+    /// Slices depend on the shape alone. Up to 256 centroids, one per 1,024 rows, at most
+    /// 16; past that, also one per 4k rows, rounded down to a power of two where that binds
+    /// (the sums a slice clears and combines every pass stay under its rows' traffic).
+    @Test func slicesFollowRowsAndCentroids() {
+        func slices(_ rows: Int, _ k: Int, _ d: Int, threads: Int = 2) -> Int {
+            TilePlan(pointCount: rows, clusterCount: k, dimension: d, pointTile: nil, centroidTile: nil, threadCount: threads)
+                .sliceCount
+        }
+        #expect(slices(3000, 40, 24) == 3)
+        #expect(slices(43_742, 256, 384) == 16)
+        #expect(slices(100_000, 1024, 384) == 16)
+        // ⌈43,742 / 4,096⌉ = 11 → 8; ⌈9,000 / 4,096⌉ = 3 → 2; fewer rows than 4k: one slice.
+        #expect(slices(43_742, 1024, 384) == 8)
+        #expect(slices(9000, 1024, 64) == 2)
+        #expect(slices(3000, 1024, 8) == 1)
+        #expect(slices(43_742, 1024, 384, threads: 1) == slices(43_742, 1024, 384, threads: 8))
+    }
+
     @Test func sameSeedSameResultOtherSeedOtherStart() throws {
         let source = ArraySource(Self.points, dimension: 24)
         var first = configuration(k: 16, maxIterations: 3)

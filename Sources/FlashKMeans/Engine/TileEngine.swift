@@ -1,7 +1,7 @@
 /// How the rows of a pass are split: into `sliceCount` fixed ranges of consecutive rows,
 /// each cut into tiles of `tileRows` rows.
 ///
-/// Slices depend only on the row count, never on threads: each slice is processed by one
+/// Slices depend only on the job's shape, never on threads: each slice is processed by one
 /// thread, tile after tile in row order, so anything accumulated per slice is summed in the
 /// same order whatever the thread count. (The slice count itself comes from ``TilePlan``,
 /// which derives it from n, k and d.)
