@@ -159,7 +159,8 @@ import _FlashKMeansTestSupport
         var plan = TilePlan(pointCount: rowCount, clusterCount: 40, dimension: dimension, pointTile: 128, centroidTile: nil, threadCount: 2)
         plan.integerScreening = true
         var labels: [[Int32]] = []
-        for budget in [rowCount * 32, 1 << 30] {
+        // Each kept row takes p + 21 bytes: 35 a row cannot hold a 16-value prefix, 37 can.
+        for (budget, keeps) in [(rowCount * 32, false), (rowCount * 35, false), (rowCount * 37, true), (1 << 30, true)] {
             let pass = AssignmentPass(source: source, step: DenseStep(), clusterCount: 40, plan: plan, prefixBudget: budget)
             var second = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
             for _ in 0..<2 {
@@ -167,11 +168,11 @@ import _FlashKMeansTestSupport
                     try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
                 }
             }
-            #expect(second.counters.prefixScreenedRows == (budget < 1 << 30 ? 0 : rowCount))
+            #expect(second.counters.prefixScreenedRows == (keeps ? rowCount : 0), "budget \(budget / rowCount) bytes a row")
             #expect(pass.workingBytes < budget || budget < 1 << 30)
             labels.append(Array(pass.labels))
         }
-        #expect(labels[0] == labels[1])
+        #expect(labels.allSatisfy { $0 == labels[0] })
 
         let long = PrincipalPrefix.longestRow + 16
         let wide = (0..<(8 * long)).map { Float($0 % long == $0 / long ? 1 : 0) }

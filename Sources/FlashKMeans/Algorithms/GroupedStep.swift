@@ -317,17 +317,15 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
     ) -> Bool {
         guard let quantized = context.quantizedCentroids, ScreenedAssignment.screensByPrefix(tile, context: context),
-              let screening = scratch.screening,
-              screening.products.rowCount * screening.products.columnCount >= 16 * context.clusterCount
+              ScreenedAssignment.groupLowerScoresFit(clusterCount: context.clusterCount, scratch: scratch)
         else { return false }
         ScreenedAssignment.assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)
-        let folded = groups.groupOf.withUnsafeBufferPointer { groupOf in
+        groups.groupOf.withUnsafeBufferPointer { groupOf in
             ScreenedAssignment.groupLowerScores(
                 tile, groupOf: groupOf.baseAddress!, groupCount: groups.groupCount, context: context, scratch: scratch,
                 state: stepScratch.groupState.base, stateLabels: stepScratch.groupStateLabels.base,
                 best: stepScratch.groupBest.base, second: stepScratch.groupSecond.base, labels: stepScratch.groupLabel.base)
         }
-        precondition(folded, "the product block was checked to hold 16 rows")
         // `fk_group_lower_scores` writes `groupCount` values a row.
         assert(stepScratch.groupBest.columnCount == groups.groupCount)
         for row in 0..<tile.rowCount {

@@ -365,8 +365,8 @@ enum ScreenedAssignment {
     /// For Yinyang's bounds, after ``assign(_:centroids:context:scratch:counters:)`` screened
     /// `tile` by prefix: each row's lower bounds on every centroid's score, folded per group into
     /// the smallest, the second smallest and the label of the smallest (out: `best`, `second`,
-    /// `labels`, `groupCount` per tile row). Returns `false`, writing nothing, when every
-    /// centroid's products for 16 rows do not fit the screen's product block.
+    /// `labels`, `groupCount` per tile row). Every centroid's products for 16 rows must fit the
+    /// screen's product block (``groupLowerScoresFit(clusterCount:scratch:)``).
     /// - Parameters:
     ///   - groupOf: The group of each centroid (in).
     ///   - state: Scratch, `2 × groupCount × 16` floats; `stateLabels`, `groupCount × 16`.
@@ -374,12 +374,14 @@ enum ScreenedAssignment {
         _ tile: RowTile, groupOf: UnsafePointer<Int32>, groupCount: Int, context: PassContext, scratch: KernelScratch,
         state: UnsafeMutablePointer<Float>, stateLabels: UnsafeMutablePointer<Int32>, best: UnsafeMutablePointer<Float>,
         second: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
-    ) -> Bool {
-        guard let screening = scratch.screening, let prefix = context.prefixScreen else { return false }
+    ) {
+        guard let screening = scratch.screening, let prefix = context.prefixScreen else {
+            preconditionFailure("group bounds from a prefix screen need one")
+        }
         let clusterCount = context.clusterCount
         // Rows per call: every centroid's products for them fill the block (256 rows at k = 1024).
         let rowsPerCall = screening.products.rowCount * screening.products.columnCount / clusterCount / 16 * 16
-        guard rowsPerCall >= 16 else { return false }
+        precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
         let cache = prefix.rows
         let centroids = prefix.centroids
         let first = tile.firstRow
@@ -401,7 +403,13 @@ enum ScreenedAssignment {
                 best + start * groupCount, second + start * groupCount, labels + start * groupCount)
             start += count
         }
-        return true
+    }
+
+    /// Whether ``groupLowerScores(_:groupOf:groupCount:context:scratch:state:stateLabels:best:second:labels:)``
+    /// can run: the screen's product block holds every centroid's products for 16 rows.
+    static func groupLowerScoresFit(clusterCount: Int, scratch: KernelScratch) -> Bool {
+        guard let screening = scratch.screening else { return false }
+        return screening.products.rowCount * screening.products.columnCount >= 16 * clusterCount
     }
 
     /// Whether every row of `tile` was labelled by an earlier pass.

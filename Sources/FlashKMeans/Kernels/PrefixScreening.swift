@@ -158,7 +158,9 @@ final class PrefixRows {
     private let filled: UnsafeMutablePointer<Bool>
     private let storage = ScratchStorage()
 
-    static func byteCount(rowCount: Int, length: Int) -> Int { rowCount * (length + 21) }
+    /// Bytes a kept row takes besides its p quantized values.
+    static let bytesPastPrefix = 21
+    static func byteCount(rowCount: Int, length: Int) -> Int { rowCount * (length + bytesPastPrefix) }
     var byteCount: Int { Self.byteCount(rowCount: rowCount, length: prefix.length) }
 
     init(prefix: PrincipalPrefix, rowCount: Int) {
@@ -242,7 +244,7 @@ final class PrefixScreen {
     func load(_ table: CentroidTable) -> (rows: PrefixRows, centroids: QuantizedCentroids)? {
         if !decided {
             decided = true
-            let longest = min(table.dimension / 2, (byteBudget / max(1, rowCount) - 17) / 16 * 16)
+            let longest = min(table.dimension / 2, (byteBudget / max(1, rowCount) - PrefixRows.bytesPastPrefix) / 16 * 16)
             if let prefix = PrincipalPrefix.fromCentroids(table, longest: longest) {
                 screen = (
                     PrefixRows(prefix: prefix, rowCount: rowCount),
