@@ -75,6 +75,48 @@ import _FlashKMeansTestSupport
         #expect(slices(43_742, 1024, 384, threads: 1) == slices(43_742, 1024, 384, threads: 8))
     }
 
+    /// A pass adds each slice's sums to the total while it runs, holding at most twice as many
+    /// slices' sums as threads: the total is still every slice's row-order sum, added in slice
+    /// order, to the bit, whether slices wait for a free slot (16 slices, 1-3 threads) or not.
+    @Test(arguments: [1, 2, 3, 8])
+    func sumsAddedWhileThePassRunsKeepSliceOrder(threads: Int) throws {
+        let rowCount = 16 * 1024
+        let dimension = 8
+        let clusterCount = 12
+        let values = Fixtures.gaussian(pointCount: rowCount, dimension: dimension, seed: 31)
+        let centroids = Fixtures.rows(Fixtures.distinctRows(clusterCount, of: rowCount, seed: 3), of: values, dimension: dimension)
+        let plan = TilePlan(
+            pointCount: rowCount, clusterCount: clusterCount, dimension: dimension, pointTile: 100, centroidTile: nil,
+            threadCount: threads)
+        #expect(plan.sliceCount == 16)
+        let pass = AssignmentPass(
+            source: ArraySource(values, dimension: dimension), step: DenseStep(), clusterCount: clusterCount, plan: plan)
+        var sums = [Double](repeating: .nan, count: clusterCount * dimension)
+        var counts = [Int](repeating: -1, count: clusterCount)
+        for _ in 0..<2 {
+            _ = try centroids.withUnsafeBufferPointer { try pass.run(centroids: $0.baseAddress!, accumulateSums: true, pruning: false) }
+            try pass.combineSums(into: &sums, counts: &counts)
+        }
+
+        var expectedSums = [Double](repeating: 0, count: clusterCount * dimension)
+        var expectedCounts = [Int](repeating: 0, count: clusterCount)
+        for slice in 0..<plan.sliceCount {
+            var sliceSums = [Double](repeating: 0, count: clusterCount * dimension)
+            for row in plan.rows(ofSlice: slice, pointCount: rowCount) {
+                let label = Int(pass.labels[row])
+                expectedCounts[label] += 1
+                for index in 0..<dimension { sliceSums[label * dimension + index] += Double(values[row * dimension + index]) }
+            }
+            for index in sliceSums.indices { expectedSums[index] += sliceSums[index] }
+        }
+        #expect(counts == expectedCounts)
+        #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern))
+        // Four slices' sums at most for 1-2 threads, not 16.
+        let sliceBytes = clusterCount * (dimension * 8 + 8)
+        #expect(pass.workingBytes - pass.pointCount * 8 - plan.threadCount * plan.scratchBytes(dimension: dimension)
+                    - clusterCount * 4 <= (min(16, 2 * plan.threadCount) + 1) * sliceBytes)
+    }
+
     @Test func sameSeedSameResultOtherSeedOtherStart() throws {
         let source = ArraySource(Self.points, dimension: 24)
         var first = configuration(k: 16, maxIterations: 3)

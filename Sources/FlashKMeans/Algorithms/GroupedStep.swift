@@ -35,7 +35,7 @@ protocol GroupBounds: AnyObject {
         point: Int, newLabel: Int, oldLabel: Int, oldSquaredDistance: Float, pointSquaredNorm: Float,
         candidates: UnsafePointer<UInt8>, results: GroupResults, context: PassContext, groups: CentroidGroups)
     /// Whether ``recordLowerScores(point:label:pointSquaredNorm:results:context:groups:)`` can
-    /// build the bounds from a prefix screen.
+    /// build the bounds from the integer screen.
     static var buildsFromLowerScores: Bool { get }
     /// Records a bound-building pass's bounds from rigorous lower bounds on the scores of every
     /// centroid (`results`, per group: the smallest, the second smallest, the label of the smallest).
@@ -66,7 +66,7 @@ final class GroupedScratch {
     /// `pointTile × t` flags: does row r need group g.
     let candidates: ScratchMatrix<UInt8>
     /// Per group, 16 rows' smallest and second smallest lower bounds and the label of the
-    /// smallest, while a prefix screen builds the bounds (`fk_group_lower_scores`).
+    /// smallest, while the integer screen builds the bounds (`fk_group_lower_scores`).
     let groupState: ScratchVector<Float>
     let groupStateLabels: ScratchVector<Int32>
     /// `pointTile × t` results per group: best score, second-best score, label of the best.
@@ -249,7 +249,7 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             return
         }
         if !boundsValid, Bounds.buildsFromLowerScores,
-           buildBoundsByPrefix(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
+           buildBoundsByScreen(of: tile, context: context, scratch: scratch, stepScratch: stepScratch, counters: &counters)
         {
             return
         }
@@ -308,15 +308,16 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         }
     }
 
-    /// The bound-building pass through the prefix screen, where the run has one: the screen
+    /// The bound-building pass through the integer screen, where the pass screens: the screen
     /// settles the rows as a dense pass would, and its lower bounds on every centroid's score
-    /// (8-bit products over the kept prefixes, about a tenth of the cost of float32 scores)
-    /// become the bounds. They are looser than float32 scores would give, and the next pruned pass
-    /// tightens the ones it needs. Returns `false`, doing nothing, where it does not apply.
-    private func buildBoundsByPrefix(
+    /// (8-bit products, over the kept prefixes where the run keeps them, about a tenth of the
+    /// cost of float32 scores; over whole rows otherwise, about a third) become the bounds.
+    /// They are looser than float32 scores would give, and the next pruned pass tightens the
+    /// ones it needs. Returns `false`, doing nothing, where it does not apply.
+    private func buildBoundsByScreen(
         of tile: RowTile, context: PassContext, scratch: KernelScratch, stepScratch: GroupedScratch, counters: inout StepCounters
     ) -> Bool {
-        guard let quantized = context.quantizedCentroids, ScreenedAssignment.screensByPrefix(tile, context: context),
+        guard let quantized = context.quantizedCentroids,
               ScreenedAssignment.groupLowerScoresFit(clusterCount: context.clusterCount, scratch: scratch)
         else { return false }
         ScreenedAssignment.assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)

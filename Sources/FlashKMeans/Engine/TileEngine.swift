@@ -88,10 +88,15 @@ package protocol TileOperation: AnyObject {
     /// Called on the slice's thread before its first tile, to reset what the slice
     /// accumulates there rather than on the calling thread. The default does nothing.
     func beginSlice(_ slice: Int)
+
+    /// Called on the slice's thread after its last tile, or after it failed. The default
+    /// does nothing.
+    func endSlice(_ slice: Int)
 }
 
 extension TileOperation {
     package func beginSlice(_ slice: Int) {}
+    package func endSlice(_ slice: Int) {}
 }
 
 /// The one loop that streams tiles of rows through an operation on a fixed team of threads.
@@ -176,6 +181,7 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
                 failures[slice] = error
             }
             reader.releaseRemaining()
+            operation.endSlice(slice)
             slice += workers.count
         }
     }

@@ -1,22 +1,25 @@
 import CKMeansKernels
 
-/// Partial results of one accumulation slice: a fixed, contiguous range of rows.
-final class SliceAccumulator {
-    /// `k × d` sums of the rows assigned to each cluster, in float64.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `k × d` float64 sums of rows by cluster, and the `k` cluster sizes.
+final class ClusterSums {
     let sums: UnsafeMutablePointer<Double>
-    /// `k` cluster sizes.
     let counts: UnsafeMutablePointer<Int>
-    var inertia = 0.0
-    var reassigned = 0
-    var counters = StepCounters()
-    private let sumCount: Int
-    private let clusterCount: Int
+    let sumCount: Int
+    let clusterCount: Int
 
     init(clusterCount: Int, dimension: Int) {
         self.clusterCount = clusterCount
         sumCount = clusterCount * dimension
-        sums = .allocate(capacity: sumCount)
-        counts = .allocate(capacity: clusterCount)
+        sums = .allocate(capacity: max(1, sumCount))
+        counts = .allocate(capacity: max(1, clusterCount))
     }
 
     deinit {
@@ -24,14 +27,127 @@ final class SliceAccumulator {
         counts.deallocate()
     }
 
-    func reset(sums clearSums: Bool) {
-        if clearSums {
-            sums.update(repeating: 0, count: sumCount)
-            counts.update(repeating: 0, count: clusterCount)
-        }
+    var byteCount: Int { sumCount * MemoryLayout<Double>.stride + clusterCount * MemoryLayout<Int>.stride }
+
+    func clear() {
+        sums.update(repeating: 0, count: sumCount)
+        counts.update(repeating: 0, count: clusterCount)
+    }
+}
+
+/// Partial results of one accumulation slice: a fixed, contiguous range of rows.
+final class SliceAccumulator {
+    /// Where the slice adds its rows in a pass that gathers sums: its own sums when the pass
+    /// is one rank's share of a job, otherwise a ``SliceFolding`` slot lent for the pass.
+    var partial: ClusterSums?
+    var inertia = 0.0
+    var reassigned = 0
+    var counters = StepCounters()
+
+    init(partial: ClusterSums?) {
+        self.partial = partial
+    }
+
+    func resetTotals() {
         inertia = 0
         reassigned = 0
         counters = StepCounters()
+    }
+}
+
+/// Adds each slice's sums into the total as soon as every slice before it has been added,
+/// so that a pass holds the sums of a few slices at a time rather than of all of them
+/// (16 slices of 4 MiB at k = 4096, d = 128).
+///
+/// The total adds the slices in slice order, each sum on its own: the same additions, hence
+/// the same bits, as adding all slices to a cleared total after the pass. Slice `s` uses slot
+/// `s mod slots` and may start only once slice `s − slots` has been added; the lowest slice
+/// not yet added can always start or finish, so the pass never stalls for good. With slices
+/// dealt round-robin to `T` threads, `2T` slots let one thread run a whole slice ahead of
+/// another before it waits.
+final class SliceFolding: @unchecked Sendable {
+    let total: ClusterSums
+    private let slots: [ClusterSums]
+    private let sliceCount: Int
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let slotFreed: UnsafeMutablePointer<pthread_cond_t>
+    // Guarded by `mutex`.
+    private let finished: UnsafeMutablePointer<Bool>
+    private var nextToAdd = 0
+    private var adding = false
+
+    init(sliceCount: Int, threadCount: Int, clusterCount: Int, dimension: Int) {
+        self.sliceCount = sliceCount
+        total = ClusterSums(clusterCount: clusterCount, dimension: dimension)
+        slots = (0..<max(1, min(sliceCount, 2 * threadCount))).map { _ in ClusterSums(clusterCount: clusterCount, dimension: dimension) }
+        mutex = .allocate(capacity: 1)
+        slotFreed = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(slotFreed, nil)
+        finished = .allocate(capacity: sliceCount)
+        finished.initialize(repeating: false, count: sliceCount)
+    }
+
+    deinit {
+        pthread_cond_destroy(slotFreed)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        slotFreed.deallocate()
+        finished.deallocate()
+    }
+
+    var byteCount: Int { (slots.count + 1) * total.byteCount }
+
+    /// Before a pass that gathers sums, on the calling thread.
+    func beginPass() {
+        nextToAdd = 0
+        finished.update(repeating: false, count: sliceCount)
+    }
+
+    /// The cleared slot for `slice`, once the slice that used it last has been added.
+    func slot(forSlice slice: Int) -> ClusterSums {
+        pthread_mutex_lock(mutex)
+        while slice >= nextToAdd + slots.count { pthread_cond_wait(slotFreed, mutex) }
+        pthread_mutex_unlock(mutex)
+        let slot = slots[slice % slots.count]
+        slot.clear()
+        return slot
+    }
+
+    /// Marks `slice` done and adds every slice that is now next in order. One thread adds at
+    /// a time; a slice that finishes meanwhile is picked up by the thread already adding.
+    func finish(slice: Int) {
+        pthread_mutex_lock(mutex)
+        finished[slice] = true
+        if adding {
+            pthread_mutex_unlock(mutex)
+            return
+        }
+        adding = true
+        while nextToAdd < sliceCount, finished[nextToAdd] {
+            let next = nextToAdd
+            pthread_mutex_unlock(mutex)
+            add(slots[next % slots.count], first: next == 0)
+            pthread_mutex_lock(mutex)
+            nextToAdd += 1
+            pthread_cond_broadcast(slotFreed)
+        }
+        adding = false
+        pthread_mutex_unlock(mutex)
+    }
+
+    private func add(_ part: ClusterSums, first: Bool) {
+        let sums = total.sums
+        let partSums = UnsafePointer(part.sums)
+        if first {
+            // Copied: adding it to +0 gives the same bits, as a slice's sums start at +0 and so
+            // are never −0.
+            sums.update(from: partSums, count: total.sumCount)
+            total.counts.update(from: part.counts, count: total.clusterCount)
+        } else {
+            for index in 0..<total.sumCount { sums[index] += partSums[index] }
+            for cluster in 0..<total.clusterCount { total.counts[cluster] += part.counts[cluster] }
+        }
     }
 }
 
@@ -58,7 +174,8 @@ struct PassOutcome {
 /// results are summed identically.
 ///
 /// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch`` and
-/// one tile reader per thread, and `k × d` float64 sums per slice, plus the step's bounds.
+/// one tile reader per thread, and `k × d` float64 sums for at most twice as many slices as
+/// threads, plus the step's bounds (a rank's share keeps every slice's sums for the exchange).
 final class AssignmentPass<Step: AssignmentStep> {
     let source: any EmbeddingSource
     let step: Step
@@ -68,9 +185,11 @@ final class AssignmentPass<Step: AssignmentStep> {
     var pointCount: Int { source.rowCount }
     private let operation: AssignmentOperation<Step>
     private let engine: TileEngine<AssignmentOperation<Step>>
-    private let combination: SliceCombination
-    /// Adds the slices' sums on the pass's own threads, a range of sums each.
-    private let combiner: TileEngine<SliceCombination>
+    /// In one process: adds the slices' sums while the pass runs.
+    private let folding: SliceFolding?
+    /// For one rank's share: adds every rank's slices after the exchange, on the pass's own
+    /// threads, a range of sums each.
+    private let combination: (operation: SliceCombination, engine: TileEngine<SliceCombination>)?
     private let centroidSquaredNorms: UnsafeMutablePointer<Float>
     private let quantizedCentroids: QuantizedCentroids?
     /// Screens labelled rows by a prefix of rotated coordinates, where the plan screens.
@@ -98,22 +217,30 @@ final class AssignmentPass<Step: AssignmentStep> {
         self.clusterCount = clusterCount
         self.ranks = ranks
         dimension = source.dimension
-        operation = AssignmentOperation(source: source, step: step, clusterCount: clusterCount, plan: plan)
-        engine = TileEngine(
-            operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
-            source: source)
+        let schedule = TileSchedule(plan: plan, rowCount: source.rowCount)
+        let threadCount = max(1, min(plan.threadCount, schedule.sliceCount))
+        folding = ranks == nil
+            ? SliceFolding(sliceCount: plan.sliceCount, threadCount: threadCount, clusterCount: clusterCount, dimension: dimension) : nil
+        operation = AssignmentOperation(source: source, step: step, clusterCount: clusterCount, plan: plan, folding: folding)
+        engine = TileEngine(operation: operation, schedule: schedule, threadCount: plan.threadCount, source: source)
         if let share = ranks?.share {
             let local = operation.slices
             allSlices = (0..<share.globalSliceCount).map {
-                share.slices.contains($0) ? local[$0 - share.slices.lowerBound] : SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension)
+                share.slices.contains($0)
+                    ? local[$0 - share.slices.lowerBound]
+                    : SliceAccumulator(partial: ClusterSums(clusterCount: clusterCount, dimension: source.dimension))
             }
+            let combination = SliceCombination(slices: allSlices, clusterCount: clusterCount, dimension: dimension)
+            self.combination = (
+                combination,
+                TileEngine(
+                    operation: combination, schedule: combination.schedule(threadCount: engine.threadCount),
+                    threadCount: engine.threadCount, source: nil, sharedWorkers: engine.workers)
+            )
         } else {
             allSlices = operation.slices
+            combination = nil
         }
-        combination = SliceCombination(slices: allSlices, clusterCount: clusterCount, dimension: dimension)
-        combiner = TileEngine(
-            operation: combination, schedule: combination.schedule(threadCount: engine.threadCount), threadCount: engine.threadCount,
-            source: nil, sharedWorkers: engine.workers)
         centroidSquaredNorms = .allocate(capacity: max(1, clusterCount))
         quantizedCentroids = plan.integerScreening ? QuantizedCentroids(clusterCount: clusterCount, dimension: source.dimension) : nil
         prefixScreen = plan.integerScreening && prefixBudget > 0
@@ -130,7 +257,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     /// Bytes of anonymous memory this pass holds, for the run report.
     var workingBytes: Int {
         pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
-            + allSlices.count * clusterCount * (dimension * 8 + 8) + clusterCount * 4 + step.boundBytes
+            + (folding?.byteCount ?? allSlices.reduce(0) { $0 + ($1.partial?.byteCount ?? 0) }) + clusterCount * 4 + step.boundBytes
             + (quantizedCentroids?.byteCount ?? 0) + (prefixScreen?.byteCount ?? 0)
     }
 
@@ -154,6 +281,7 @@ final class AssignmentPass<Step: AssignmentStep> {
         step.beginPass(context)
         operation.currentPass = (context, accumulateSums)
         defer { operation.currentPass = nil }
+        if accumulateSums { folding?.beginPass() }
         if let ranks {
             // A rank that failed tells the others, which would otherwise wait for it.
             try ranks.distribution.agreeing { try engine.run() }
@@ -180,9 +308,9 @@ final class AssignmentPass<Step: AssignmentStep> {
             withUnsafeBytes(of: slice.inertia) { packed += $0 }
             withUnsafeBytes(of: slice.reassigned) { packed += $0 }
             withUnsafeBytes(of: slice.counters) { packed += $0 }
-            if sums {
-                packed += UnsafeRawBufferPointer(start: slice.counts, count: clusterCount * MemoryLayout<Int>.stride)
-                packed += UnsafeRawBufferPointer(start: slice.sums, count: sumCount * MemoryLayout<Double>.stride)
+            if sums, let partial = slice.partial {
+                packed += UnsafeRawBufferPointer(start: partial.counts, count: clusterCount * MemoryLayout<Int>.stride)
+                packed += UnsafeRawBufferPointer(start: partial.sums, count: sumCount * MemoryLayout<Double>.stride)
             }
         }
         let parts = try distribution.allGather(packed)
@@ -198,11 +326,11 @@ final class AssignmentPass<Step: AssignmentStep> {
                     slice.inertia = take(Double.self)
                     slice.reassigned = take(Int.self)
                     slice.counters = take(StepCounters.self)
-                    if sums {
-                        UnsafeMutableRawPointer(slice.counts).copyMemory(
+                    if sums, let partial = slice.partial {
+                        UnsafeMutableRawPointer(partial.counts).copyMemory(
                             from: raw.baseAddress! + offset, byteCount: clusterCount * MemoryLayout<Int>.stride)
                         offset += clusterCount * MemoryLayout<Int>.stride
-                        UnsafeMutableRawPointer(slice.sums).copyMemory(
+                        UnsafeMutableRawPointer(partial.sums).copyMemory(
                             from: raw.baseAddress! + offset, byteCount: sumCount * MemoryLayout<Double>.stride)
                         offset += sumCount * MemoryLayout<Double>.stride
                     }
@@ -211,14 +339,19 @@ final class AssignmentPass<Step: AssignmentStep> {
         }
     }
 
-    /// Adds the slices' sums in slice order.
+    /// The slices' sums, added in slice order, from the latest pass that gathered them.
     ///
     /// - Parameters:
     ///   - sums: `k × d` float64 (out).
     ///   - counts: `k` (out).
     func combineSums(into sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) throws {
-        combination.prepare(sums: sums, counts: counts)
-        try combiner.run()
+        if let folding {
+            sums.update(from: folding.total.sums, count: folding.total.sumCount)
+            counts.update(from: folding.total.counts, count: clusterCount)
+        } else if let combination {
+            combination.operation.prepare(sums: sums, counts: counts)
+            try combination.engine.run()
+        }
     }
 }
 
@@ -234,10 +367,14 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
     let labels: UnsafeMutableBufferPointer<Int32>
     let squaredDistances: UnsafeMutableBufferPointer<Float>
     let slices: [SliceAccumulator]
+    private let folding: SliceFolding?
     /// Set by ``AssignmentPass/run(centroids:accumulateSums:pruning:)`` for the pass under way.
     var currentPass: (context: PassContext, accumulateSums: Bool)?
 
-    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan) {
+    /// - Parameter folding: Lends the slices their sums and adds them up while the pass runs;
+    ///   `nil`: every slice keeps sums of its own.
+    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan, folding: SliceFolding?) {
+        self.folding = folding
         path = source.path
         self.step = step
         self.plan = plan
@@ -246,7 +383,9 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
         labels.initialize(repeating: -1)
         squaredDistances = .allocate(capacity: source.rowCount)
         squaredDistances.initialize(repeating: 0)
-        slices = (0..<plan.sliceCount).map { _ in SliceAccumulator(clusterCount: clusterCount, dimension: source.dimension) }
+        slices = (0..<plan.sliceCount).map { _ in
+            SliceAccumulator(partial: folding == nil ? ClusterSums(clusterCount: clusterCount, dimension: source.dimension) : nil)
+        }
     }
 
     deinit {
@@ -258,11 +397,23 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
         (KernelScratch(plan: plan, dimension: dimension), step.makeScratch())
     }
 
-    /// Each slice clears its own sums on its own thread (`k × d` of them: 4 MiB a slice at
+    /// Each slice clears its sums on its own thread (`k × d` of them: 4 MiB a slice at
     /// k = 4096, d = 128, which one thread cleared for every slice in 7% of a pass).
     func beginSlice(_ slice: Int) {
         guard let (_, accumulateSums) = currentPass else { return }
-        slices[slice].reset(sums: accumulateSums)
+        let accumulator = slices[slice]
+        accumulator.resetTotals()
+        guard accumulateSums else { return }
+        if let folding {
+            accumulator.partial = folding.slot(forSlice: slice)
+        } else {
+            accumulator.partial!.clear()
+        }
+    }
+
+    func endSlice(_ slice: Int) {
+        guard let (_, accumulateSums) = currentPass, accumulateSums else { return }
+        folding?.finish(slice: slice)
     }
 
     /// Whether the slice's rows so far in this pass say the screen still narrows enough to
@@ -304,7 +455,7 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
                 // Row by row, in row order: each sum sees the same additions as one row at a time.
                 fk_add_rows_by_label(
                     tile.base, tile.rowStride, tile.rowCount, dimension, settled.labels.pointer(at: 0, length: tile.rowCount),
-                    slice.sums, slice.counts)
+                    slice.partial!.sums, slice.partial!.counts)
             }
             slice.inertia = inertia
             slice.reassigned += reassigned
@@ -352,14 +503,14 @@ final class SliceCombination: TileOperation {
         let total = sums + rows.lowerBound
         total.update(repeating: 0, count: rows.count)
         for accumulator in slices {
-            let part = UnsafePointer(accumulator.sums + rows.lowerBound)
+            let part = UnsafePointer(accumulator.partial!.sums + rows.lowerBound)
             for index in 0..<rows.count { total[index] += part[index] }
         }
         // The counts go with the first tile: k of them, next to k × d sums.
         if rows.lowerBound == 0 {
             for cluster in 0..<clusterCount {
                 var total = 0
-                for accumulator in slices { total += accumulator.counts[cluster] }
+                for accumulator in slices { total += accumulator.partial!.counts[cluster] }
                 counts[cluster] = total
             }
         }

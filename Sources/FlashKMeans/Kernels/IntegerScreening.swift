@@ -363,10 +363,12 @@ enum ScreenedAssignment {
     }
 
     /// For Yinyang's bounds, after ``assign(_:centroids:context:scratch:counters:)`` screened
-    /// `tile` by prefix: each row's lower bounds on every centroid's score, folded per group into
-    /// the smallest, the second smallest and the label of the smallest (out: `best`, `second`,
-    /// `labels`, `groupCount` per tile row). Every centroid's products for 16 rows must fit the
-    /// screen's product block (``groupLowerScoresFit(clusterCount:scratch:)``).
+    /// `tile`: each row's lower bounds on every centroid's score, folded per group into the
+    /// smallest, the second smallest and the label of the smallest (out: `best`, `second`,
+    /// `labels`, `groupCount` per tile row). The bounds are the screen's own, over the kept
+    /// prefixes where the tile was screened by prefix, otherwise over every coordinate (the
+    /// rows the full screen packed are still in place). Every centroid's products for 16 rows
+    /// must fit the screen's product block (``groupLowerScoresFit(clusterCount:scratch:)``).
     /// - Parameters:
     ///   - groupOf: The group of each centroid (in).
     ///   - state: Scratch, `2 × groupCount × 16` floats; `stateLabels`, `groupCount × 16`.
@@ -375,20 +377,28 @@ enum ScreenedAssignment {
         state: UnsafeMutablePointer<Float>, stateLabels: UnsafeMutablePointer<Int32>, best: UnsafeMutablePointer<Float>,
         second: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
     ) {
-        guard let screening = scratch.screening, let prefix = context.prefixScreen else {
-            preconditionFailure("group bounds from a prefix screen need one")
+        guard let screening = scratch.screening, let quantized = context.quantizedCentroids else {
+            preconditionFailure("group bounds from a screen need one")
         }
         let clusterCount = context.clusterCount
         // Rows per call: every centroid's products for them fill the block (256 rows at k = 1024).
         let rowsPerCall = screening.products.rowCount * screening.products.columnCount / clusterCount / 16 * 16
         precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
-        let cache = prefix.rows
-        let centroids = prefix.centroids
-        let first = tile.firstRow
-        // Packed again: rows the prefix passed on to the full screen overwrote the block.
-        fk_pack_quantized_rows(
-            cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
-            screening.packedRows.base)
+        let rows: RowTerms
+        let centroids: QuantizedCentroids
+        if screensByPrefix(tile, context: context), let prefix = context.prefixScreen {
+            let cache = prefix.rows
+            let first = tile.firstRow
+            // Packed again: rows the prefix passed on to the full screen overwrote the block.
+            fk_pack_quantized_rows(
+                cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
+                screening.packedRows.base)
+            rows = (cache.scales + first, cache.errors + first, cache.norms + first, cache.residuals + first)
+            centroids = prefix.centroids
+        } else {
+            rows = (screening.rowScales.base, screening.rowErrors.base, screening.rowNorms.base, screening.zeroResiduals.base)
+            centroids = quantized
+        }
         var start = 0
         while start < tile.rowCount {
             let count = min(rowsPerCall, tile.rowCount - start)
@@ -396,10 +406,9 @@ enum ScreenedAssignment {
             fk_int8_products(
                 screening.packedRows.base + start / 16 * centroids.groups * 64, blocks, centroids.groups, centroids.values,
                 clusterCount, screening.products.base, blocks * 16)
-            let row = first + start
             fk_group_lower_scores(
-                screening.products.base, blocks * 16, clusterCount, centroids.screenTerms(from: 0), cache.scales + row,
-                cache.errors + row, cache.norms + row, cache.residuals + row, count, groupOf, groupCount, state, stateLabels,
+                screening.products.base, blocks * 16, clusterCount, centroids.screenTerms(from: 0), rows.scales + start,
+                rows.errors + start, rows.norms + start, rows.residuals + start, count, groupOf, groupCount, state, stateLabels,
                 best + start * groupCount, second + start * groupCount, labels + start * groupCount)
             start += count
         }
