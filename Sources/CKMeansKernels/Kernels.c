@@ -32,8 +32,8 @@ typedef struct fk_kernel_table {
     void (*int8_products)(const uint8_t *, long, long, const int8_t *, long, int32_t *, long);
     void (*screen_int8)(const int32_t *, long, long, int32_t, fk_screen_centroids, const float *, const float *, const float *,
                         const float *, long, long, int32_t *, float *, float *, int32_t *, float *);
-    void (*candidate_distances)(const int32_t *, long, long, long, const float *, const float *, const int32_t *, const float *,
-                                const float *, const float *, float *, long, double *);
+    void (*candidate_potentials)(const int32_t *, long, long, long, const float *, const float *, const int32_t *, const float *,
+                                 const float *, int, float *, double *);
     uint32_t (*largest_magnitude_bits)(const float *, long);
     void (*nearest_short_rows)(const float *, long, long, long, const float *, const float *, long, float *, float *, int32_t *);
     void (*squared_norms)(const float *, long, long, long, float *);
@@ -384,12 +384,11 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
     fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
                           point_residuals, point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
 }
-void fk_candidate_distances(const int32_t *products, long stride, long count, long rows, const float *row_scales,
-                            const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
-                            const float *candidate_norms, const float *closest, float *distances, long distance_stride,
-                            double *sums) {
-    fk_table->candidate_distances(products, stride, count, rows, row_scales, row_norms, candidate_sums, candidate_scales,
-                                  candidate_norms, closest, distances, distance_stride, sums);
+void fk_candidate_potentials(const int32_t *products, long stride, long count, long rows, const float *row_scales,
+                             const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
+                             const float *candidate_norms, int update_first, float *closest, double *sums) {
+    fk_table->candidate_potentials(products, stride, count, rows, row_scales, row_norms, candidate_sums, candidate_scales,
+                                   candidate_norms, update_first, closest, sums);
 }
 uint32_t fk_largest_magnitude_bits(const float *values, long count) { return fk_table->largest_magnitude_bits(values, count); }
 

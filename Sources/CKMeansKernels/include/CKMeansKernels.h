@@ -212,19 +212,18 @@ void fk_screen_int8(const int32_t *products, long stride, long count, int32_t fi
                     const float *point_residuals, long padded_points, long capacity, int32_t *counts, float *upper, float *lower,
                     int32_t *labels, float *overflow);
 
-/// k-means++'s distances from integer products: for each of `rows` rows and `count`
-/// candidates, `D² = max(0, (‖x‖² + ‖c‖²) − 2 s_x s_c (p − 128 Σq_c))` into
-/// `distances[j × distance_stride + r]`, and, when `closest` is given, `Σ_r min(closest[r], D²)`
-/// per candidate into `sums`: in float64, rows r ≡ i (mod 16) summed in row order into 16
-/// partial sums, added in order of i, then the rows past the last multiple of 16, so that the
-/// result is the same at every SIMD level.
+/// k-means++'s potentials from integer products: for each of `rows` rows and `count`
+/// candidates, `D² = max(0, (‖x‖² + ‖c‖²) − 2 s_x s_c (p − 128 Σq_c))`, and per candidate
+/// `Σ_r min(closest[r], D²)` into `sums`: in float64, rows r ≡ i (mod 16) summed in row order
+/// into 16 partial sums, added in order of i, then the rows past the last multiple of 16, so
+/// that the result is the same at every SIMD level. With `update_first`, candidate 0 is the
+/// centroid chosen last: `closest` becomes `min(closest, D²)` first, in place, and the other
+/// candidates are compared with the updated values.
 /// - products: `count × stride` (in). row_scales, row_norms: `rows` (in). The candidate
-///   arrays: `count` (in). closest: `rows` (in) or NULL. distances: `count` rows of
-///   `distance_stride` (out). sums: `count` (out).
-void fk_candidate_distances(const int32_t *products, long stride, long count, long rows, const float *row_scales,
-                            const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
-                            const float *candidate_norms, const float *closest, float *distances, long distance_stride,
-                            double *sums);
+///   arrays: `count` (in). closest: `rows` (in, and out with `update_first`). sums: `count` (out).
+void fk_candidate_potentials(const int32_t *products, long stride, long count, long rows, const float *row_scales,
+                             const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
+                             const float *candidate_norms, int update_first, float *closest, double *sums);
 
 /// The bits of the largest `|values[i]|` (sign bit cleared): compare with 0x7f800000 for a
 /// non-finite value, or read as a float for the largest magnitude.

@@ -43,75 +43,67 @@ struct KMeansPlusPlus: @unchecked Sendable {
     func chooseRows(clusterCount: Int, generator: inout SeededGenerator) throws -> [Int] {
         let trials = 2 + Int(log(Double(clusterCount)))
         let tileCount = (rowCount + tileRows - 1) / tileRows
-        let distances = CandidateDistances(seeding: self, maximumCandidates: trials)
+        let potentials = CandidatePotentials(seeding: self, maximumCandidates: trials)
         let engine = TileEngine(
-            operation: distances,
+            operation: potentials,
             schedule: TileSchedule(
                 rowCount: rowCount, tileRows: tileRows, sliceCount: min(TilePlan.maximumSliceCount, tileCount), slicesAlignedToTiles: true),
             threadCount: threadCount, source: nil)
-        // D² of each row to its nearest chosen centroid, and its per-tile sums for sampling.
-        let closest = distances.closest
+        // Each row's D² to its nearest chosen centroid, brought up to date with the centroid
+        // chosen last tile by tile: in the next step's parallel pass, or first where a draw
+        // lands (see ``CandidatePotentials``). `tileSums` always holds the current potentials.
         var tileSums = [Double](repeating: 0, count: tileCount)
 
         var chosen = [generator.nextIndex(below: rowCount)]
         chosen.reserveCapacity(clusterCount)
-        distances.prepare(candidates: chosen, againstClosest: false)
+        potentials.choose(chosen[0])
+        potentials.setCandidates([])
         try engine.run()
-        for row in 0..<rowCount { closest[row] = distances.distances[distances.index(row: row, slot: 0)] }
-        // A chosen row is a centroid: quantization must not leave it a chance of being drawn again.
-        closest[chosen[0]] = 0
-        refreshTileSums(closest, into: &tileSums)
+        for tile in 0..<tileCount { tileSums[tile] = potentials.partialPotentials[tile * potentials.slots] }
+        tileSums[chosen[0] / tileRows] = potentials.markChosen(chosen[0])
 
         while chosen.count < clusterCount {
             let potential = tileSums.reduce(0, +)
             var candidates: [Int] = []
             for _ in 0..<trials {
-                candidates.append(sampleIndex(target: generator.nextUnitDouble() * potential, closest: closest, tileSums: tileSums, chosen: chosen))
+                candidates.append(
+                    sampleIndex(target: generator.nextUnitDouble() * potential, potentials: potentials, tileSums: tileSums, chosen: chosen))
             }
-            distances.prepare(candidates: candidates, againstClosest: true)
+            potentials.setCandidates(candidates)
             try engine.run()
             // Greedy step: keep the candidate whose addition leaves the smallest potential.
             var best = 0
             var bestPotential = Double.infinity
             for trial in 0..<candidates.count {
                 var total = 0.0
-                for tile in 0..<tileCount { total += distances.partialPotentials[tile * trials + trial] }
+                for tile in 0..<tileCount { total += potentials.partialPotentials[tile * potentials.slots + 1 + trial] }
                 if total < bestPotential {
                     bestPotential = total
                     best = trial
                 }
             }
             chosen.append(candidates[best])
-            for row in 0..<rowCount {
-                closest[row] = min(closest[row], distances.distances[distances.index(row: row, slot: best)])
-            }
-            closest[candidates[best]] = 0
-            refreshTileSums(closest, into: &tileSums)
+            for tile in 0..<tileCount { tileSums[tile] = potentials.partialPotentials[tile * potentials.slots + 1 + best] }
+            potentials.choose(candidates[best])
+            tileSums[candidates[best] / tileRows] = potentials.markChosen(candidates[best])
         }
         return chosen
-    }
-
-    private func refreshTileSums(_ closest: UnsafeMutableBufferPointer<Float>, into tileSums: inout [Double]) {
-        for tile in 0..<tileSums.count {
-            var total = 0.0
-            for row in (tile * tileRows)..<min((tile + 1) * tileRows, rowCount) { total += Double(closest[row]) }
-            tileSums[tile] = total
-        }
     }
 
     /// The first row whose running D² total exceeds `target`, found tile by tile.
     /// When every row has D² = 0 (all rows already coincide with a centroid), it
     /// falls back to the lowest row not chosen yet.
-    private func sampleIndex(target: Double, closest: UnsafeMutableBufferPointer<Float>, tileSums: [Double], chosen: [Int]) -> Int {
+    private func sampleIndex(target: Double, potentials: CandidatePotentials, tileSums: [Double], chosen: [Int]) -> Int {
         var running = 0.0
         var lastPositive: Int?
+        let closest = potentials.closest
         for tile in 0..<tileSums.count {
             if tileSums[tile] > 0, running + tileSums[tile] <= target {
                 running += tileSums[tile]
-                let tileRange = (tile * tileRows)..<min((tile + 1) * tileRows, rowCount)
-                lastPositive = tileRange.last { closest[$0] > 0 }
+                lastPositive = nil
                 continue
             }
+            potentials.bringUpToDate(tile: tile)
             for row in (tile * tileRows)..<min((tile + 1) * tileRows, rowCount) where closest[row] > 0 {
                 running += Double(closest[row])
                 lastPositive = row
@@ -119,6 +111,11 @@ struct KMeansPlusPlus: @unchecked Sendable {
             }
         }
         if let lastPositive { return lastPositive }
+        // Rounding left the target past the last row counted: the last row with D² > 0.
+        for tile in (0..<tileSums.count).reversed() where tileSums[tile] > 0 {
+            potentials.bringUpToDate(tile: tile)
+            if let row = (tile * tileRows..<min((tile + 1) * tileRows, rowCount)).last(where: { closest[$0] > 0 }) { return row }
+        }
         let taken = Set(chosen)
         return (0..<rowCount).first { !taken.contains($0) } ?? 0
     }
@@ -127,17 +124,24 @@ struct KMeansPlusPlus: @unchecked Sendable {
 /// One k-means++ step's distance work, as a ``TileOperation`` over the quantized sample:
 /// D² from every sample row to each candidate, and per 512-row tile the sums of
 /// `min(closest, D²)` that the greedy choice compares.
-final class CandidateDistances: TileOperation {
+///
+/// The centroid chosen last rides along as slot 0: each tile first lowers its rows' `closest`
+/// to it, then compares the candidates (slots 1...) with the lowered values, so no step stores
+/// the candidates' distances or walks every row on one thread. A tile a draw lands in before
+/// that pass is brought up to date on the spot (``bringUpToDate(tile:)``); lowering twice
+/// changes nothing.
+final class CandidatePotentials: TileOperation {
     struct ThreadScratch {
-        /// `maximumCandidates × tileRows` integer products of one tile.
+        /// `slots × tileRows` integer products of one tile.
         let products: ScratchMatrix<Int32>
-        /// Per candidate, the running potential of the current tile.
+        /// Per slot, the potential of the current tile.
         let sums: ScratchVector<Double>
         let storage: ScratchStorage
     }
 
     let seeding: KMeansPlusPlus
-    let maximumCandidates: Int
+    /// The chosen centroid and up to `maximumCandidates` candidates.
+    let slots: Int
     let groups: Int
     /// The centred sample quantized in blocks of 16 rows (`fk_quantize_points`'s layout).
     private let packed: UnsafeMutablePointer<UInt8>
@@ -148,23 +152,23 @@ final class CandidateDistances: TileOperation {
     let norms: UnsafeMutablePointer<Float>
     /// The sample's mean, subtracted from every row before quantizing.
     private let mean: UnsafeMutablePointer<Float>
-    /// `maximumCandidates × m`: D² of each row to each candidate (out, see ``index(row:slot:)``).
-    let distances: UnsafeMutableBufferPointer<Float>
-    /// `tiles × maximumCandidates`: the potential each tile would have with each candidate added (out).
+    /// `tiles × slots`: each tile's potential with the chosen centroid (slot 0) and with each
+    /// candidate added as well (out).
     let partialPotentials: UnsafeMutableBufferPointer<Double>
-    /// `m`: D² of each row to its nearest chosen centroid, kept by the seeding between steps
-    /// (in during a run).
+    /// `m`: D² of each row to its nearest chosen centroid, +∞ before the first; a tile's rows may
+    /// still wait for the centroid chosen last (see the class comment).
     let closest: UnsafeMutableBufferPointer<Float>
-    /// This step's candidates, quantized.
+    /// Slot 0: the centroid chosen last; then this step's candidates, quantized.
     private let candidates: QuantizedCentroids
     private let candidateRows: UnsafeMutablePointer<Float>
     private var candidateCount = 0
-    /// Whether this run sums `min(closest, D²)` (every step but the first).
-    private var againstClosest = false
+    /// The calling thread's products, for tiles brought up to date between passes.
+    private let serialProducts: UnsafeMutablePointer<Int32>
+    private let serialSums: UnsafeMutablePointer<Double>
 
     init(seeding: KMeansPlusPlus, maximumCandidates: Int) {
         self.seeding = seeding
-        self.maximumCandidates = maximumCandidates
+        slots = maximumCandidates + 1
         let rowCount = seeding.rowCount
         let dimension = seeding.dimension
         groups = (dimension + 3) / 4
@@ -200,73 +204,107 @@ final class CandidateDistances: TileOperation {
                 rowNorms + first)
             first += count
         }
-        distances = .allocate(capacity: max(1, rowCount * maximumCandidates))
-        distances.initialize(repeating: 0)
         let tileCount = (rowCount + KMeansPlusPlus.tileRows - 1) / KMeansPlusPlus.tileRows
-        partialPotentials = .allocate(capacity: max(1, tileCount * maximumCandidates))
+        partialPotentials = .allocate(capacity: max(1, tileCount * slots))
         partialPotentials.initialize(repeating: 0)
         closest = .allocate(capacity: max(1, rowCount))
-        closest.initialize(repeating: 0)
-        candidates = QuantizedCentroids(clusterCount: maximumCandidates, dimension: dimension)
-        candidateRows = .allocate(capacity: maximumCandidates * dimension)
+        closest.initialize(repeating: .infinity)
+        candidates = QuantizedCentroids(clusterCount: slots, dimension: dimension)
+        candidateRows = .allocate(capacity: dimension)
+        serialProducts = .allocate(capacity: KMeansPlusPlus.tileRows)
+        serialSums = .allocate(capacity: 1)
     }
 
     deinit {
         for pointer in [UnsafeMutableRawPointer(packed), UnsafeMutableRawPointer(rowScales), UnsafeMutableRawPointer(rowErrors),
                         UnsafeMutableRawPointer(rowNorms), UnsafeMutableRawPointer(norms), UnsafeMutableRawPointer(mean),
-                        UnsafeMutableRawPointer(candidateRows)] {
+                        UnsafeMutableRawPointer(candidateRows), UnsafeMutableRawPointer(serialProducts),
+                        UnsafeMutableRawPointer(serialSums)] {
             pointer.deallocate()
         }
-        distances.deallocate()
         partialPotentials.deallocate()
         closest.deallocate()
     }
 
-    /// Where the distance of `row` to candidate `slot` sits: candidate-major, `slot × m + row`.
-    func index(row: Int, slot: Int) -> Int {
-        slot * seeding.rowCount + row
+    /// Quantizes sample row `row`, centred, into candidate slot `slot`.
+    private func quantize(row: Int, into slot: Int) {
+        let dimension = seeding.dimension
+        for index in 0..<dimension { candidateRows[index] = seeding.rows[row * dimension + index] - mean[index] }
+        fk_quantize_centroids(
+            candidateRows, 1, dimension, groups, candidates.values + slot * groups * 4, candidates.scales + slot,
+            candidates.errors + slot, candidates.norms + slot, candidates.sums + slot)
+        candidates.squaredNorms[slot] = norms[row]
     }
 
-    /// Sets up the next run: `candidates` are sample rows; `againstClosest` is false for the
-    /// first centroid, when ``closest`` holds nothing yet.
-    func prepare(candidates chosen: [Int], againstClosest: Bool) {
-        precondition(chosen.count <= maximumCandidates)
-        candidateCount = chosen.count
-        let dimension = seeding.dimension
-        for (slot, row) in chosen.enumerated() {
-            for index in 0..<dimension {
-                candidateRows[slot * dimension + index] = seeding.rows[row * dimension + index] - mean[index]
-            }
+    /// Makes sample row `row` the centroid chosen last (slot 0), which every tile's `closest`
+    /// is lowered to in the next pass or on demand.
+    func choose(_ row: Int) {
+        quantize(row: row, into: 0)
+    }
+
+    /// Sets the candidates the next pass compares.
+    func setCandidates(_ rows: [Int]) {
+        precondition(rows.count < slots)
+        candidateCount = rows.count
+        for (index, row) in rows.enumerated() { quantize(row: row, into: 1 + index) }
+    }
+
+    /// Lowers the `closest` values of `tile`'s rows to the centroid chosen last, on the calling
+    /// thread; returns the tile's potential.
+    @discardableResult
+    func bringUpToDate(tile: Int) -> Double {
+        let first = tile * KMeansPlusPlus.tileRows
+        let count = min(KMeansPlusPlus.tileRows, seeding.rowCount - first)
+        fk_int8_products(packed + first / 16 * groups * 64, (count + 15) / 16, groups, candidates.values, 1, serialProducts, count)
+        fk_candidate_potentials(
+            serialProducts, count, 1, count, rowScales + first, norms + first, candidates.sums, candidates.scales,
+            candidates.squaredNorms, 1, closest.baseAddress! + first, serialSums)
+        return serialSums[0]
+    }
+
+    /// A chosen row is a centroid: quantization must not leave it a chance of being drawn
+    /// again. Brings its tile up to date and returns the tile's potential with the row at 0.
+    func markChosen(_ row: Int) -> Double {
+        let tile = row / KMeansPlusPlus.tileRows
+        bringUpToDate(tile: tile)
+        closest[row] = 0
+        // The same order as `fk_candidate_potentials`: 16 lanes of rows, then the rest.
+        let first = tile * KMeansPlusPlus.tileRows
+        let count = min(KMeansPlusPlus.tileRows, seeding.rowCount - first)
+        var lanes = InlineArray<16, Double>(repeating: 0)
+        var row = 0
+        while row + 16 <= count {
+            for lane in 0..<16 { lanes[lane] += Double(closest[first + row + lane]) }
+            row += 16
         }
-        fk_quantize_centroids(
-            candidateRows, candidateCount, dimension, groups, candidates.values, candidates.scales, candidates.errors,
-            candidates.norms, candidates.sums)
-        for (slot, row) in chosen.enumerated() { candidates.squaredNorms[slot] = norms[row] }
-        self.againstClosest = againstClosest
+        var total = 0.0
+        for lane in 0..<16 { total += lanes[lane] }
+        while row < count {
+            total += Double(closest[first + row])
+            row += 1
+        }
+        return total
     }
 
     func makeThreadScratch() -> ThreadScratch {
         let storage = ScratchStorage()
         return ThreadScratch(
-            products: storage.matrix(rows: maximumCandidates, columns: KMeansPlusPlus.tileRows, of: Int32.self),
-            sums: storage.vector(maximumCandidates, of: Double.self), storage: storage)
+            products: storage.matrix(rows: slots, columns: KMeansPlusPlus.tileRows, of: Int32.self),
+            sums: storage.vector(slots, of: Double.self), storage: storage)
     }
 
     func process(_ rows: Range<Int>, slice: Int, scratch: ThreadScratch, reader: TileReader) throws {
-        let count = candidateCount
+        let count = 1 + candidateCount
         let sums = scratch.sums
         // Tiles start on multiples of 512 rows, so on whole 16-row blocks.
         fk_int8_products(
             packed + rows.lowerBound / 16 * groups * 64, (rows.count + 15) / 16, groups, candidates.values, count,
             scratch.products.base, scratch.products.columnCount)
-        fk_candidate_distances(
+        fk_candidate_potentials(
             scratch.products.base, scratch.products.columnCount, count, rows.count, rowScales + rows.lowerBound,
-            norms + rows.lowerBound, candidates.sums, candidates.scales, candidates.squaredNorms,
-            againstClosest ? UnsafePointer(closest.baseAddress! + rows.lowerBound) : nil,
-            distances.baseAddress! + index(row: rows.lowerBound, slot: 0), seeding.rowCount, sums.base)
-        if againstClosest {
-            let tile = rows.lowerBound / KMeansPlusPlus.tileRows
-            for slot in 0..<count { partialPotentials[tile * maximumCandidates + slot] = sums[slot] }
-        }
+            norms + rows.lowerBound, candidates.sums, candidates.scales, candidates.squaredNorms, 1,
+            closest.baseAddress! + rows.lowerBound, sums.base)
+        let tile = rows.lowerBound / KMeansPlusPlus.tileRows
+        for slot in 0..<count { partialPotentials[tile * slots + slot] = sums[slot] }
     }
 }
