@@ -384,6 +384,13 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
     fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
                           point_residuals, point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
 }
+void fk_screen_products(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids_terms,
+                        const float *point_scales, const float *point_errors, const float *point_norms,
+                        const float *point_residuals, long padded_points, long capacity, int32_t *counts, float *upper,
+                        float *lower, int32_t *labels, float *overflow) {
+    fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
+                          point_residuals, padded_points, capacity, counts, upper, lower, labels, overflow);
+}
 void fk_candidate_potentials(const int32_t *products, long stride, long count, long rows, const float *row_scales,
                              const float *row_norms, const int32_t *candidate_sums, const float *candidate_scales,
                              const float *candidate_norms, int update_first, float *closest, double *sums) {

@@ -237,6 +237,14 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
                     const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
                     int32_t *labels, float *overflow, int32_t *products, long stride);
 
+/// `fk_screen_tile`'s screen from integer sums already computed (`products`, `count` rows of
+/// `stride`, as `fk_int8_products` writes them) for `padded_points` rows: for a pass that also
+/// reads the sums for other ends (Yinyang's bounds).
+void fk_screen_products(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids_terms,
+                        const float *point_scales, const float *point_errors, const float *point_norms,
+                        const float *point_residuals, long padded_points, long capacity, int32_t *counts, float *upper,
+                        float *lower, int32_t *labels, float *overflow);
+
 /// Yinyang's bounds from a screen: for `points` rows (terms as for `fk_screen_int8`, from
 /// the first), the screen's lower bound on each of `count` centroids' scores from their
 /// integer sums (`products`, `count` rows of `stride`, as `fk_int8_products` writes them),

@@ -320,12 +320,13 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         guard let quantized = context.quantizedCentroids,
               ScreenedAssignment.groupLowerScoresFit(clusterCount: context.clusterCount, scratch: scratch)
         else { return false }
-        ScreenedAssignment.assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)
         groups.groupOf.withUnsafeBufferPointer { groupOf in
-            ScreenedAssignment.groupLowerScores(
-                tile, groupOf: groupOf.baseAddress!, groupCount: groups.groupCount, context: context, scratch: scratch,
-                state: stepScratch.groupState.base, stateLabels: stepScratch.groupStateLabels.base,
-                best: stepScratch.groupBest.base, second: stepScratch.groupSecond.base, labels: stepScratch.groupLabel.base)
+            ScreenedAssignment.assignWithGroupLowerScores(
+                tile, centroids: quantized, context: context, scratch: scratch, counters: &counters,
+                output: GroupLowerScores(
+                    groupOf: groupOf.baseAddress!, groupCount: groups.groupCount, state: stepScratch.groupState.base,
+                    stateLabels: stepScratch.groupStateLabels.base, best: stepScratch.groupBest.base,
+                    second: stepScratch.groupSecond.base, labels: stepScratch.groupLabel.base))
         }
         // `fk_group_lower_scores` writes `groupCount` values a row.
         assert(stepScratch.groupBest.columnCount == groups.groupCount)

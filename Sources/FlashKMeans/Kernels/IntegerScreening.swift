@@ -239,7 +239,7 @@ enum ScreenedAssignment {
     /// rows it cannot narrow get the float32 kernel.
     private static func fullScreen(
         _ tile: RowTile, tileRows: UnsafeMutablePointer<Int32>?, centroids quantized: QuantizedCentroids, context: PassContext,
-        scratch: KernelScratch, counters: inout StepCounters
+        scratch: KernelScratch, counters: inout StepCounters, groupBounds: GroupLowerScores? = nil
     ) {
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
         let paddedRows = (tile.rowCount + 15) / 16 * 16
@@ -256,7 +256,7 @@ enum ScreenedAssignment {
         let fallbacks = screen(
             tile, tileRows: tileRows,
             rows: (screening.rowScales.base, screening.rowErrors.base, screening.rowNorms.base, screening.zeroResiduals.base),
-            centroids: quantized, appended: false, context: context, scratch: scratch, counters: &counters)
+            centroids: quantized, appended: false, context: context, scratch: scratch, counters: &counters, groupBounds: groupBounds)
         counters.screeningFallbacks += fallbacks
         guard fallbacks > 0 else { return }
         // Into the gathered block, slot by slot in increasing order: where the rows already
@@ -286,9 +286,13 @@ enum ScreenedAssignment {
     /// in `screening.fallbackRows` as rows of `tile`.
     /// - Parameter appended: Whether candidates are appended as seen (a seeded upper bound)
     ///   or kept sorted.
+    /// - Parameter groupBounds: Where Yinyang's bounds are wanted as well: every centroid's
+    ///   integer sums are then computed once for a run of rows, screened and folded per group
+    ///   (``groupLowerScores(_:groupOf:groupCount:context:scratch:state:stateLabels:best:second:labels:)``).
     private static func screen(
         _ tile: RowTile, tileRows: UnsafeMutablePointer<Int32>?, rows: RowTerms, centroids screen: QuantizedCentroids,
-        appended: Bool, context: PassContext, scratch: KernelScratch, counters: inout StepCounters
+        appended: Bool, context: PassContext, scratch: KernelScratch, counters: inout StepCounters,
+        groupBounds: GroupLowerScores? = nil
     ) -> Int {
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
         let paddedRows = (tile.rowCount + 15) / 16 * 16
@@ -297,7 +301,32 @@ enum ScreenedAssignment {
         screening.overflow.fill(with: .infinity, count: paddedRows)
         if appended { screening.listCounts.fill(with: 0, count: paddedRows) }
         let counts = appended ? screening.listCounts.base : nil
-        var firstCentroid = 0
+        if let groupBounds {
+            let clusterCount = context.clusterCount
+            let rowsPerCall = groupBounds.rowsPerCall(screening: screening, clusterCount: clusterCount)
+            var start = 0
+            while start < paddedRows {
+                let blocks = min(rowsPerCall, paddedRows - start) / 16
+                let products = screening.products.base
+                fk_int8_products(
+                    screening.packedRows.base + start / 16 * screen.groups * 64, blocks, screen.groups, screen.values, clusterCount,
+                    products, blocks * 16)
+                fk_screen_products(
+                    products, blocks * 16, clusterCount, 0, screen.screenTerms(from: 0), rows.scales + start, rows.errors + start,
+                    rows.norms + start, rows.residuals + start, blocks * 16, capacity, counts.map { $0 + start },
+                    screening.upper.base + start, screening.lower.base + start * capacity,
+                    screening.lowerLabels.base + start * capacity, screening.overflow.base + start)
+                let count = min(blocks * 16, tile.rowCount - start)
+                if count > 0 {
+                    groupBounds.fold(
+                        products: products, stride: blocks * 16, clusterCount: clusterCount, centroids: screen,
+                        rows: (rows.scales + start, rows.errors + start, rows.norms + start, rows.residuals + start),
+                        firstRow: start, count: count)
+                }
+                start += blocks * 16
+            }
+        }
+        var firstCentroid = groupBounds == nil ? 0 : context.clusterCount
         while firstCentroid < context.clusterCount {
             let count = min(context.centroidTile, context.clusterCount - firstCentroid)
             fk_screen_tile(
@@ -362,43 +391,33 @@ enum ScreenedAssignment {
         return hasPreviousLabels(tile, context: context)
     }
 
-    /// For Yinyang's bounds, after ``assign(_:centroids:context:scratch:counters:)`` screened
-    /// `tile`: each row's lower bounds on every centroid's score, folded per group into the
-    /// smallest, the second smallest and the label of the smallest (out: `best`, `second`,
-    /// `labels`, `groupCount` per tile row). The bounds are the screen's own, over the kept
-    /// prefixes where the tile was screened by prefix, otherwise over every coordinate (the
-    /// rows the full screen packed are still in place). Every centroid's products for 16 rows
-    /// must fit the screen's product block (``groupLowerScoresFit(clusterCount:scratch:)``).
-    /// - Parameters:
-    ///   - groupOf: The group of each centroid (in).
-    ///   - state: Scratch, `2 × groupCount × 16` floats; `stateLabels`, `groupCount × 16`.
-    static func groupLowerScores(
-        _ tile: RowTile, groupOf: UnsafePointer<Int32>, groupCount: Int, context: PassContext, scratch: KernelScratch,
-        state: UnsafeMutablePointer<Float>, stateLabels: UnsafeMutablePointer<Int32>, best: UnsafeMutablePointer<Float>,
-        second: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
+    /// Settles every row of `tile` as ``assign(_:centroids:context:scratch:counters:)`` does and
+    /// gives Yinyang's bounds from the same screen: each row's lower bounds on every centroid's
+    /// score, folded per group into the smallest, the second smallest and the label of the
+    /// smallest (`output`, `groupCount` per tile row). Over the kept prefixes where the tile is
+    /// screened by prefix (their integer sums computed again); otherwise over whole rows, from the
+    /// very sums the screen reads. Every centroid's sums for 16 rows must fit the screen's
+    /// product block (``groupLowerScoresFit(clusterCount:scratch:)``).
+    static func assignWithGroupLowerScores(
+        _ tile: RowTile, centroids quantized: QuantizedCentroids, context: PassContext, scratch: KernelScratch,
+        counters: inout StepCounters, output: GroupLowerScores
     ) {
-        guard let screening = scratch.screening, let quantized = context.quantizedCentroids else {
-            preconditionFailure("group bounds from a screen need one")
+        guard screensByPrefix(tile, context: context), let prefix = context.prefixScreen else {
+            fullScreen(
+                tile, tileRows: nil, centroids: quantized, context: context, scratch: scratch, counters: &counters, groupBounds: output)
+            return
         }
+        assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)
+        guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
         let clusterCount = context.clusterCount
-        // Rows per call: every centroid's products for them fill the block (256 rows at k = 1024).
-        let rowsPerCall = screening.products.rowCount * screening.products.columnCount / clusterCount / 16 * 16
-        precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
-        let rows: RowTerms
-        let centroids: QuantizedCentroids
-        if screensByPrefix(tile, context: context), let prefix = context.prefixScreen {
-            let cache = prefix.rows
-            let first = tile.firstRow
-            // Packed again: rows the prefix passed on to the full screen overwrote the block.
-            fk_pack_quantized_rows(
-                cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
-                screening.packedRows.base)
-            rows = (cache.scales + first, cache.errors + first, cache.norms + first, cache.residuals + first)
-            centroids = prefix.centroids
-        } else {
-            rows = (screening.rowScales.base, screening.rowErrors.base, screening.rowNorms.base, screening.zeroResiduals.base)
-            centroids = quantized
-        }
+        let rowsPerCall = output.rowsPerCall(screening: screening, clusterCount: clusterCount)
+        let cache = prefix.rows
+        let centroids = prefix.centroids
+        let first = tile.firstRow
+        // Packed again: rows the prefix passed on to the full screen overwrote the block.
+        fk_pack_quantized_rows(
+            cache.values + first * cache.prefix.length, cache.prefix.length, tile.rowCount, cache.prefix.groups,
+            screening.packedRows.base)
         var start = 0
         while start < tile.rowCount {
             let count = min(rowsPerCall, tile.rowCount - start)
@@ -406,10 +425,11 @@ enum ScreenedAssignment {
             fk_int8_products(
                 screening.packedRows.base + start / 16 * centroids.groups * 64, blocks, centroids.groups, centroids.values,
                 clusterCount, screening.products.base, blocks * 16)
-            fk_group_lower_scores(
-                screening.products.base, blocks * 16, clusterCount, centroids.screenTerms(from: 0), rows.scales + start,
-                rows.errors + start, rows.norms + start, rows.residuals + start, count, groupOf, groupCount, state, stateLabels,
-                best + start * groupCount, second + start * groupCount, labels + start * groupCount)
+            let row = first + start
+            output.fold(
+                products: screening.products.base, stride: blocks * 16, clusterCount: clusterCount, centroids: centroids,
+                rows: (cache.scales + row, cache.errors + row, cache.norms + row, cache.residuals + row), firstRow: start,
+                count: count)
             start += count
         }
     }
@@ -478,5 +498,40 @@ enum ScreenedAssignment {
         }
         if close > 1 { counters.ambiguousRows += 1 }
         return best.label
+    }
+}
+
+/// Where a bound-building pass folds each row's lower bounds on every centroid's score per
+/// group (`fk_group_lower_scores`): the smallest, the second smallest and the label of the
+/// smallest, `groupCount` per tile row, and the kernel's scratch.
+struct GroupLowerScores {
+    let groupOf: UnsafePointer<Int32>
+    let groupCount: Int
+    /// `2 × groupCount × 16` floats; `stateLabels`, `groupCount × 16`.
+    let state: UnsafeMutablePointer<Float>
+    let stateLabels: UnsafeMutablePointer<Int32>
+    let best: UnsafeMutablePointer<Float>
+    let second: UnsafeMutablePointer<Float>
+    let labels: UnsafeMutablePointer<Int32>
+
+    /// Rows whose sums for every centroid fill the screen's product block (256 at k = 1024).
+    func rowsPerCall(screening: ScreeningScratch, clusterCount: Int) -> Int {
+        let rows = screening.products.rowCount * screening.products.columnCount / clusterCount / 16 * 16
+        precondition(rows >= 16, "the product block holds every centroid's products for fewer than 16 rows")
+        return rows
+    }
+
+    /// Folds tile rows `firstRow..<firstRow + count` from their sums (`products`, one row of
+    /// `stride` per centroid) and their screen terms (`rows`, from `firstRow`).
+    func fold(
+        products: UnsafePointer<Int32>, stride: Int, clusterCount: Int, centroids: QuantizedCentroids,
+        rows: (scales: UnsafeMutablePointer<Float>, errors: UnsafeMutablePointer<Float>, norms: UnsafeMutablePointer<Float>,
+               residuals: UnsafeMutablePointer<Float>),
+        firstRow: Int, count: Int
+    ) {
+        fk_group_lower_scores(
+            products, stride, clusterCount, centroids.screenTerms(from: 0), rows.scales, rows.errors, rows.norms, rows.residuals,
+            count, groupOf, groupCount, state, stateLabels, best + firstRow * groupCount, second + firstRow * groupCount,
+            labels + firstRow * groupCount)
     }
 }
