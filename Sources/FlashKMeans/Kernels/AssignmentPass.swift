@@ -33,6 +33,35 @@ final class ClusterSums {
         sums.update(repeating: 0, count: sumCount)
         counts.update(repeating: 0, count: clusterCount)
     }
+
+    /// Adds `part`, each sum on its own; the first part of a total is copied instead: adding
+    /// it to +0 gives the same bits, as a slice's sums start at +0 and so are never −0.
+    func add(_ part: ClusterSums, first: Bool) {
+        let partSums = UnsafePointer(part.sums)
+        if first {
+            sums.update(from: partSums, count: sumCount)
+            counts.update(from: part.counts, count: clusterCount)
+        } else {
+            for index in 0..<sumCount { sums[index] += partSums[index] }
+            for cluster in 0..<clusterCount { counts[cluster] += part.counts[cluster] }
+        }
+    }
+
+    /// The sums, then the counts, as bytes.
+    var bytes: [UInt8] {
+        Array(UnsafeRawBufferPointer(start: sums, count: sumCount * MemoryLayout<Double>.stride))
+            + Array(UnsafeRawBufferPointer(start: counts, count: clusterCount * MemoryLayout<Int>.stride))
+    }
+
+    /// Reads what ``bytes`` wrote.
+    func load(_ bytes: [UInt8]) {
+        precondition(bytes.count == byteCount)
+        bytes.withUnsafeBytes { raw in
+            UnsafeMutableRawPointer(sums).copyMemory(from: raw.baseAddress!, byteCount: sumCount * MemoryLayout<Double>.stride)
+            UnsafeMutableRawPointer(counts).copyMemory(
+                from: raw.baseAddress! + sumCount * MemoryLayout<Double>.stride, byteCount: clusterCount * MemoryLayout<Int>.stride)
+        }
+    }
 }
 
 /// Partial results of one accumulation slice: a fixed, contiguous range of rows.
@@ -127,27 +156,13 @@ final class SliceFolding: @unchecked Sendable {
         while nextToAdd < sliceCount, finished[nextToAdd] {
             let next = nextToAdd
             pthread_mutex_unlock(mutex)
-            add(slots[next % slots.count], first: next == 0)
+            total.add(slots[next % slots.count], first: next == 0)
             pthread_mutex_lock(mutex)
             nextToAdd += 1
             pthread_cond_broadcast(slotFreed)
         }
         adding = false
         pthread_mutex_unlock(mutex)
-    }
-
-    private func add(_ part: ClusterSums, first: Bool) {
-        let sums = total.sums
-        let partSums = UnsafePointer(part.sums)
-        if first {
-            // Copied: adding it to +0 gives the same bits, as a slice's sums start at +0 and so
-            // are never −0.
-            sums.update(from: partSums, count: total.sumCount)
-            total.counts.update(from: part.counts, count: total.clusterCount)
-        } else {
-            for index in 0..<total.sumCount { sums[index] += partSums[index] }
-            for cluster in 0..<total.clusterCount { total.counts[cluster] += part.counts[cluster] }
-        }
     }
 }
 
@@ -187,9 +202,9 @@ final class AssignmentPass<Step: AssignmentStep> {
     private let engine: TileEngine<AssignmentOperation<Step>>
     /// In one process: adds the slices' sums while the pass runs.
     private let folding: SliceFolding?
-    /// For one rank's share: adds every rank's slices after the exchange, on the pass's own
-    /// threads, a range of sums each.
-    private let combination: (operation: SliceCombination, engine: TileEngine<SliceCombination>)?
+    /// For one rank's share: the job's sums, which the ranks add up in turn after a pass
+    /// (``chainSums(_:)``).
+    private let rankTotal: ClusterSums?
     private let centroidSquaredNorms: UnsafeMutablePointer<Float>
     private let quantizedCentroids: QuantizedCentroids?
     /// Screens labelled rows by a prefix of rotated coordinates, where the plan screens.
@@ -225,21 +240,14 @@ final class AssignmentPass<Step: AssignmentStep> {
         engine = TileEngine(operation: operation, schedule: schedule, threadCount: plan.threadCount, source: source)
         if let share = ranks?.share {
             let local = operation.slices
+            // Other ranks' slices bring their totals only; their sums arrive added up.
             allSlices = (0..<share.globalSliceCount).map {
-                share.slices.contains($0)
-                    ? local[$0 - share.slices.lowerBound]
-                    : SliceAccumulator(partial: ClusterSums(clusterCount: clusterCount, dimension: source.dimension))
+                share.slices.contains($0) ? local[$0 - share.slices.lowerBound] : SliceAccumulator(partial: nil)
             }
-            let combination = SliceCombination(slices: allSlices, clusterCount: clusterCount, dimension: dimension)
-            self.combination = (
-                combination,
-                TileEngine(
-                    operation: combination, schedule: combination.schedule(threadCount: engine.threadCount),
-                    threadCount: engine.threadCount, source: nil, sharedWorkers: engine.workers)
-            )
+            rankTotal = ClusterSums(clusterCount: clusterCount, dimension: source.dimension)
         } else {
             allSlices = operation.slices
-            combination = nil
+            rankTotal = nil
         }
         centroidSquaredNorms = .allocate(capacity: max(1, clusterCount))
         quantizedCentroids = plan.integerScreening ? QuantizedCentroids(clusterCount: clusterCount, dimension: source.dimension) : nil
@@ -257,7 +265,8 @@ final class AssignmentPass<Step: AssignmentStep> {
     /// Bytes of anonymous memory this pass holds, for the run report.
     var workingBytes: Int {
         pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
-            + (folding?.byteCount ?? allSlices.reduce(0) { $0 + ($1.partial?.byteCount ?? 0) }) + clusterCount * 4 + step.boundBytes
+            + (folding?.byteCount ?? allSlices.reduce(rankTotal?.byteCount ?? 0) { $0 + ($1.partial?.byteCount ?? 0) })
+            + clusterCount * 4 + step.boundBytes
             + (quantizedCentroids?.byteCount ?? 0) + (prefixScreen?.byteCount ?? 0)
     }
 
@@ -285,7 +294,8 @@ final class AssignmentPass<Step: AssignmentStep> {
         if let ranks {
             // A rank that failed tells the others, which would otherwise wait for it.
             try ranks.distribution.agreeing { try engine.run() }
-            try exchangeSlices(ranks.distribution, share: ranks.share, sums: accumulateSums)
+            try exchangeSlices(ranks.distribution, share: ranks.share)
+            if accumulateSums { try chainSums(ranks.distribution) }
         } else {
             try engine.run()
         }
@@ -299,19 +309,14 @@ final class AssignmentPass<Step: AssignmentStep> {
         return outcome
     }
 
-    /// Gives every rank every slice's totals (and sums), so that all combine them as one
-    /// process would: the same additions in the same order, hence the same bits.
-    private func exchangeSlices(_ distribution: Distribution, share: RankShare, sums: Bool) throws {
-        let sumCount = clusterCount * dimension
+    /// Gives every rank every slice's totals (inertia, reassignments, counters), so that all
+    /// add them as one process would.
+    private func exchangeSlices(_ distribution: Distribution, share: RankShare) throws {
         var packed: [UInt8] = []
         for slice in operation.slices {
             withUnsafeBytes(of: slice.inertia) { packed += $0 }
             withUnsafeBytes(of: slice.reassigned) { packed += $0 }
             withUnsafeBytes(of: slice.counters) { packed += $0 }
-            if sums, let partial = slice.partial {
-                packed += UnsafeRawBufferPointer(start: partial.counts, count: clusterCount * MemoryLayout<Int>.stride)
-                packed += UnsafeRawBufferPointer(start: partial.sums, count: sumCount * MemoryLayout<Double>.stride)
-            }
         }
         let parts = try distribution.allGather(packed)
         for (rank, part) in parts.enumerated() where rank != distribution.rank {
@@ -326,16 +331,27 @@ final class AssignmentPass<Step: AssignmentStep> {
                     slice.inertia = take(Double.self)
                     slice.reassigned = take(Int.self)
                     slice.counters = take(StepCounters.self)
-                    if sums, let partial = slice.partial {
-                        UnsafeMutableRawPointer(partial.counts).copyMemory(
-                            from: raw.baseAddress! + offset, byteCount: clusterCount * MemoryLayout<Int>.stride)
-                        offset += clusterCount * MemoryLayout<Int>.stride
-                        UnsafeMutableRawPointer(partial.sums).copyMemory(
-                            from: raw.baseAddress! + offset, byteCount: sumCount * MemoryLayout<Double>.stride)
-                        offset += sumCount * MemoryLayout<Double>.stride
-                    }
                 }
             }
+        }
+    }
+
+    /// Adds the job's slices' sums in slice order, as one process does, rank after rank: each
+    /// rank adds its own slices to the total the ranks before it passed on and passes it on.
+    /// Every rank receives one total from each rank (R of them) where it received every slice's
+    /// sums before (S ≥ R), and holds its own slices' sums only.
+    private func chainSums(_ distribution: Distribution) throws {
+        guard let total = rankTotal else { return }
+        for sender in 0..<distribution.size {
+            var payload: [UInt8] = []
+            if sender == distribution.rank {
+                for (position, slice) in operation.slices.enumerated() {
+                    total.add(slice.partial!, first: sender == 0 && position == 0)
+                }
+                payload = total.bytes
+            }
+            let passedOn = try distribution.allGather(payload)[sender]
+            if sender != distribution.rank { total.load(passedOn) }
         }
     }
 
@@ -348,9 +364,9 @@ final class AssignmentPass<Step: AssignmentStep> {
         if let folding {
             sums.update(from: folding.total.sums, count: folding.total.sumCount)
             counts.update(from: folding.total.counts, count: clusterCount)
-        } else if let combination {
-            combination.operation.prepare(sums: sums, counts: counts)
-            try combination.engine.run()
+        } else if let rankTotal {
+            sums.update(from: rankTotal.sums, count: rankTotal.sumCount)
+            counts.update(from: rankTotal.counts, count: clusterCount)
         }
     }
 }
@@ -459,60 +475,6 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
             }
             slice.inertia = inertia
             slice.reassigned += reassigned
-        }
-    }
-}
-
-/// Adds the slices' `k × d` sums and `k` counts in slice order, each sum on its own: any
-/// split of the sums over threads gives the same bits.
-final class SliceCombination: TileOperation {
-    private let slices: [SliceAccumulator]
-    private let clusterCount: Int
-    private let sumCount: Int
-    private var sums: UnsafeMutablePointer<Double>?
-    private var counts: UnsafeMutablePointer<Int>?
-
-    /// Sums per tile: 64 KiB of float64, a few tiles per thread.
-    static let tileSums = 8192
-
-    init(slices: [SliceAccumulator], clusterCount: Int, dimension: Int) {
-        self.slices = slices
-        self.clusterCount = clusterCount
-        sumCount = clusterCount * dimension
-    }
-
-    /// Tiles of sums (the last slice's tiles also add the counts) over at most `threadCount` slices.
-    func schedule(threadCount: Int) -> TileSchedule {
-        TileSchedule(rowCount: sumCount, tileRows: Self.tileSums, sliceCount: max(1, threadCount))
-    }
-
-    /// - Parameters:
-    ///   - sums: `k × d` float64 (out). counts: `k` (out).
-    func prepare(sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
-        self.sums = sums
-        self.counts = counts
-    }
-
-    func makeThreadScratch() {}
-
-    func process(_ rows: Range<Int>, slice: Int, scratch: Void, reader: TileReader) throws {
-        guard let sums, let counts else { return }
-        // Slice by slice over the tile rather than index by index over the slices: every sum
-        // still adds the slices in order from +0 (the same bits), and each slice's run of
-        // sums is read front to back in vector-wide steps.
-        let total = sums + rows.lowerBound
-        total.update(repeating: 0, count: rows.count)
-        for accumulator in slices {
-            let part = UnsafePointer(accumulator.partial!.sums + rows.lowerBound)
-            for index in 0..<rows.count { total[index] += part[index] }
-        }
-        // The counts go with the first tile: k of them, next to k × d sums.
-        if rows.lowerBound == 0 {
-            for cluster in 0..<clusterCount {
-                var total = 0
-                for accumulator in slices { total += accumulator.partial!.counts[cluster] }
-                counts[cluster] = total
-            }
         }
     }
 }
