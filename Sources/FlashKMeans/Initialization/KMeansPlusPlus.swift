@@ -98,7 +98,9 @@ struct KMeansPlusPlus: @unchecked Sendable {
         var lastPositive: Int?
         let closest = potentials.closest
         for tile in 0..<tileSums.count {
-            if tileSums[tile] > 0, running + tileSums[tile] <= target {
+            // A tile of potential 0 has no row to draw (nor to bring up to date for nothing).
+            guard tileSums[tile] > 0 else { continue }
+            if running + tileSums[tile] <= target {
                 running += tileSums[tile]
                 lastPositive = nil
                 continue

@@ -288,7 +288,7 @@ enum ScreenedAssignment {
     ///   or kept sorted.
     /// - Parameter groupBounds: Where Yinyang's bounds are wanted as well: every centroid's
     ///   integer sums are then computed once for a run of rows, screened and folded per group
-    ///   (``groupLowerScores(_:groupOf:groupCount:context:scratch:state:stateLabels:best:second:labels:)``).
+    ///   (``GroupLowerScores``).
     private static func screen(
         _ tile: RowTile, tileRows: UnsafeMutablePointer<Int32>?, rows: RowTerms, centroids screen: QuantizedCentroids,
         appended: Bool, context: PassContext, scratch: KernelScratch, counters: inout StepCounters,
@@ -434,8 +434,8 @@ enum ScreenedAssignment {
         }
     }
 
-    /// Whether ``groupLowerScores(_:groupOf:groupCount:context:scratch:state:stateLabels:best:second:labels:)``
-    /// can run: the screen's product block holds every centroid's products for 16 rows.
+    /// Whether ``assignWithGroupLowerScores(_:centroids:context:scratch:counters:output:)`` can run:
+    /// the screen's product block holds every centroid's products for 16 rows.
     static func groupLowerScoresFit(clusterCount: Int, scratch: KernelScratch) -> Bool {
         guard let screening = scratch.screening else { return false }
         return screening.products.rowCount * screening.products.columnCount >= 16 * clusterCount
