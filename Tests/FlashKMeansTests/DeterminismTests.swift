@@ -73,6 +73,12 @@ import _FlashKMeansTestSupport
         #expect(slices(9000, 1024, 64) == 2)
         #expect(slices(3000, 1024, 8) == 1)
         #expect(slices(43_742, 1024, 384, threads: 1) == slices(43_742, 1024, 384, threads: 8))
+        // Sums past 128 MiB a slice still get two slices, so two threads (or ranks), where the
+        // rows allow: k = 262,144 at d = 128 (268 MB a slice) over 10M rows; 1M rows are fewer
+        // than 4k a slice.
+        #expect(slices(10_000_000, 262_144, 128) == 2)
+        #expect(slices(1_000_000, 262_144, 128) == 1)
+        #expect(slices(10_000_000, 4096, 128) == 16)
     }
 
     /// A pass adds each slice's sums to the total while it runs, holding at most twice as many

@@ -19,7 +19,10 @@ public struct TilePlan: Sendable, Equatable, Codable {
     public static let maximumSliceCount = 16
     /// Fewer rows than this per slice are not worth a slice's `k × d` sums.
     public static let minimumSliceRows = 1024
-    /// Upper bound on memory for all slices' partial sums together.
+    /// Upper bound on memory for all slices' partial sums together, except that two slices are
+    /// always allowed where the rows allow them: with one, a pass runs on one thread (and a
+    /// job on one rank), as it did for k ≥ 131,072 at d = 128. A pass holds at most three
+    /// slices' sums for two threads (``SliceFolding``), a rank its own and one total.
     public static let sliceMemoryBudget = 256 << 20
 
     /// Rows per point tile: the rows one thread reads, converts and assigns at a time.
@@ -71,7 +74,7 @@ public struct TilePlan: Sendable, Equatable, Codable {
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
         let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)
         let bySize = (pointCount + Self.minimumSliceRows - 1) / Self.minimumSliceRows
-        sliceCount = max(1, min(Self.maximumSliceCount, bySize, Self.sliceMemoryBudget / sliceBytes))
+        sliceCount = max(1, min(Self.maximumSliceCount, bySize, max(2, Self.sliceMemoryBudget / sliceBytes)))
         // Each slice's k × d float64 sums are cleared and combined every pass. With fewer than
         // 4k rows a slice, that traffic nears the rows' own (16 slices of 2,734 rows at
         // k = 1024, d = 384: 48 MB a pass against 67 MB of rows). Where this bounds the count,
