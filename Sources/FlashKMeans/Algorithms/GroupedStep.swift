@@ -311,7 +311,8 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     /// The bound-building pass through the integer screen, where the pass screens: the screen
     /// settles the rows as a dense pass would, and its lower bounds on every centroid's score
     /// (8-bit products, over the kept prefixes where the run keeps them, about a tenth of the
-    /// cost of float32 scores; over whole rows otherwise, about a third) become the bounds.
+    /// cost of float32 scores; over whole rows otherwise, about half: 0.9 s against 2.0 s on
+    /// 262,144 token embeddings at k = 4096) become the bounds.
     /// They are looser than float32 scores would give, and the next pruned pass tightens the
     /// ones it needs. Returns `false`, doing nothing, where it does not apply.
     private func buildBoundsByScreen(

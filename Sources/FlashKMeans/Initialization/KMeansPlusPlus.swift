@@ -53,14 +53,19 @@ struct KMeansPlusPlus: @unchecked Sendable {
         // chosen last tile by tile: in the next step's parallel pass, or first where a draw
         // lands (see ``CandidatePotentials``). `tileSums` always holds the current potentials.
         var tileSums = [Double](repeating: 0, count: tileCount)
+        /// After a pass: the tiles' potentials with the centroid in `slot` added, and that
+        /// centroid, sample row `row`, the one chosen last.
+        func keep(_ row: Int, fromSlot slot: Int) {
+            for tile in 0..<tileCount { tileSums[tile] = potentials.partialPotentials[tile * potentials.slots + slot] }
+            tileSums[row / tileRows] = potentials.markChosen(row)
+        }
 
         var chosen = [generator.nextIndex(below: rowCount)]
         chosen.reserveCapacity(clusterCount)
         potentials.choose(chosen[0])
         potentials.setCandidates([])
         try engine.run()
-        for tile in 0..<tileCount { tileSums[tile] = potentials.partialPotentials[tile * potentials.slots] }
-        tileSums[chosen[0] / tileRows] = potentials.markChosen(chosen[0])
+        keep(chosen[0], fromSlot: 0)
 
         while chosen.count < clusterCount {
             let potential = tileSums.reduce(0, +)
@@ -83,9 +88,7 @@ struct KMeansPlusPlus: @unchecked Sendable {
                 }
             }
             chosen.append(candidates[best])
-            for tile in 0..<tileCount { tileSums[tile] = potentials.partialPotentials[tile * potentials.slots + 1 + best] }
-            potentials.choose(candidates[best])
-            tileSums[candidates[best] / tileRows] = potentials.markChosen(candidates[best])
+            keep(candidates[best], fromSlot: 1 + best)
         }
         return chosen
     }
@@ -255,37 +258,35 @@ final class CandidatePotentials: TileOperation {
     /// thread; returns the tile's potential.
     @discardableResult
     func bringUpToDate(tile: Int) -> Double {
-        let first = tile * KMeansPlusPlus.tileRows
-        let count = min(KMeansPlusPlus.tileRows, seeding.rowCount - first)
-        fk_int8_products(packed + first / 16 * groups * 64, (count + 15) / 16, groups, candidates.values, 1, serialProducts, count)
-        fk_candidate_potentials(
-            serialProducts, count, 1, count, rowScales + first, norms + first, candidates.sums, candidates.scales,
-            candidates.squaredNorms, 1, closest.baseAddress! + first, serialSums)
-        return serialSums[0]
+        let rows = rowsOf(tile: tile)
+        fk_int8_products(
+            packed + rows.lowerBound / 16 * groups * 64, (rows.count + 15) / 16, groups, candidates.values, 1, serialProducts,
+            rows.count)
+        return lowerToChosen(rows)
     }
 
-    /// A chosen row is a centroid: quantization must not leave it a chance of being drawn
-    /// again. Brings its tile up to date and returns the tile's potential with the row at 0.
+    /// Makes sample row `row` the centroid chosen last, which quantization must not leave a
+    /// chance of being drawn again: brings its tile up to date, sets the row's D² to 0 and
+    /// returns the tile's potential, summed as `fk_candidate_potentials` sums.
     func markChosen(_ row: Int) -> Double {
+        choose(row)
         let tile = row / KMeansPlusPlus.tileRows
         bringUpToDate(tile: tile)
         closest[row] = 0
-        // The same order as `fk_candidate_potentials`: 16 lanes of rows, then the rest.
-        let first = tile * KMeansPlusPlus.tileRows
-        let count = min(KMeansPlusPlus.tileRows, seeding.rowCount - first)
-        var lanes = InlineArray<16, Double>(repeating: 0)
-        var row = 0
-        while row + 16 <= count {
-            for lane in 0..<16 { lanes[lane] += Double(closest[first + row + lane]) }
-            row += 16
-        }
-        var total = 0.0
-        for lane in 0..<16 { total += lanes[lane] }
-        while row < count {
-            total += Double(closest[first + row])
-            row += 1
-        }
-        return total
+        // Lowering again changes nothing; the kernel sums the tile in its own order.
+        return lowerToChosen(rowsOf(tile: tile))
+    }
+
+    private func rowsOf(tile: Int) -> Range<Int> {
+        (tile * KMeansPlusPlus.tileRows)..<min((tile + 1) * KMeansPlusPlus.tileRows, seeding.rowCount)
+    }
+
+    /// `closest` lowered to slot 0 over `rows`, from `serialProducts`; the rows' potential.
+    private func lowerToChosen(_ rows: Range<Int>) -> Double {
+        fk_candidate_potentials(
+            serialProducts, rows.count, 1, rows.count, rowScales + rows.lowerBound, norms + rows.lowerBound, candidates.sums,
+            candidates.scales, candidates.squaredNorms, 1, closest.baseAddress! + rows.lowerBound, serialSums)
+        return serialSums[0]
     }
 
     func makeThreadScratch() -> ThreadScratch {

@@ -190,7 +190,7 @@ struct PassOutcome {
 ///
 /// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch`` and
 /// one tile reader per thread, and `k × d` float64 sums for at most twice as many slices as
-/// threads, plus the step's bounds (a rank's share keeps every slice's sums for the exchange).
+/// threads (a rank's share: its own slices and one total), plus the step's bounds.
 final class AssignmentPass<Step: AssignmentStep> {
     let source: any EmbeddingSource
     let step: Step
@@ -351,7 +351,10 @@ final class AssignmentPass<Step: AssignmentStep> {
                 payload = total.bytes
             }
             let passedOn = try distribution.allGather(payload)[sender]
-            if sender != distribution.rank { total.load(passedOn) }
+            // Only the total this rank adds to, and the job's, are needed here.
+            if sender != distribution.rank, sender == distribution.rank - 1 || sender == distribution.size - 1 {
+                total.load(passedOn)
+            }
         }
     }
 
@@ -361,13 +364,9 @@ final class AssignmentPass<Step: AssignmentStep> {
     ///   - sums: `k × d` float64 (out).
     ///   - counts: `k` (out).
     func combineSums(into sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) throws {
-        if let folding {
-            sums.update(from: folding.total.sums, count: folding.total.sumCount)
-            counts.update(from: folding.total.counts, count: clusterCount)
-        } else if let rankTotal {
-            sums.update(from: rankTotal.sums, count: rankTotal.sumCount)
-            counts.update(from: rankTotal.counts, count: clusterCount)
-        }
+        guard let total = folding?.total ?? rankTotal else { return }
+        sums.update(from: total.sums, count: total.sumCount)
+        counts.update(from: total.counts, count: clusterCount)
     }
 }
 

@@ -196,7 +196,7 @@ final class ScreeningScratch {
 /// so each row starts from an exact upper bound, its previous centroid's score.
 enum ScreenedAssignment {
     /// The per-row terms one screen reads: `padded` entries each.
-    private typealias RowTerms = (
+    typealias RowTerms = (
         scales: UnsafeMutablePointer<Float>, errors: UnsafeMutablePointer<Float>, norms: UnsafeMutablePointer<Float>,
         residuals: UnsafeMutablePointer<Float>
     )
@@ -303,7 +303,8 @@ enum ScreenedAssignment {
         let counts = appended ? screening.listCounts.base : nil
         if let groupBounds {
             let clusterCount = context.clusterCount
-            let rowsPerCall = groupBounds.rowsPerCall(screening: screening, clusterCount: clusterCount)
+            let rowsPerCall = rowsWithEveryCentroid(screening: screening, clusterCount: clusterCount)
+            precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
             var start = 0
             while start < paddedRows {
                 let blocks = min(rowsPerCall, paddedRows - start) / 16
@@ -325,16 +326,17 @@ enum ScreenedAssignment {
                 }
                 start += blocks * 16
             }
-        }
-        var firstCentroid = groupBounds == nil ? 0 : context.clusterCount
-        while firstCentroid < context.clusterCount {
-            let count = min(context.centroidTile, context.clusterCount - firstCentroid)
-            fk_screen_tile(
-                screening.packedRows.base, paddedRows / 16, screen.groups, screen.values + firstCentroid * screen.groups * 4,
-                count, Int32(firstCentroid), screen.screenTerms(from: firstCentroid), rows.scales, rows.errors, rows.norms,
-                rows.residuals, capacity, counts, screening.upper.base, screening.lower.base, screening.lowerLabels.base,
-                screening.overflow.base, screening.products.base, screening.products.columnCount)
-            firstCentroid += count
+        } else {
+            var firstCentroid = 0
+            while firstCentroid < context.clusterCount {
+                let count = min(context.centroidTile, context.clusterCount - firstCentroid)
+                fk_screen_tile(
+                    screening.packedRows.base, paddedRows / 16, screen.groups, screen.values + firstCentroid * screen.groups * 4,
+                    count, Int32(firstCentroid), screen.screenTerms(from: firstCentroid), rows.scales, rows.errors, rows.norms,
+                    rows.residuals, capacity, counts, screening.upper.base, screening.lower.base, screening.lowerLabels.base,
+                    screening.overflow.base, screening.products.base, screening.products.columnCount)
+                firstCentroid += count
+            }
         }
         counters.screenedRows += tile.rowCount
         if tileRows == nil {
@@ -410,7 +412,8 @@ enum ScreenedAssignment {
         assign(tile, centroids: quantized, context: context, scratch: scratch, counters: &counters)
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
         let clusterCount = context.clusterCount
-        let rowsPerCall = output.rowsPerCall(screening: screening, clusterCount: clusterCount)
+        let rowsPerCall = rowsWithEveryCentroid(screening: screening, clusterCount: clusterCount)
+        precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
         let cache = prefix.rows
         let centroids = prefix.centroids
         let first = tile.firstRow
@@ -438,7 +441,13 @@ enum ScreenedAssignment {
     /// the screen's product block holds every centroid's products for 16 rows.
     static func groupLowerScoresFit(clusterCount: Int, scratch: KernelScratch) -> Bool {
         guard let screening = scratch.screening else { return false }
-        return screening.products.rowCount * screening.products.columnCount >= 16 * clusterCount
+        return rowsWithEveryCentroid(screening: screening, clusterCount: clusterCount) >= 16
+    }
+
+    /// Rows, in whole blocks of 16, whose products with every centroid fill the screen's
+    /// product block (256 at k = 1024).
+    private static func rowsWithEveryCentroid(screening: ScreeningScratch, clusterCount: Int) -> Int {
+        screening.products.rowCount * screening.products.columnCount / max(1, clusterCount) / 16 * 16
     }
 
     /// Whether every row of `tile` was labelled by an earlier pass.
@@ -514,20 +523,11 @@ struct GroupLowerScores {
     let second: UnsafeMutablePointer<Float>
     let labels: UnsafeMutablePointer<Int32>
 
-    /// Rows whose sums for every centroid fill the screen's product block (256 at k = 1024).
-    func rowsPerCall(screening: ScreeningScratch, clusterCount: Int) -> Int {
-        let rows = screening.products.rowCount * screening.products.columnCount / clusterCount / 16 * 16
-        precondition(rows >= 16, "the product block holds every centroid's products for fewer than 16 rows")
-        return rows
-    }
-
     /// Folds tile rows `firstRow..<firstRow + count` from their sums (`products`, one row of
     /// `stride` per centroid) and their screen terms (`rows`, from `firstRow`).
     func fold(
         products: UnsafePointer<Int32>, stride: Int, clusterCount: Int, centroids: QuantizedCentroids,
-        rows: (scales: UnsafeMutablePointer<Float>, errors: UnsafeMutablePointer<Float>, norms: UnsafeMutablePointer<Float>,
-               residuals: UnsafeMutablePointer<Float>),
-        firstRow: Int, count: Int
+        rows: ScreenedAssignment.RowTerms, firstRow: Int, count: Int
     ) {
         fk_group_lower_scores(
             products, stride, clusterCount, centroids.screenTerms(from: 0), rows.scales, rows.errors, rows.norms, rows.residuals,
