@@ -66,14 +66,20 @@ enum Interruption {
     }
 
     /// Abandons `directory` on SIGINT or SIGTERM. Held weakly: a directory the command has let go
-    /// of has already cleaned up after itself.
+    /// of has already cleaned up after itself, and only whether its results went in is told.
     static func protect(_ directory: OutputDirectory) {
-        onInterrupt { [weak directory] in
-            guard let directory else { return nil }
-            switch directory.abandon() {
-            case .nothingChanged: return "\(directory.path) left as it was"
-            case .resultsInPlace: return "the results were already in \(directory.path)"
-            }
+        let path = directory.path
+        let placement = directory.placement
+        onInterrupt { [weak directory] in note(abandoning: directory, path: path, placement: placement) }
+    }
+
+    /// What became of an output directory stopped by a signal: `directory`, if the command still
+    /// holds it, is abandoned; one it let go of says only whether its results went in.
+    static func note(abandoning directory: OutputDirectory?, path: String, placement: ResultsPlacement) -> String? {
+        switch directory?.abandon() ?? (placement.resultsInPlace ? .resultsInPlace : nil) {
+        case .nothingChanged: "\(path) left as it was"
+        case .resultsInPlace: "the results were already in \(path)"
+        case nil: nil
         }
     }
 

@@ -74,11 +74,13 @@ final class Resumption: @unchecked Sendable {
             if exists { unlink(path) }
             checkpoint = nil
         }
+        let placement = directory.placement
         Interruption.onInterrupt { [weak self, weak directory] in
             guard let self else { return nil }
-            // A signal just after the results were swapped in: the run is complete, and a
-            // checkpoint left behind would only make the next run refuse to start.
-            if directory?.abandon() == .resultsInPlace {
+            // A signal just after the results were swapped in (the command may have let go of the
+            // directory already): the run is complete, and a checkpoint left behind would only
+            // make the next run refuse to start.
+            if directory?.abandon() == .resultsInPlace || placement.resultsInPlace {
                 self.finish()
                 return nil
             }

@@ -48,6 +48,9 @@ public final class OutputDirectory: @unchecked Sendable {
     /// into place, on the thread that called ``commit(_:)``. The command line's tests pause here.
     /// The default is nil.
     public var willReplace: (@Sendable () -> Void)?
+    /// Whether this run's results are in place, readable after the directory is released: a
+    /// signal's cleanup may come after the command has let go of it, results written.
+    public let placement = ResultsPlacement()
 
     private let overwrite: Bool
     /// Every name that counts as a result, this run's and other kinds'.
@@ -194,6 +197,7 @@ public final class OutputDirectory: @unchecked Sendable {
                 try checkExistingContents()
                 try swapIntoPlace(staging)
                 phase = .replaced
+                placement.markInPlace()
             }
         } catch {
             abandon()
@@ -467,4 +471,14 @@ public func renameIntoPlace(_ temporary: String, _ destination: String) throws {
         unlink(temporary)
         throw OutputError(path: destination, .renameFailed(message))
     }
+}
+
+/// Whether an ``OutputDirectory``'s new results went into place (see ``OutputDirectory/placement``).
+public final class ResultsPlacement: @unchecked Sendable {
+    private let lock = Lock()
+    private var inPlace = false
+
+    public var resultsInPlace: Bool { lock.withLock { inPlace } }
+
+    func markInPlace() { lock.withLock { inPlace = true } }
 }
