@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs `cluster`, `assign` and `ivf` across 2 and 3 MPI ranks on loopback and checks that
+# Runs `cluster`, `assign` and `ivf` across 2, 3 and 4 MPI ranks on loopback and checks that
 # every file they write is byte-identical to one process, with several algorithms and thread
 # counts, also after an interrupted job is resumed on another number of ranks; and that a
 # failure on one rank stops the job with one line. Needs Open MPI (mpirun).
@@ -41,6 +41,13 @@ for algorithm in lloyd yinyang auto; do
         check "$algorithm, $ranks ranks × $threads threads" "$work/one-$algorithm" "$work/$algorithm-$ranks"
     done
 done
+# Sums are exact, so ranks need not take whole slices of one process's split: 4 ranks over
+# 2,500 rows, which one process splits into 3 slices.
+"$binary" demo -o "$work/small.npy" --points 2500 --dim 24 --blobs 12 --spread 2.5 >/dev/null
+args=(cluster "$work/small.npy" -k 12 --seed 3 --algorithm yinyang --max-iter 25 --quiet)
+"$binary" "${args[@]}" -o "$work/one-small" >/dev/null
+"${mpi[@]}" 4 "$binary" "${args[@]}" --threads 1 -o "$work/small-4" >/dev/null
+check "4 ranks, more than the 3 slices of one process" "$work/one-small" "$work/small-4"
 # A sampled training set (--max-points-per-centroid) and a random start.
 args=(cluster "$work/data.npy" -k 48 --seed 2 --init random --max-points-per-centroid 150 --quiet)
 "$binary" "${args[@]}" -o "$work/one-sampled" >/dev/null

@@ -38,7 +38,7 @@ typedef struct fk_kernel_table {
     void (*nearest_short_rows)(const float *, long, long, long, const float *, const float *, long, float *, float *, int32_t *);
     void (*squared_norms)(const float *, long, long, long, float *);
     void (*distances_to_labels)(const float *, long, long, long, const float *, const int32_t *, float *);
-    void (*add_rows_by_label)(const float *, long, long, long, const int32_t *, double *, long *);
+    void (*move_rows_exact)(const float *, long, long, long, const int32_t *, const int32_t *, double, int64_t *, long *);
     void (*group_lower_scores)(const int32_t *, long, long, fk_screen_centroids, const float *, const float *, const float *,
                                const float *, long, const int32_t *, long, float *, int32_t *, float *, float *, int32_t *);
 } fk_kernel_table;
@@ -410,9 +410,67 @@ void fk_distances_to_labels(const float *rows, long row_stride, long count, long
                             const int32_t *labels, float *distances) {
     fk_table->distances_to_labels(rows, row_stride, count, dimension, centroids, labels, distances);
 }
-void fk_add_rows_by_label(const float *rows, long row_stride, long count, long dimension, const int32_t *labels, double *sums,
-                          long *counts) {
-    fk_table->add_rows_by_label(rows, row_stride, count, dimension, labels, sums, counts);
+void fk_move_rows_exact(const float *rows, long row_stride, long count, long dimension, const int32_t *old_labels,
+                        const int32_t *new_labels, double scale, int64_t *words, long *counts) {
+    fk_table->move_rows_exact(rows, row_stride, count, dimension, old_labels, new_labels, scale, words, counts);
+}
+
+void fk_normalize_exact(int64_t *words, long dimension, long clusters) {
+    for (long cluster = 0; cluster < clusters; cluster++) {
+        int64_t *low = words + cluster * 3 * dimension, *middle = low + dimension, *high = middle + dimension;
+        for (long index = 0; index < dimension; index++) {
+            // Arithmetic shifts: floor division by 2^31, so the lower digits end in [0, 2^31).
+            middle[index] += low[index] >> 31;
+            low[index] &= 0x7fffffff;
+            high[index] += middle[index] >> 31;
+            middle[index] &= 0x7fffffff;
+        }
+    }
+}
+
+void fk_exact_to_double(const int64_t *words, long dimension, long clusters, double inverse_scale, double *sums) {
+    for (long cluster = 0; cluster < clusters; cluster++) {
+        const int64_t *low = words + cluster * 3 * dimension, *middle = low + dimension, *high = middle + dimension;
+        for (long index = 0; index < dimension; index++)
+            sums[cluster * dimension + index] =
+                ((double)high[index] * 0x1p62 + (double)middle[index] * 0x1p31 + (double)low[index]) * inverse_scale;
+    }
+}
+
+void fk_add_exact_floats(const float *values, long count, int64_t *words) {
+    for (long index = 0; index < count; index++) {
+        uint32_t bits;
+        memcpy(&bits, values + index, 4);
+        uint32_t exponent = (bits >> 23) & 0xff;
+        // Infinities and NaNs never reach here (rows are checked); capped to stay in bounds.
+        if (exponent == 0xff) exponent = 0xfe;
+        uint64_t mantissa = bits & 0x7fffff;
+        if (exponent != 0) mantissa |= 0x800000;
+        // The value is mantissa × 2^(position − 149): bit `position` of a 277-bit integer.
+        long position = exponent != 0 ? (long)exponent - 1 : 0;
+        uint64_t shifted = mantissa << (position % 31);
+        int64_t low = (int64_t)(shifted & 0x7fffffff), high = (int64_t)(shifted >> 31);
+        if (bits >> 31) {
+            low = -low;
+            high = -high;
+        }
+        words[position / 31] += low;
+        words[position / 31 + 1] += high;
+    }
+    fk_normalize_exact_float_total(words);
+}
+
+void fk_normalize_exact_float_total(int64_t *words) {
+    for (int word = 0; word + 1 < FK_EXACT_FLOAT_WORDS; word++) {
+        words[word + 1] += words[word] >> 31;
+        words[word] &= 0x7fffffff;
+    }
+}
+
+double fk_exact_float_total(const int64_t *words) {
+    double total = 0;
+    for (int word = FK_EXACT_FLOAT_WORDS - 1; word >= 0; word--) total += ldexp((double)words[word], 31 * word - 149);
+    return total;
 }
 
 void fk_group_lower_scores(const int32_t *products, long stride, long count, fk_screen_centroids centroids,

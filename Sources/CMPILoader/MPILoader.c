@@ -10,12 +10,13 @@
 // Open MPI's handles are pointers to predefined objects that libmpi exports under these
 // names (what its mpi.h macros expand to), so no header of MPI is needed to build.
 typedef void *handle_t;
-static handle_t comm_world, byte_type, long_type;
+static handle_t comm_world, byte_type, long_type, sum_op;
 static int (*init_thread)(int *, char ***, int, int *);
 static int (*comm_rank)(handle_t, int *);
 static int (*comm_size)(handle_t, int *);
 static int (*allgather)(const void *, int, handle_t, void *, int, handle_t, handle_t);
 static int (*allgatherv)(const void *, int, handle_t, void *, const int *, const int *, handle_t, handle_t);
+static int (*allreduce)(const void *, void *, int, handle_t, handle_t, handle_t);
 static int (*gatherv)(const void *, int, handle_t, void *, const int *, const int *, handle_t, int, handle_t);
 static int (*abort_job)(handle_t, int);
 static int (*finalize)(void);
@@ -47,12 +48,14 @@ int fk_mpi_start(int *rank, int *size, char *error, size_t error_capacity) {
     FIND(comm_world, "ompi_mpi_comm_world");
     FIND(byte_type, "ompi_mpi_byte");
     FIND(long_type, "ompi_mpi_int64_t");
+    FIND(sum_op, "ompi_mpi_op_sum");
     FIND(init_thread, "MPI_Init_thread");
     FIND(comm_rank, "MPI_Comm_rank");
     FIND(comm_size, "MPI_Comm_size");
     FIND(allgather, "MPI_Allgather");
     FIND(allgatherv, "MPI_Allgatherv");
     FIND(gatherv, "MPI_Gatherv");
+    FIND(allreduce, "MPI_Allreduce");
     FIND(abort_job, "MPI_Abort");
     FIND(finalize, "MPI_Finalize");
     FIND(wtime, "MPI_Wtime");
@@ -139,6 +142,18 @@ int fk_mpi_allgather(const void *local, long local_bytes, void *gathered, const 
 int fk_mpi_gather(const void *local, long local_bytes, void *gathered, const long *counts, int root) {
     (void)local_bytes;
     return transfer(local, gathered, counts, root);
+}
+
+int fk_mpi_allreduce_sum(const int64_t *local, int64_t *total, long count) {
+    // In rounds whose bytes stay within the limit (and whose counts fit an int).
+    long round = message_limit / 8 < (1L << 27) ? message_limit / 8 : 1L << 27;
+    if (round < 1) round = 1;
+    for (long first = 0; first < count; first += round) {
+        long length = count - first < round ? count - first : round;
+        int status = allreduce(local + first, total + first, (int)length, long_type, sum_op, comm_world);
+        if (status != 0) return status;
+    }
+    return 0;
 }
 
 void fk_mpi_abort(int code) { abort_job(comm_world, code); }

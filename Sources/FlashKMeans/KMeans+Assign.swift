@@ -58,7 +58,7 @@ extension KMeans {
     /// - Parameter ranks: The job's processes.
     /// - Returns: As the one-process call, with ``Assignment/ranks`` filled in.
     /// - Throws: As the one-process call, on every rank when any rank fails (``RankFailure``
-    ///   on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
+    ///   on the others).
     public static func assign(
         _ source: any EmbeddingSource, centroids: [Float], metric: Metric = .l2, threadCount: Int? = nil,
         pointTile: Int? = nil, centroidTile: Int? = nil, screening: Screening = .auto, across ranks: RankGroup
@@ -83,7 +83,7 @@ extension KMeans {
         configuration.screening = screening
         configuration.metric = metric
         configuration.initialization = .centroids(try metric.prepared(centroids, dimension: dimension))
-        let (source, scaled, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
+        let (source, scaled, scale, _) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         guard case let .centroids(engineCentroids) = scaled.initialization else { preconditionFailure("centroids were given") }
         var assignment = try assignEveryRow(
             of: source, to: engineCentroids, plan: configuration.tilePlan(for: source), distribution: distribution)
@@ -100,11 +100,11 @@ extension KMeans {
         of source: any EmbeddingSource, to centroids: [Float], plan: TilePlan, distribution: Distribution? = nil
     ) throws -> Assignment {
         BLAS.useSingleThreadedKernels()
-        let share = try distribution.map { try $0.share(of: plan, rowCount: source.rowCount) }
+        let share = distribution.map { $0.share(of: plan, rowCount: source.rowCount) }
         let rows = share.map { RowRangeSource(source, rows: $0.rows) } ?? source
         let pass = AssignmentPass(
             source: rows, step: DenseStep(), clusterCount: centroids.count / source.dimension, plan: share?.plan ?? plan,
-            ranks: distribution.map { ($0, share!) })
+            distribution: distribution)
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome = try centroids.withUnsafeBufferPointer {
             try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)
@@ -118,6 +118,6 @@ extension KMeans {
         return Assignment(
             labels: labels, squaredDistances: squaredDistances, cosineSimilarities: nil,
             inertia: outcome.inertia, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, plan: plan,
-            ranks: distribution.map { $0.report(of: plan, rowCount: source.rowCount) })
+            ranks: distribution.map { $0.report(rowCount: source.rowCount) })
     }
 }

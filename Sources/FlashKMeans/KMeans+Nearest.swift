@@ -47,7 +47,7 @@ extension KMeans {
     ///
     /// - Parameter ranks: The job's processes.
     /// - Throws: As the one-process call, on every rank when any rank fails (``RankFailure``
-    ///   on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
+    ///   on the others).
     public static func nearest(
         _ source: any EmbeddingSource, centroids: [Float], count: Int, metric: Metric = .l2, threadCount: Int? = nil,
         pointTile: Int? = nil, across ranks: RankGroup
@@ -75,13 +75,11 @@ extension KMeans {
         configuration.pointTile = pointTile
         configuration.metric = metric
         configuration.initialization = .centroids(try metric.prepared(centroids, dimension: dimension))
-        let (allRows, scaled, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
+        let (allRows, scaled, scale, _) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         guard case let .centroids(centroids) = scaled.initialization else { preconditionFailure("centroids were given") }
         BLAS.useSingleThreadedKernels()
-        // A rank searches whole slices of the split one process would make, so that every
-        // row meets the kernel in the same place of the same tile as in one process.
         let fullPlan = configuration.tilePlan(for: allRows)
-        let share = try distribution.map { try $0.share(of: fullPlan, rowCount: allRows.rowCount) }
+        let share = distribution.map { $0.share(of: fullPlan, rowCount: allRows.rowCount) }
         let source = share.map { RowRangeSource(allRows, rows: $0.rows) } ?? allRows
         let plan = share?.plan ?? fullPlan
         let search = {

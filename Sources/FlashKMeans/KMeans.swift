@@ -69,7 +69,7 @@ public enum KMeans {
     public static func initialCentroids(for source: any EmbeddingSource, configuration: Configuration) throws -> [Float] {
         // A bad setting fails before the data are read.
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-        let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration)
+        let (allRows, configuration, scale, _) = try scaledForRange(source, configuration: configuration)
         let source = trainingRows(of: allRows, configuration: configuration) ?? allRows
         let plan = try configuration.prepareRun(on: source)
         return scale.unscaled(try configuration.metric.prepared(
@@ -77,32 +77,34 @@ public enum KMeans {
     }
 
     /// The rows the engine computes on (normalized under cosine; scaled by a power of two
-    /// when their magnitudes are extreme, ``DataScale``), and the configuration with given
-    /// initial centroids in the same units.
+    /// when their magnitudes are extreme, ``DataScale``), the configuration with given
+    /// initial centroids in the same units, and the grid that holds their exact sums.
     static func scaledForRange(
         _ source: any EmbeddingSource, configuration: Configuration, distribution: Distribution? = nil
-    ) throws -> (rows: any EmbeddingSource, configuration: Configuration, scale: DataScale) {
+    ) throws -> (rows: any EmbeddingSource, configuration: Configuration, scale: DataScale, grid: SumGrid) {
         let rows = configuration.metric.rows(of: source)
         // Unit rows need no scaling.
-        guard configuration.metric == .l2 else { return (rows, configuration, .identity) }
+        guard configuration.metric == .l2 else { return (rows, configuration, .identity, SumGrid(largestMagnitude: 1)) }
         var given: [Float] = []
         if case let .centroids(centroids) = configuration.initialization { given = centroids }
-        let scale: DataScale
+        var largest: Float
         if let distribution {
             // Each rank measures its own part; the largest of all is the one process's.
-            let part = (distribution.rank * rows.rowCount / distribution.size)..<((distribution.rank + 1) * rows.rowCount / distribution.size)
-            let local = RowRangeSource(rows, rows: part)
-            let largest = try distribution.agreeing {
+            let local = RowRangeSource(rows, rows: distribution.rows(ofRank: distribution.rank, rowCount: rows.rowCount))
+            let mine = try distribution.agreeing {
                 try DataScale.largestMagnitude(of: local, centroids: given, plan: configuration.tilePlan(for: local))
             }
-            scale = DataScale(largestMagnitude: try distribution.allGather([largest]).map { $0[0] }.max()!)
+            largest = try distribution.allGather([mine]).map { $0[0] }.max()!
         } else {
-            scale = try DataScale.measure(rows, centroids: given, plan: configuration.tilePlan(for: rows))
+            largest = try DataScale.largestMagnitude(of: rows, centroids: given, plan: configuration.tilePlan(for: rows))
         }
-        guard !scale.isIdentity else { return (rows, configuration, scale) }
+        let scale = DataScale(largestMagnitude: largest)
+        // float16 and uint8 rows are not measured: their type bounds them.
+        largest = max(largest, SumGrid.typeBound(of: rows))
+        guard !scale.isIdentity else { return (rows, configuration, scale, SumGrid(largestMagnitude: largest)) }
         var configuration = configuration
         if case let .centroids(centroids) = configuration.initialization { configuration.initialization = .centroids(scale.scaled(centroids)) }
-        return (ScaledSource(rows, scale: scale), configuration, scale)
+        return (ScaledSource(rows, scale: scale), configuration, scale, SumGrid(largestMagnitude: Float(Double(largest) * scale.factor)))
     }
 
     /// The rows to train on when `maxPointsPerCentroid` asks for a sample smaller than
@@ -154,7 +156,7 @@ public enum KMeans {
     ///     pass it (usually rank 0 alone, which writes it); when it throws on any rank, every
     ///     rank stops.
     /// - Throws: As ``fit(_:configuration:progress:)``, on every rank when any rank fails
-    ///   (``RankFailure`` on the others); ``KMeansError/tooManyRanks(ranks:slices:)``.
+    ///   (``RankFailure`` on the others).
     public static func fit(
         _ source: any EmbeddingSource, configuration: Configuration, across ranks: RankGroup,
         progress: (IterationStats) -> Void = { _ in }, resumingFrom resume: Checkpoint? = nil,
@@ -178,7 +180,7 @@ public enum KMeans {
         let takeFingerprint = { needsFingerprint ? try InputFingerprint(of: source) : nil }
         let fingerprint = try distribution.map { try $0.agreeing(takeFingerprint) } ?? takeFingerprint()
         try configuration.validate(pointCount: source.rowCount, dimension: source.dimension)
-        let (allRows, configuration, scale) = try scaledForRange(source, configuration: configuration, distribution: distribution)
+        let (allRows, configuration, scale, grid) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         // Progress is reported in the data's units, whatever scale the engine computes in.
         let progress = scale.isIdentity ? progress : { progress(scale.unscaled($0)) }
         let training = trainingRows(of: allRows, configuration: configuration)
@@ -223,13 +225,13 @@ public enum KMeans {
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
         // One rank computes on its share of the rows only; bounds are per row, so its own.
-        let share = try distribution.map { try $0.share(of: plan, rowCount: source.rowCount) }
+        let share = distribution.map { $0.share(of: plan, rowCount: source.rowCount) }
         let rows = share.map { RowRangeSource(source, rows: $0.rows) } ?? source
         // The one place the algorithm is dispatched: each branch runs a specialised driver.
         let iterationOutcome: IterationOutcome
         func run<Step: AssignmentStep>(_ step: Step) throws -> IterationOutcome {
             try IterationDriver(
-                source: rows, configuration: configuration, plan: share?.plan ?? plan, step: step,
+                source: rows, configuration: configuration, plan: share?.plan ?? plan, step: step, grid: grid,
                 fallsBackWhenSlower: configuration.algorithm == .auto,
                 ranks: distribution.map { ($0, share!, source) }
             ).run(from: initialCentroids, progress: progress, observer: observer, resume: resumeState, checkpoint: saveState)
@@ -280,6 +282,6 @@ public enum KMeans {
                 peakAnonymousBytes: max(initializationAnonymous, outcome.peakAnonymousBytes, memory.anonymous),
                 fileBackedBytes: memory.fileBacked, engineWorkingBytes: outcome.workingBytes),
             blasCore: BLAS.coreName, algorithm: choice, trainingRowCount: source.rowCount,
-            ranks: distribution.map { $0.report(of: plan, rowCount: source.rowCount) })
+            ranks: distribution.map { $0.report(rowCount: source.rowCount) })
     }
 }

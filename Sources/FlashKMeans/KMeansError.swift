@@ -17,8 +17,6 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
     case zeroCentroid(index: Int)
     /// A ``Checkpoint`` that does not belong to this run: another input, shape or scale; why.
     case checkpointMismatch(String)
-    /// More ranks than the slices this job splits into (each rank takes whole slices).
-    case tooManyRanks(ranks: Int, slices: Int)
 
     /// A setting of ``KMeans/Configuration`` or of a call, by its name in the library.
     public enum Setting: String, Sendable, CaseIterable {
@@ -88,8 +86,6 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
             "centroid \(index) is all zeros and has no direction for cosine similarity"
         case let .checkpointMismatch(why):
             "the checkpoint belongs to another run: \(why)"
-        case let .tooManyRanks(ranks, slices):
-            "\(ranks) ranks, but these rows split into \(slices) slices and each rank takes whole ones; run at most \(slices) ranks"
         }
     }
 }

@@ -57,7 +57,7 @@ enum ErrorMessages {
             return centroidFile + "centroid \(index) is all zeros and has no direction for --metric cosine"
         case .centroidShape:
             return centroidFile + error.description
-        case .tooManyClusters, .checkpointMismatch, .tooManyRanks:
+        case .tooManyClusters, .checkpointMismatch:
             return input + error.description
         }
     }

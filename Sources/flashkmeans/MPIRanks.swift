@@ -53,6 +53,13 @@ final class MPIRanks: RankGroup {
         return parts
     }
 
+    func allReduceSum(_ local: UnsafeBufferPointer<Int64>, into total: UnsafeMutableBufferPointer<Int64>) throws {
+        precondition(local.count == total.count)
+        guard fk_mpi_allreduce_sum(local.baseAddress, total.baseAddress, local.count) == 0 else {
+            throw MPIError(call: "MPI_Allreduce")
+        }
+    }
+
     /// ``RankGroup/agree(_:describe:)`` with the command's one-line messages.
     func agree(_ failure: (any Error)?, context: ErrorContext) throws {
         try agree(failure) { ErrorMessages.line(for: $0, context: context) }

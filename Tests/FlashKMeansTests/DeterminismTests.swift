@@ -5,7 +5,7 @@ import _FlashKMeansTestSupport
 @Suite struct DeterminismTests {
     static let points = Fixtures.gaussian(pointCount: 3000, dimension: 24, seed: 21)
 
-    /// Slices, not threads, own the partial sums, so any thread count gives
+    /// Sums and inertia are exact, and labels are exact, so any thread count gives
     /// bit-identical labels, centroids and inertia.
     @Test(arguments: [2, 3, 5])
     func threadCountDoesNotChangeTheResult(threads: Int) throws {
@@ -23,8 +23,8 @@ import _FlashKMeansTestSupport
     }
 
     /// Tile sizes change every `sgemm` shape but neither the labels (re-ranked in float64
-    /// wherever float32 rounding could matter) nor the summation order (slices depend on
-    /// the row count only): results are bit-identical, even on overlapping data.
+    /// wherever float32 rounding could matter) nor the sums (exact): results are
+    /// bit-identical, even on overlapping data.
     @Test(arguments: [(7, 5), (64, 64), (256, 256), (1000, 33), (3000, 1)])
     func tileSizesDoNotChangeTheResult(pointTile: Int, centroidTile: Int) throws {
         let source = ArraySource(Self.points, dimension: 24)
@@ -57,70 +57,20 @@ import _FlashKMeansTestSupport
         #expect(tiled.labels == reference.labels)
     }
 
-    /// Slices depend on the shape alone. Up to 256 centroids, one per 1,024 rows, at most
-    /// 16; past that, also one per 4k rows, rounded down to a power of two where that binds
-    /// (the sums a slice clears and combines every pass stay under its rows' traffic).
-    @Test func slicesFollowRowsAndCentroids() {
+    /// Slices depend on the row count alone: one per 1,024 rows, at most 16, whatever k, d
+    /// and the threads.
+    @Test func slicesFollowRows() {
         func slices(_ rows: Int, _ k: Int, _ d: Int, threads: Int = 2) -> Int {
             TilePlan(pointCount: rows, clusterCount: k, dimension: d, pointTile: nil, centroidTile: nil, threadCount: threads)
                 .sliceCount
         }
         #expect(slices(3000, 40, 24) == 3)
         #expect(slices(43_742, 256, 384) == 16)
-        #expect(slices(100_000, 1024, 384) == 16)
-        // ⌈43,742 / 4,096⌉ = 11 → 8; ⌈9,000 / 4,096⌉ = 3 → 2; fewer rows than 4k: one slice.
-        #expect(slices(43_742, 1024, 384) == 8)
-        #expect(slices(9000, 1024, 64) == 2)
-        #expect(slices(3000, 1024, 8) == 1)
+        #expect(slices(43_742, 1024, 384) == 16)
         #expect(slices(43_742, 1024, 384, threads: 1) == slices(43_742, 1024, 384, threads: 8))
-        // Sums past 128 MiB a slice still get two slices, so two threads (or ranks), where the
-        // rows allow: k = 262,144 at d = 128 (268 MB a slice) over 10M rows; 1M rows are fewer
-        // than 4k a slice.
-        #expect(slices(10_000_000, 262_144, 128) == 2)
-        #expect(slices(1_000_000, 262_144, 128) == 1)
-        #expect(slices(10_000_000, 4096, 128) == 16)
-    }
-
-    /// A pass adds each slice's sums to the total while it runs, holding at most twice as many
-    /// slices' sums as threads: the total is still every slice's row-order sum, added in slice
-    /// order, to the bit, whether slices wait for a free slot (16 slices, 1-3 threads) or not.
-    @Test(arguments: [1, 2, 3, 8])
-    func sumsAddedWhileThePassRunsKeepSliceOrder(threads: Int) throws {
-        let rowCount = 16 * 1024
-        let dimension = 8
-        let clusterCount = 12
-        let values = Fixtures.gaussian(pointCount: rowCount, dimension: dimension, seed: 31)
-        let centroids = Fixtures.rows(Fixtures.distinctRows(clusterCount, of: rowCount, seed: 3), of: values, dimension: dimension)
-        let plan = TilePlan(
-            pointCount: rowCount, clusterCount: clusterCount, dimension: dimension, pointTile: 100, centroidTile: nil,
-            threadCount: threads)
-        #expect(plan.sliceCount == 16)
-        let pass = AssignmentPass(
-            source: ArraySource(values, dimension: dimension), step: DenseStep(), clusterCount: clusterCount, plan: plan)
-        var sums = [Double](repeating: .nan, count: clusterCount * dimension)
-        var counts = [Int](repeating: -1, count: clusterCount)
-        for _ in 0..<2 {
-            _ = try centroids.withUnsafeBufferPointer { try pass.run(centroids: $0.baseAddress!, accumulateSums: true, pruning: false) }
-            try pass.combineSums(into: &sums, counts: &counts)
-        }
-
-        var expectedSums = [Double](repeating: 0, count: clusterCount * dimension)
-        var expectedCounts = [Int](repeating: 0, count: clusterCount)
-        for slice in 0..<plan.sliceCount {
-            var sliceSums = [Double](repeating: 0, count: clusterCount * dimension)
-            for row in plan.rows(ofSlice: slice, pointCount: rowCount) {
-                let label = Int(pass.labels[row])
-                expectedCounts[label] += 1
-                for index in 0..<dimension { sliceSums[label * dimension + index] += Double(values[row * dimension + index]) }
-            }
-            for index in sliceSums.indices { expectedSums[index] += sliceSums[index] }
-        }
-        #expect(counts == expectedCounts)
-        #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern))
-        // Four slices' sums at most for 1-2 threads, not 16.
-        let sliceBytes = clusterCount * (dimension * 8 + 8)
-        #expect(pass.workingBytes - pass.pointCount * 8 - plan.threadCount * plan.scratchBytes(dimension: dimension)
-                    - clusterCount * 4 <= (min(16, 2 * plan.threadCount) + 1) * sliceBytes)
+        #expect(slices(1000, 1024, 8) == 1)
+        // Sums no longer live in slices, so huge k × d keeps every slice (and thread).
+        #expect(slices(1_000_000, 262_144, 128) == 16)
     }
 
     @Test func sameSeedSameResultOtherSeedOtherStart() throws {

@@ -196,10 +196,21 @@ import _FlashKMeansTestSupport
         }
     }
 
-    @Test func moreRanksThanSlicesAreRefused() throws {
-        let outcomes = Self.fitAcross(11, configuration(k: 4, maxIterations: 3))
-        for outcome in outcomes {
-            #expect(throws: KMeansError.tooManyRanks(ranks: 11, slices: 10)) { try outcome.get() }
+    /// Sums and inertia are exact, so ranks need not take whole slices of the split one process
+    /// makes: more ranks than its 10 slices still give its result, bit for bit.
+    @Test(arguments: [11, 16])
+    func moreRanksThanSlicesGiveTheResultOfOneProcess(ranks: Int) throws {
+        var configuration = configuration(k: 24, maxIterations: 15, threads: 2)
+        configuration.initialization = .kMeansPlusPlus
+        configuration.algorithm = .yinyang
+        #expect(configuration.tilePlan(for: ArraySource(Self.points, dimension: 12)).sliceCount == 10)
+        let single = try KMeans.fit(ArraySource(Self.points, dimension: 12), configuration: configuration)
+        for (rank, outcome) in Self.fitAcross(ranks, configuration).enumerated() {
+            let result = try outcome.get()
+            #expect(result.centroids == single.centroids, "rank \(rank)")
+            #expect(result.labels == single.labels, "rank \(rank)")
+            #expect(result.iterations.map(\.inertia) == single.iterations.map(\.inertia), "rank \(rank)")
+            #expect(result.ranks?.rowsPerRank.count == ranks)
         }
     }
 }

@@ -109,12 +109,40 @@ void fk_squared_norms(const float *rows, long row_stride, long count, long dimen
 void fk_distances_to_labels(const float *rows, long row_stride, long count, long dimension, const float *centroids,
                             const int32_t *labels, float *distances);
 
-/// Adds each row into its label's float64 sums, in row order, and counts it. Sums are float64
-/// so that centroids stay accurate when the rows share a large common offset (rows near
-/// (1000, …, 1000) lose about 3 significant digits per 1,000 rows summed in float32).
-/// - labels: `count` (in); sums: `k × dimension` (inout); counts: `k` (inout).
-void fk_add_rows_by_label(const float *rows, long row_stride, long count, long dimension, const int32_t *labels, double *sums,
-                          long *counts);
+/// Exact cluster sums: every value is placed on a fixed grid, `value × scale` rounded toward
+/// zero to an integer below 2^93 in magnitude, and kept as three base-2^31 digits, each
+/// summed in an int64 word. Integer sums are associative, so the total is the same to the
+/// bit however the rows are split over threads, slices and ranks, and a row can be taken out
+/// of one cluster and into another without recomputing either.
+/// Words are laid out per cluster as `[low digits of d values][middle][high]`.
+///
+/// Moves each row whose label changed from `old_labels` to `new_labels`: its digits out of
+/// the old cluster's words and into the new one's; with `old_labels` NULL, every row is
+/// added. Each call adds less than 2^31 to a word per row: normalize before 2^32 rows.
+/// - old_labels, new_labels: `count` (in); words: `k × 3 × dimension` (inout); counts: `k` (inout).
+void fk_move_rows_exact(const float *rows, long row_stride, long count, long dimension, const int32_t *old_labels,
+                        const int32_t *new_labels, double scale, int64_t *words, long *counts);
+
+/// Carries each value's low and middle words into the next, leaving them in `[0, 2^31)`:
+/// after it, equal totals have equal words.
+void fk_normalize_exact(int64_t *words, long dimension, long clusters);
+
+/// Normalized words as float64 sums, `(high·2^62 + middle·2^31 + low) × inverse_scale`.
+/// - sums: `clusters × dimension` (out).
+void fk_exact_to_double(const int64_t *words, long dimension, long clusters, double inverse_scale, double *sums);
+
+/// Words of an exact total of any float32 values (a 277-bit integer in units of 2^-149, as
+/// base-2^31 digits): squared distances summed into the inertia without rounding.
+#define FK_EXACT_FLOAT_WORDS 10
+
+/// Adds `count` finite values into `words` (`FK_EXACT_FLOAT_WORDS`), then normalizes them.
+void fk_add_exact_floats(const float *values, long count, int64_t *words);
+
+/// Carries each word into the next, leaving all but the top one in `[0, 2^31)`.
+void fk_normalize_exact_float_total(int64_t *words);
+
+/// A normalized exact total as the float64 nearest to it, give or take the last bit.
+double fk_exact_float_total(const int64_t *words);
 
 /// float16 (as bit patterns, at any byte alignment) to float32, exactly.
 /// - source: `count` (in); destination: `count` (out).

@@ -2,6 +2,7 @@
 #define CMPILOADER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Open MPI, loaded at run time only when a process was started by `mpirun` or `srun`,
 /// so that the binary needs nothing of MPI on a single machine. Every call is over
@@ -19,6 +20,8 @@ int fk_mpi_allgather(const void *local, long local_bytes, void *gathered, const 
 /// As `fk_mpi_allgather`, but only `root` receives (`gathered` may be NULL elsewhere).
 int fk_mpi_gather(const void *local, long local_bytes, void *gathered, const long *counts, int root);
 
+/// The sum over ranks of each of `count` values of `local`, into `total`, on every rank.
+int fk_mpi_allreduce_sum(const int64_t *local, int64_t *total, long count);
 /// Each rank's `value`, in rank order, into `values` (`size` of them).
 int fk_mpi_allgather_long(long value, long *values);
 

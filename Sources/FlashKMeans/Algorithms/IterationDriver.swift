@@ -19,6 +19,9 @@ struct IterationDriver<Step: AssignmentStep> {
     let configuration: KMeans.Configuration
     let plan: TilePlan
     let step: Step
+    /// Where the cluster sums are kept; measured from `source` when `nil` (which one rank's
+    /// share cannot do: every rank needs the job's grid).
+    var grid: SumGrid? = nil
     /// For `auto`: give up pruning when a pruned pass would cost more than a dense one.
     let fallsBackWhenSlower: Bool
     /// For one rank of a job: the exchange, this rank's share (`source` holds its rows), and
@@ -35,8 +38,10 @@ struct IterationDriver<Step: AssignmentStep> {
     ) throws -> IterationOutcome {
         let clusterCount = configuration.clusterCount
         let dimension = source.dimension
+        precondition(grid != nil || ranks == nil, "the ranks of a job need its grid")
         let pass = AssignmentPass(
-            source: source, step: step, clusterCount: clusterCount, plan: plan, ranks: ranks.map { ($0.distribution, $0.share) },
+            source: source, step: step, clusterCount: clusterCount, plan: plan, grid: try grid ?? SumGrid.covering(source, plan: plan),
+            distribution: ranks?.distribution,
             prefixBudget: (configuration.memoryBudget ?? AlgorithmPlanner.defaultMemoryBudget) / 4)
         // Every decision below is the job's, so it counts every rank's rows.
         let rowCount = ranks?.allRows.rowCount ?? source.rowCount

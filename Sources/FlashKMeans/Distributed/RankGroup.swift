@@ -11,9 +11,24 @@ public protocol RankGroup: AnyObject {
     var size: Int { get }
     /// Every rank's `local` bytes, in rank order, on every rank.
     func allGather(_ local: [UInt8]) throws -> [[UInt8]]
+    /// The sum over ranks of each of `local`'s values, into `total` (of the same count) on
+    /// every rank. The values' sums must fit an `Int64`.
+    func allReduceSum(_ local: UnsafeBufferPointer<Int64>, into total: UnsafeMutableBufferPointer<Int64>) throws
 }
 
 extension RankGroup {
+    /// Through ``allGather(_:)``: every rank receives every rank's values.
+    public func allReduceSum(_ local: UnsafeBufferPointer<Int64>, into total: UnsafeMutableBufferPointer<Int64>) throws {
+        precondition(local.count == total.count)
+        let parts = try allGather(Array(UnsafeRawBufferPointer(local)))
+        _ = total.initialize(from: repeatElement(0, count: total.count))
+        for part in parts {
+            part.withUnsafeBytes { raw in
+                for index in 0..<total.count { total[index] += raw.loadUnaligned(fromByteOffset: index * 8, as: Int64.self) }
+            }
+        }
+    }
+
     /// Throws on every rank when any rank failed: the failing rank its own error, the others
     /// the lowest failing rank's message (``RankFailure``). Every rank must call it at the
     /// same point, failed or not, so that none is left waiting for another.
@@ -67,6 +82,23 @@ final class Distribution {
         }
     }
 
+    /// Every rank's exact sums added up, into `total`, on every rank.
+    func allReduceSum(_ local: ClusterSums, into total: ClusterSums) throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        try group.allReduceSum(
+            UnsafeBufferPointer(start: local.words, count: local.wordCount),
+            into: UnsafeMutableBufferPointer(start: total.words, count: total.wordCount))
+        try UnsafeMutableRawPointer(local.counts).withMemoryRebound(to: Int64.self, capacity: local.clusterCount) { localCounts in
+            try UnsafeMutableRawPointer(total.counts).withMemoryRebound(to: Int64.self, capacity: total.clusterCount) { totalCounts in
+                try group.allReduceSum(
+                    UnsafeBufferPointer(start: localCounts, count: local.clusterCount),
+                    into: UnsafeMutableBufferPointer(start: totalCounts, count: total.clusterCount))
+            }
+        }
+        exchangedBytes += size * (local.wordCount + local.clusterCount) * 8
+    }
+
     /// ``RankGroup/agree(_:describe:)``, timed with the other exchanges.
     func agree(_ failure: (any Error)?) throws {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -83,57 +115,30 @@ final class Distribution {
         return result!
     }
 
-    /// The slices of a pass over `rowCount` rows split as one process would (`plan`), dealt
-    /// to the ranks as runs of whole slices: rank r takes slices `r·S/R ..< (r+1)·S/R`.
-    func share(of plan: TilePlan, rowCount: Int) throws -> RankShare {
-        let sliceCount = plan.sliceCount
-        guard size <= sliceCount else {
-            throw KMeansError.tooManyRanks(ranks: size, slices: sliceCount)
-        }
-        let slices = self.slices(ofRank: rank, sliceCount: sliceCount)
-        let starts = (0...sliceCount).map { plan.rows(ofSlice: min($0, sliceCount - 1), pointCount: rowCount).lowerBound }
-        var globalStarts = starts
-        globalStarts[sliceCount] = rowCount
-        let rows = globalStarts[slices.lowerBound]..<globalStarts[slices.upperBound]
-        var local = plan
-        local.sliceCount = slices.count
-        local.threadCount = max(1, min(plan.threadCount, slices.count))
-        local.sliceStarts = globalStarts[slices.lowerBound...slices.upperBound].map { $0 - rows.lowerBound }
-        return RankShare(
-            slices: slices, rows: rows, plan: local,
-            slicesOfRank: (0..<size).map { self.slices(ofRank: $0, sliceCount: sliceCount) }, globalSliceCount: sliceCount)
+    /// Rank `rank`'s run of rows: `rank·n/R ..< (rank+1)·n/R`. Sums and inertia are exact, so
+    /// how the rows are split never changes a result.
+    func rows(ofRank rank: Int, rowCount: Int) -> Range<Int> {
+        (rank * rowCount / size)..<((rank + 1) * rowCount / size)
     }
 
-    /// Rank `rank`'s run of whole slices: `rank·S/R ..< (rank+1)·S/R`.
-    func slices(ofRank rank: Int, sliceCount: Int) -> Range<Int> {
-        (rank * sliceCount / size)..<((rank + 1) * sliceCount / size)
+    /// This rank's part of a pass over `rowCount` rows that one process would run with `plan`.
+    func share(of plan: TilePlan, rowCount: Int) -> RankShare {
+        RankShare(rows: rows(ofRank: rank, rowCount: rowCount), plan: plan)
     }
 }
 
 extension Distribution {
-    /// Rows per rank of a pass split by `plan`, with the exchanges' cost so far.
-    func report(of plan: TilePlan, rowCount: Int) -> RankReport {
+    /// Rows per rank of a pass, with the exchanges' cost so far.
+    func report(rowCount: Int) -> RankReport {
         RankReport(
-            ranks: size,
-            rowsPerRank: (0..<size).map { rank in
-                let slices = self.slices(ofRank: rank, sliceCount: plan.sliceCount)
-                guard !slices.isEmpty else { return 0 }
-                return plan.rows(ofSlice: slices.upperBound - 1, pointCount: rowCount).upperBound
-                    - plan.rows(ofSlice: slices.lowerBound, pointCount: rowCount).lowerBound
-            },
+            ranks: size, rowsPerRank: (0..<size).map { rows(ofRank: $0, rowCount: rowCount).count },
             communicationSeconds: communicationSeconds, exchangedBytes: exchangedBytes)
     }
 }
 
-/// One rank's part of a pass: whole slices of the single-process split.
+/// One rank's part of a pass: a run of consecutive rows.
 struct RankShare {
-    /// This rank's slices, as indices of the single-process split.
-    var slices: Range<Int>
-    /// Their rows.
     var rows: Range<Int>
-    /// The plan for a pass over just those rows, with the same slice boundaries.
+    /// The plan for a pass over just those rows.
     var plan: TilePlan
-    /// Every rank's slices.
-    var slicesOfRank: [Range<Int>]
-    var globalSliceCount: Int
 }

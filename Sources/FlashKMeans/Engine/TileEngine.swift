@@ -16,9 +16,6 @@ package struct TileSchedule: Sendable, Equatable {
     /// (but the last), for operations that keep results per tile. Assignment passes split
     /// by rows, which keeps slices even for any tile size.
     let slicesAlignedToTiles: Bool
-    /// Where each slice starts, and the end (`sliceCount + 1` entries), when the slices are
-    /// a rank's share of a larger split (``TilePlan/sliceStarts``); `nil` splits evenly.
-    let sliceStarts: [Int]?
 
     /// Splits `rowCount` rows into `sliceCount` slices of tiles.
     ///
@@ -34,7 +31,6 @@ package struct TileSchedule: Sendable, Equatable {
         self.tileRows = tileRows
         self.sliceCount = sliceCount
         self.slicesAlignedToTiles = slicesAlignedToTiles
-        sliceStarts = nil
     }
 
     /// The rows of a run's assignment passes: the plan's point tile and slices.
@@ -46,13 +42,10 @@ package struct TileSchedule: Sendable, Equatable {
         tileRows = plan.pointTile
         sliceCount = plan.sliceCount
         slicesAlignedToTiles = false
-        sliceStarts = plan.sliceStarts
-        precondition(sliceStarts.map { $0.count == sliceCount + 1 && $0.last == rowCount } ?? true)
     }
 
     /// The rows of slice `slice`.
     func rows(ofSlice slice: Int) -> Range<Int> {
-        if let sliceStarts { return sliceStarts[slice]..<sliceStarts[slice + 1] }
         guard slicesAlignedToTiles else { return (slice * rowCount / sliceCount)..<((slice + 1) * rowCount / sliceCount) }
         let tileCount = (rowCount + tileRows - 1) / tileRows
         let firstTile = slice * tileCount / sliceCount
@@ -88,15 +81,10 @@ package protocol TileOperation: AnyObject {
     /// Called on the slice's thread before its first tile, to reset what the slice
     /// accumulates there rather than on the calling thread. The default does nothing.
     func beginSlice(_ slice: Int)
-
-    /// Called on the slice's thread after its last tile, or after it failed. The default
-    /// does nothing.
-    func endSlice(_ slice: Int)
 }
 
 extension TileOperation {
     package func beginSlice(_ slice: Int) {}
-    package func endSlice(_ slice: Int) {}
 }
 
 /// The one loop that streams tiles of rows through an operation on a fixed team of threads.
@@ -115,8 +103,13 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     private let ownsWorkers: Bool
     private let scratches: [Operation.ThreadScratch]
     private let readers: [TileReader]
-    /// One slot per slice, written only by the participant that owns the slice.
+    /// One slot per slice, written only by the participant that runs the slice.
     private let failures: UnsafeMutableBufferPointer<(any Error)?>
+    /// Participants take the next slice not yet taken as they finish one, so that a thread
+    /// whose slices prune less does not leave the others idle at the end of a pass.
+    private let slicesTaken = Lock()
+    /// The next slice to take; guarded by `slicesTaken`.
+    private var nextSlice = 0
 
     /// Starts the team's threads and makes each participant's scratch and reader.
     ///
@@ -163,6 +156,7 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     /// - Throws: The failure of the lowest slice that failed.
     package func run() throws {
         for slice in 0..<schedule.sliceCount { failures[slice] = nil }
+        nextSlice = 0
         workers.run(self)
         for slice in 0..<schedule.sliceCount {
             if let failure = failures[slice] { throw failure }
@@ -172,8 +166,7 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     func work(participant: Int) {
         let scratch = scratches[participant]
         let reader = readers[participant]
-        var slice = participant
-        while slice < schedule.sliceCount {
+        while let slice = takeSlice() {
             operation.beginSlice(slice)
             do {
                 try runSlice(slice, scratch: scratch, reader: reader)
@@ -181,8 +174,14 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
                 failures[slice] = error
             }
             reader.releaseRemaining()
-            operation.endSlice(slice)
-            slice += workers.count
+        }
+    }
+
+    private func takeSlice() -> Int? {
+        slicesTaken.withLock {
+            guard nextSlice < schedule.sliceCount else { return nil }
+            defer { nextSlice += 1 }
+            return nextSlice
         }
     }
 

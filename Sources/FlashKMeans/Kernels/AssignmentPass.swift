@@ -1,174 +1,160 @@
 import CKMeansKernels
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+/// Where exact sums put their grid: every value summed has a magnitude below `2^top`, and
+/// lands on the grid as an integer below 2^92 (see `fk_move_rows_exact`). Values down to
+/// 2^68 times smaller than `2^top` are on the grid exactly; smaller ones lose bits below
+/// `2^(top − 92)`, far less than float64 summation rounds away.
+struct SumGrid: Sendable, Equatable {
+    let top: Int
 
-/// `k × d` float64 sums of rows by cluster, and the `k` cluster sizes.
+    /// The grid for values of magnitude at most `largest` (finite; zero for all-zero data).
+    init(largestMagnitude largest: Float) {
+        top = largest.isFinite && largest > 0 ? Int(largest.exponent) + 1 : 0
+    }
+
+    /// The grid for `source`'s rows, measured with one read of the data where the stored type
+    /// does not bound them.
+    static func covering(_ source: any EmbeddingSource, plan: TilePlan) throws -> SumGrid {
+        SumGrid(largestMagnitude: max(typeBound(of: source), try DataScale.largestMagnitude(of: source, plan: plan)))
+    }
+
+    /// The largest magnitude `source`'s stored type can hold where ``DataScale`` does not
+    /// measure it (float16 and uint8), otherwise 0.
+    static func typeBound(of source: any EmbeddingSource) -> Float {
+        switch source.description.dataType {
+        case "float16": 65504
+        case "uint8": 255
+        default: 0
+        }
+    }
+
+    /// Values times this are integers below 2^92 on the grid.
+    var scale: Double { Double(sign: .plus, exponent: 92 - top, significand: 1) }
+    var inverseScale: Double { Double(sign: .plus, exponent: top - 92, significand: 1) }
+}
+
+/// Exact sums of rows by cluster on a ``SumGrid``, as three int64 words a value, and the `k`
+/// cluster sizes. Being integers, they add up to the same bits in any order, so rows can be
+/// moved between clusters as their labels change rather than summed again every pass.
 final class ClusterSums {
-    let sums: UnsafeMutablePointer<Double>
+    let words: UnsafeMutablePointer<Int64>
     let counts: UnsafeMutablePointer<Int>
-    let sumCount: Int
     let clusterCount: Int
+    let dimension: Int
+    var wordCount: Int { clusterCount * 3 * dimension }
 
     init(clusterCount: Int, dimension: Int) {
         self.clusterCount = clusterCount
-        sumCount = clusterCount * dimension
-        sums = .allocate(capacity: max(1, sumCount))
+        self.dimension = dimension
+        words = .allocate(capacity: max(1, clusterCount * 3 * dimension))
         counts = .allocate(capacity: max(1, clusterCount))
+        clear()
     }
 
     deinit {
-        sums.deallocate()
+        words.deallocate()
         counts.deallocate()
     }
 
-    var byteCount: Int { sumCount * MemoryLayout<Double>.stride + clusterCount * MemoryLayout<Int>.stride }
+    var byteCount: Int { wordCount * MemoryLayout<Int64>.stride + clusterCount * MemoryLayout<Int>.stride }
 
     func clear() {
-        sums.update(repeating: 0, count: sumCount)
+        words.update(repeating: 0, count: wordCount)
         counts.update(repeating: 0, count: clusterCount)
     }
 
-    /// Adds `part`, each sum on its own; the first part of a total is copied instead: adding
-    /// it to +0 gives the same bits, as a slice's sums start at +0 and so are never −0.
-    func add(_ part: ClusterSums, first: Bool) {
-        let partSums = UnsafePointer(part.sums)
-        if first {
-            sums.update(from: partSums, count: sumCount)
-            counts.update(from: part.counts, count: clusterCount)
-        } else {
-            for index in 0..<sumCount { sums[index] += partSums[index] }
-            for cluster in 0..<clusterCount { counts[cluster] += part.counts[cluster] }
-        }
-    }
+    /// Carries the lower words up, so that equal sums have equal words.
+    func normalize() { fk_normalize_exact(words, dimension, clusterCount) }
 
-    /// The sums, then the counts, as bytes.
-    var bytes: [UInt8] {
-        Array(UnsafeRawBufferPointer(start: sums, count: sumCount * MemoryLayout<Double>.stride))
-            + Array(UnsafeRawBufferPointer(start: counts, count: clusterCount * MemoryLayout<Int>.stride))
-    }
-
-    /// Reads what ``bytes`` wrote.
-    func load(_ bytes: [UInt8]) {
-        precondition(bytes.count == byteCount)
-        bytes.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(sums).copyMemory(from: raw.baseAddress!, byteCount: sumCount * MemoryLayout<Double>.stride)
-            UnsafeMutableRawPointer(counts).copyMemory(
-                from: raw.baseAddress! + sumCount * MemoryLayout<Double>.stride, byteCount: clusterCount * MemoryLayout<Int>.stride)
-        }
+    /// The sums as float64, from normalized words.
+    /// - Parameters:
+    ///   - sums: `k × d` (out).
+    ///   - counts: `k` (out).
+    func values(on grid: SumGrid, into sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) {
+        fk_exact_to_double(words, dimension, clusterCount, grid.inverseScale, sums)
+        counts.update(from: self.counts, count: clusterCount)
     }
 }
 
-/// Partial results of one accumulation slice: a fixed, contiguous range of rows.
+/// ``ClusterSums`` that every thread of a pass moves its tiles' rows in and out of, one tile
+/// at a time. The moves are exact integer additions, so their order does not matter.
+final class SharedClusterSums: @unchecked Sendable {
+    let sums: ClusterSums
+    let grid: SumGrid
+    private let lock = Lock()
+    /// Rows moved since the words were last normalized; guarded by `lock`.
+    private var movedSinceNormalized = 0
+
+    init(clusterCount: Int, dimension: Int, grid: SumGrid) {
+        sums = ClusterSums(clusterCount: clusterCount, dimension: dimension)
+        self.grid = grid
+    }
+
+    /// Moves the rows of `tile` whose label changed from `oldLabels` (`nil`: every row is
+    /// new) to `newLabels`.
+    func move(_ tile: RowTile, from oldLabels: UnsafePointer<Int32>?, to newLabels: UnsafePointer<Int32>) {
+        lock.lock()
+        defer { lock.unlock() }
+        fk_move_rows_exact(
+            tile.base, tile.rowStride, tile.rowCount, tile.dimension, oldLabels, newLabels, grid.scale, sums.words, sums.counts)
+        // Each row moves less than 2^31 into a word: carrying well before 2^32 rows keeps
+        // every int64 word from overflowing.
+        movedSinceNormalized += tile.rowCount
+        if movedSinceNormalized >= 1 << 30 {
+            sums.normalize()
+            movedSinceNormalized = 0
+        }
+    }
+
+    /// After a pass, on the calling thread.
+    func normalize() {
+        sums.normalize()
+        movedSinceNormalized = 0
+    }
+}
+
+/// An exact total of float32 values (`fk_add_exact_floats`): the inertia, the same to the bit
+/// however the rows are split.
+struct ExactFloatTotal: BitwiseCopyable {
+    private var words: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    init() { precondition(FK_EXACT_FLOAT_WORDS == 10) }
+
+    mutating func add(_ values: UnsafePointer<Float>, count: Int) {
+        withUnsafeMutableBytes(of: &words) { fk_add_exact_floats(values, count, $0.baseAddress!.assumingMemoryBound(to: Int64.self)) }
+    }
+
+    static func += (total: inout ExactFloatTotal, other: ExactFloatTotal) {
+        withUnsafeMutableBytes(of: &total.words) { raw in
+            let words = raw.baseAddress!.assumingMemoryBound(to: Int64.self)
+            withUnsafeBytes(of: other.words) { otherRaw in
+                for index in 0..<10 { words[index] += otherRaw.load(fromByteOffset: index * 8, as: Int64.self) }
+            }
+            fk_normalize_exact_float_total(words)
+        }
+    }
+
+    var value: Double {
+        withUnsafeBytes(of: words) { fk_exact_float_total($0.baseAddress!.assumingMemoryBound(to: Int64.self)) }
+    }
+}
+
+/// Totals of one accumulation slice: a fixed, contiguous range of rows.
 final class SliceAccumulator {
-    /// Where the slice adds its rows in a pass that gathers sums: its own sums when the pass
-    /// is one rank's share of a job, otherwise a ``SliceFolding`` slot lent for the pass.
-    var partial: ClusterSums?
-    var inertia = 0.0
+    var inertia = ExactFloatTotal()
     var reassigned = 0
     var counters = StepCounters()
 
-    init(partial: ClusterSums?) {
-        self.partial = partial
-    }
-
     func resetTotals() {
-        inertia = 0
+        inertia = ExactFloatTotal()
         reassigned = 0
         counters = StepCounters()
     }
 }
 
-/// Adds each slice's sums into the total as soon as every slice before it has been added,
-/// so that a pass holds the sums of a few slices at a time rather than of all of them
-/// (16 slices of 4 MiB at k = 4096, d = 128).
-///
-/// The total adds the slices in slice order, each sum on its own: the same additions, hence
-/// the same bits, as adding all slices to a cleared total after the pass. Slice `s` uses slot
-/// `s mod slots` and may start only once slice `s − slots` has been added; the lowest slice
-/// not yet added can always start or finish, so the pass never stalls for good. With slices
-/// dealt round-robin to `T` threads, `2T` slots let one thread run a whole slice ahead of
-/// another before it waits.
-final class SliceFolding: @unchecked Sendable {
-    let total: ClusterSums
-    private let slots: [ClusterSums]
-    private let sliceCount: Int
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let slotFreed: UnsafeMutablePointer<pthread_cond_t>
-    // Guarded by `mutex`.
-    private let finished: UnsafeMutablePointer<Bool>
-    private var nextToAdd = 0
-    private var adding = false
-
-    init(sliceCount: Int, threadCount: Int, clusterCount: Int, dimension: Int) {
-        self.sliceCount = sliceCount
-        total = ClusterSums(clusterCount: clusterCount, dimension: dimension)
-        slots = (0..<max(1, min(sliceCount, 2 * threadCount))).map { _ in ClusterSums(clusterCount: clusterCount, dimension: dimension) }
-        mutex = .allocate(capacity: 1)
-        slotFreed = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(slotFreed, nil)
-        finished = .allocate(capacity: sliceCount)
-        finished.initialize(repeating: false, count: sliceCount)
-    }
-
-    deinit {
-        pthread_cond_destroy(slotFreed)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        slotFreed.deallocate()
-        finished.deallocate()
-    }
-
-    var byteCount: Int { (slots.count + 1) * total.byteCount }
-
-    /// Before a pass that gathers sums, on the calling thread.
-    func beginPass() {
-        nextToAdd = 0
-        finished.update(repeating: false, count: sliceCount)
-    }
-
-    /// The cleared slot for `slice`, once the slice that used it last has been added.
-    func slot(forSlice slice: Int) -> ClusterSums {
-        pthread_mutex_lock(mutex)
-        while slice >= nextToAdd + slots.count { pthread_cond_wait(slotFreed, mutex) }
-        pthread_mutex_unlock(mutex)
-        let slot = slots[slice % slots.count]
-        slot.clear()
-        return slot
-    }
-
-    /// Marks `slice` done and adds every slice that is now next in order. One thread adds at
-    /// a time; a slice that finishes meanwhile is picked up by the thread already adding.
-    func finish(slice: Int) {
-        pthread_mutex_lock(mutex)
-        finished[slice] = true
-        if adding {
-            pthread_mutex_unlock(mutex)
-            return
-        }
-        adding = true
-        while nextToAdd < sliceCount, finished[nextToAdd] {
-            let next = nextToAdd
-            pthread_mutex_unlock(mutex)
-            total.add(slots[next % slots.count], first: next == 0)
-            pthread_mutex_lock(mutex)
-            nextToAdd += 1
-            pthread_cond_broadcast(slotFreed)
-        }
-        adding = false
-        pthread_mutex_unlock(mutex)
-    }
-}
-
 /// What one pass over the data found.
 struct PassOutcome {
-    /// `Σ ‖x − c(x)‖²` over all rows, summed in float64 slice by slice, then in slice order.
+    /// `Σ ‖x − c(x)‖²` over all rows, summed exactly, then rounded to float64.
     var inertia: Double
     /// Rows whose label differs from the previous pass (all rows on the first pass).
     var reassigned: Int
@@ -180,8 +166,9 @@ struct PassOutcome {
 /// distance, and (optionally) the per-cluster sums for the next centroids, all in
 /// one read of the data, through the ``TileEngine``.
 ///
-/// Each of the ``TilePlan/sliceCount`` slices accumulates its own sums in row order, and
-/// slices are combined in index order, so results are bit-identical for any thread count.
+/// Sums and inertia are exact (``ClusterSums``, ``ExactFloatTotal``), so results are
+/// bit-identical for any thread count, tile size and split over ranks. A pass that gathers
+/// sums after one that did moves only the rows whose label changed.
 ///
 /// Which centroids each row is compared with is the `step`'s business (all of them for
 /// Lloyd; those its bounds cannot rule out for Hamerly, Elkan and Yinyang); the pass
@@ -189,8 +176,8 @@ struct PassOutcome {
 /// results are summed identically.
 ///
 /// Memory: `labels` and `squaredDistances` (8 bytes per row), one ``KernelScratch`` and
-/// one tile reader per thread, and `k × d` float64 sums for at most twice as many slices as
-/// threads (a rank's share: its own slices and one total), plus the step's bounds.
+/// one tile reader per thread, `k × d` exact sums (24 bytes a value; twice for one rank of
+/// a job: its rows' and the job's), plus the step's bounds.
 final class AssignmentPass<Step: AssignmentStep> {
     let source: any EmbeddingSource
     let step: Step
@@ -200,11 +187,13 @@ final class AssignmentPass<Step: AssignmentStep> {
     var pointCount: Int { source.rowCount }
     private let operation: AssignmentOperation<Step>
     private let engine: TileEngine<AssignmentOperation<Step>>
-    /// In one process: adds the slices' sums while the pass runs.
-    private let folding: SliceFolding?
-    /// For one rank's share: the job's sums, which the ranks add up in turn after a pass
-    /// (``chainSums(_:)``).
-    private let rankTotal: ClusterSums?
+    /// The sums of this process's rows by their labels, kept from pass to pass.
+    private let sums: SharedClusterSums?
+    /// Whether `sums` are of the current labels, so that the next pass moves only the rows
+    /// that change label; a pass without sums or one that failed leaves them stale.
+    private var sumsFollowLabels = false
+    /// For one rank of a job: the job's sums, every rank's added up after each pass.
+    private let jobSums: ClusterSums?
     private let centroidSquaredNorms: UnsafeMutablePointer<Float>
     private let quantizedCentroids: QuantizedCentroids?
     /// Screens labelled rows by a prefix of rotated coordinates, where the plan screens.
@@ -212,43 +201,30 @@ final class AssignmentPass<Step: AssignmentStep> {
     /// Whether a pass has completed, so that every row has a label to seed the prefix screen.
     private var rowsHaveLabels = false
 
-    /// When this pass is one rank's share of a job: the exchange, and every slice of the
-    /// single-process split (this rank's own and copies of the others', filled each pass).
-    private let ranks: (distribution: Distribution, share: RankShare)?
-    private let allSlices: [SliceAccumulator]
+    /// When this pass is one rank's share of a job.
+    private let distribution: Distribution?
 
     /// - Parameters:
-    ///   - ranks: For one rank of a job, the exchange and this rank's share; `source` and
-    ///     `plan` are then that share's rows and plan.
+    ///   - grid: Where sums are kept; needed by passes that gather sums.
+    ///   - distribution: For one rank of a job, the exchange; `source` and `plan` are then
+    ///     that rank's rows and plan.
     ///   - prefixBudget: The most bytes the prefix screen may keep of the rows (`n × (p + 21)`);
     ///     0 for none. Only a pass that runs more than once can use it.
     init(
-        source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan,
-        ranks: (distribution: Distribution, share: RankShare)? = nil, prefixBudget: Int = 0
+        source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan, grid: SumGrid? = nil,
+        distribution: Distribution? = nil, prefixBudget: Int = 0
     ) {
         self.source = source
         self.step = step
         self.plan = plan
         self.clusterCount = clusterCount
-        self.ranks = ranks
+        self.distribution = distribution
         dimension = source.dimension
         let schedule = TileSchedule(plan: plan, rowCount: source.rowCount)
-        let threadCount = max(1, min(plan.threadCount, schedule.sliceCount))
-        folding = ranks == nil
-            ? SliceFolding(sliceCount: plan.sliceCount, threadCount: threadCount, clusterCount: clusterCount, dimension: dimension) : nil
-        operation = AssignmentOperation(source: source, step: step, clusterCount: clusterCount, plan: plan, folding: folding)
+        sums = grid.map { SharedClusterSums(clusterCount: clusterCount, dimension: source.dimension, grid: $0) }
+        jobSums = grid != nil && distribution != nil ? ClusterSums(clusterCount: clusterCount, dimension: source.dimension) : nil
+        operation = AssignmentOperation(source: source, step: step, clusterCount: clusterCount, plan: plan, sums: sums)
         engine = TileEngine(operation: operation, schedule: schedule, threadCount: plan.threadCount, source: source)
-        if let share = ranks?.share {
-            let local = operation.slices
-            // Other ranks' slices bring their totals only; their sums arrive added up.
-            allSlices = (0..<share.globalSliceCount).map {
-                share.slices.contains($0) ? local[$0 - share.slices.lowerBound] : SliceAccumulator(partial: nil)
-            }
-            rankTotal = ClusterSums(clusterCount: clusterCount, dimension: source.dimension)
-        } else {
-            allSlices = operation.slices
-            rankTotal = nil
-        }
         centroidSquaredNorms = .allocate(capacity: max(1, clusterCount))
         quantizedCentroids = plan.integerScreening ? QuantizedCentroids(clusterCount: clusterCount, dimension: source.dimension) : nil
         prefixScreen = plan.integerScreening && prefixBudget > 0
@@ -265,7 +241,7 @@ final class AssignmentPass<Step: AssignmentStep> {
     /// Bytes of anonymous memory this pass holds, for the run report.
     var workingBytes: Int {
         pointCount * 8 + engine.threadCount * plan.scratchBytes(dimension: dimension)
-            + (folding?.byteCount ?? allSlices.reduce(rankTotal?.byteCount ?? 0) { $0 + ($1.partial?.byteCount ?? 0) })
+            + (sums?.sums.byteCount ?? 0) + (jobSums?.byteCount ?? 0)
             + clusterCount * 4 + step.boundBytes
             + (quantizedCentroids?.byteCount ?? 0) + (prefixScreen?.byteCount ?? 0)
     }
@@ -274,11 +250,13 @@ final class AssignmentPass<Step: AssignmentStep> {
     ///
     /// - Parameters:
     ///   - centroids: `k × d`, row-major (in).
-    ///   - accumulateSums: Whether to gather per-cluster sums for ``combineSums(into:counts:)``.
+    ///   - accumulateSums: Whether to gather per-cluster sums for ``combineSums(into:counts:)``
+    ///     (the pass needs a grid).
     ///   - pruning: Whether the step may skip work its bounds rule out.
     /// - Throws: The first (lowest-row) ``DatasetError`` any slice met, such as a
     ///   non-finite row or an inconsistent fvecs header.
     func run(centroids: UnsafePointer<Float>, accumulateSums: Bool, pruning: Bool) throws -> PassOutcome {
+        precondition(!accumulateSums || sums != nil, "a pass that gathers sums needs a grid")
         computeCentroidSquaredNorms(centroids, count: clusterCount, dimension: dimension, into: centroidSquaredNorms)
         let table = CentroidTable(values: centroids, squaredNorms: centroidSquaredNorms, count: clusterCount, dimension: dimension)
         var context = PassContext(
@@ -288,90 +266,82 @@ final class AssignmentPass<Step: AssignmentStep> {
         // The full screen is still needed where a slice's rows lack labels or a prefix was not found.
         quantizedCentroids?.load(table)
         step.beginPass(context)
-        operation.currentPass = (context, accumulateSums)
+        let movesRows = accumulateSums && sumsFollowLabels
+        if accumulateSums, !movesRows { sums!.sums.clear() }
+        sumsFollowLabels = false
+        operation.currentPass = (context, accumulateSums ? (movesRows ? .moveChangedRows : .addEveryRow) : .none)
         defer { operation.currentPass = nil }
-        if accumulateSums { folding?.beginPass() }
-        if let ranks {
+        var totals = RankTotals()
+        if let distribution {
             // A rank that failed tells the others, which would otherwise wait for it.
-            try ranks.distribution.agreeing { try engine.run() }
-            try exchangeSlices(ranks.distribution, share: ranks.share)
-            if accumulateSums { try chainSums(ranks.distribution) }
+            try distribution.agreeing { try engine.run() }
+            totals = try RankTotals.exchanged(RankTotals(operation.slices), across: distribution)
         } else {
             try engine.run()
+            totals = RankTotals(operation.slices)
+        }
+        if accumulateSums, let sums {
+            sums.normalize()
+            if let distribution, let jobSums {
+                try distribution.allReduceSum(sums.sums, into: jobSums)
+                jobSums.normalize()
+            }
+            sumsFollowLabels = true
         }
         rowsHaveLabels = true
-        var outcome = PassOutcome(inertia: 0, reassigned: 0, counters: StepCounters())
-        for slice in allSlices {
-            outcome.inertia += slice.inertia
-            outcome.reassigned += slice.reassigned
-            outcome.counters += slice.counters
-        }
-        return outcome
+        return PassOutcome(inertia: totals.inertia.value, reassigned: totals.reassigned, counters: totals.counters)
     }
 
-    /// Gives every rank every slice's totals (inertia, reassignments, counters), so that all
-    /// add them as one process would.
-    private func exchangeSlices(_ distribution: Distribution, share: RankShare) throws {
-        var packed: [UInt8] = []
-        for slice in operation.slices {
-            withUnsafeBytes(of: slice.inertia) { packed += $0 }
-            withUnsafeBytes(of: slice.reassigned) { packed += $0 }
-            withUnsafeBytes(of: slice.counters) { packed += $0 }
-        }
-        let parts = try distribution.allGather(packed)
-        for (rank, part) in parts.enumerated() where rank != distribution.rank {
-            part.withUnsafeBytes { raw in
-                var offset = 0
-                func take<T>(_ type: T.Type) -> T {
-                    defer { offset += MemoryLayout<T>.size }
-                    return raw.loadUnaligned(fromByteOffset: offset, as: T.self)
-                }
-                for index in share.slicesOfRank[rank] {
-                    let slice = allSlices[index]
-                    slice.inertia = take(Double.self)
-                    slice.reassigned = take(Int.self)
-                    slice.counters = take(StepCounters.self)
-                }
-            }
-        }
-    }
-
-    /// Adds the job's slices' sums in slice order, as one process does, rank after rank: each
-    /// rank adds its own slices to the total the ranks before it passed on and passes it on.
-    /// Every rank receives one total from each rank (R of them) where it received every slice's
-    /// sums before (S ≥ R), and holds its own slices' sums only.
-    private func chainSums(_ distribution: Distribution) throws {
-        guard let total = rankTotal else { return }
-        for sender in 0..<distribution.size {
-            var payload: [UInt8] = []
-            if sender == distribution.rank {
-                for (position, slice) in operation.slices.enumerated() {
-                    total.add(slice.partial!, first: sender == 0 && position == 0)
-                }
-                payload = total.bytes
-            }
-            let passedOn = try distribution.allGather(payload)[sender]
-            // Only the total this rank adds to, and the job's, are needed here.
-            if sender != distribution.rank, sender == distribution.rank - 1 || sender == distribution.size - 1 {
-                total.load(passedOn)
-            }
-        }
-    }
-
-    /// The slices' sums, added in slice order, from the latest pass that gathered them.
+    /// The sums of the latest pass that gathered them (of every rank's rows, for one rank of a job).
     ///
     /// - Parameters:
     ///   - sums: `k × d` float64 (out).
     ///   - counts: `k` (out).
     func combineSums(into sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>) throws {
-        guard let total = folding?.total ?? rankTotal else { return }
-        sums.update(from: total.sums, count: total.sumCount)
-        counts.update(from: total.counts, count: clusterCount)
+        guard let local = self.sums else { return }
+        (jobSums ?? local.sums).values(on: local.grid, into: sums, counts: counts)
     }
 }
 
+/// A pass's totals over slices, and over ranks for one rank of a job: integers and exact
+/// sums, so the same whichever rows each rank and slice had.
+struct RankTotals: BitwiseCopyable {
+    var inertia = ExactFloatTotal()
+    var reassigned = 0
+    var counters = StepCounters()
+
+    init() {}
+
+    init(_ slices: [SliceAccumulator]) {
+        for slice in slices { add(slice.inertia, slice.reassigned, slice.counters) }
+    }
+
+    mutating func add(_ inertia: ExactFloatTotal, _ reassigned: Int, _ counters: StepCounters) {
+        self.inertia += inertia
+        self.reassigned += reassigned
+        self.counters += counters
+    }
+
+    static func exchanged(_ local: RankTotals, across distribution: Distribution) throws -> RankTotals {
+        var total = RankTotals()
+        for part in try distribution.allGather([local]) {
+            total.add(part[0].inertia, part[0].reassigned, part[0].counters)
+        }
+        return total
+    }
+}
+
+/// How a pass keeps the cluster sums.
+enum SumsUpdate {
+    case none
+    /// Adds every row to sums cleared for the pass.
+    case addEveryRow
+    /// Moves the rows whose label changed in sums that follow the previous labels.
+    case moveChangedRows
+}
+
 /// The per-tile work of an ``AssignmentPass``: norms and finiteness, the step, then labels,
-/// distances, inertia and sums, into the tile's own slice.
+/// distances, inertia and sums.
 final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
     typealias ThreadScratch = (kernel: KernelScratch, step: Step.Scratch)
 
@@ -382,14 +352,12 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
     let labels: UnsafeMutableBufferPointer<Int32>
     let squaredDistances: UnsafeMutableBufferPointer<Float>
     let slices: [SliceAccumulator]
-    private let folding: SliceFolding?
+    private let sums: SharedClusterSums?
     /// Set by ``AssignmentPass/run(centroids:accumulateSums:pruning:)`` for the pass under way.
-    var currentPass: (context: PassContext, accumulateSums: Bool)?
+    var currentPass: (context: PassContext, sumsUpdate: SumsUpdate)?
 
-    /// - Parameter folding: Lends the slices their sums and adds them up while the pass runs;
-    ///   `nil`: every slice keeps sums of its own.
-    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan, folding: SliceFolding?) {
-        self.folding = folding
+    init(source: any EmbeddingSource, step: Step, clusterCount: Int, plan: TilePlan, sums: SharedClusterSums?) {
+        self.sums = sums
         path = source.path
         self.step = step
         self.plan = plan
@@ -398,9 +366,7 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
         labels.initialize(repeating: -1)
         squaredDistances = .allocate(capacity: source.rowCount)
         squaredDistances.initialize(repeating: 0)
-        slices = (0..<plan.sliceCount).map { _ in
-            SliceAccumulator(partial: folding == nil ? ClusterSums(clusterCount: clusterCount, dimension: source.dimension) : nil)
-        }
+        slices = (0..<plan.sliceCount).map { _ in SliceAccumulator() }
     }
 
     deinit {
@@ -412,23 +378,9 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
         (KernelScratch(plan: plan, dimension: dimension), step.makeScratch())
     }
 
-    /// Each slice clears its sums on its own thread (`k × d` of them: 4 MiB a slice at
-    /// k = 4096, d = 128, which one thread cleared for every slice in 7% of a pass).
     func beginSlice(_ slice: Int) {
-        guard let (_, accumulateSums) = currentPass else { return }
-        let accumulator = slices[slice]
-        accumulator.resetTotals()
-        guard accumulateSums else { return }
-        if let folding {
-            accumulator.partial = folding.slot(forSlice: slice)
-        } else {
-            accumulator.partial!.clear()
-        }
-    }
-
-    func endSlice(_ slice: Int) {
-        guard let (_, accumulateSums) = currentPass, accumulateSums else { return }
-        folding?.finish(slice: slice)
+        guard currentPass != nil else { return }
+        slices[slice].resetTotals()
     }
 
     /// Whether the slice's rows so far in this pass say the screen still narrows enough to
@@ -440,7 +392,7 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
     }
 
     func process(_ rows: Range<Int>, slice sliceIndex: Int, scratch: ThreadScratch, reader: TileReader) throws {
-        guard let (context, accumulateSums) = currentPass else { return }
+        guard let (context, sumsUpdate) = currentPass else { return }
         let slice = slices[sliceIndex]
         var tileContext = context
         if plan.screeningGivesUp, !Self.screeningPays(slice.counters) { tileContext.quantizedCentroids = nil }
@@ -451,28 +403,24 @@ final class AssignmentOperation<Step: AssignmentStep>: TileOperation {
             }
             try step.assignTile(tile, context: tileContext, scratch: scratch.kernel, stepScratch: scratch.step, counters: &slice.counters)
             let settled = scratch.kernel.settled
-            // Inertia goes straight into the slice's total, row by row, so that where float64
-            // rounds depends on the rows only, never on the tile size.
-            var inertia = slice.inertia
+            let newLabels = settled.labels.pointer(at: 0, length: tile.rowCount)
+            let oldLabels = UnsafePointer(labels.baseAddress! + tile.firstRow)
+            switch sumsUpdate {
+            case .none: break
+            case .addEveryRow: sums!.move(tile, from: nil, to: newLabels)
+            case .moveChangedRows: sums!.move(tile, from: oldLabels, to: newLabels)
+            }
             var reassigned = 0
             for row in 0..<tile.rowCount {
                 let point = tile.firstRow + row
                 let label = settled.labels[row]
-                let distance = settled.squaredDistances[row]
                 if labels[point] != label {
                     labels[point] = label
                     reassigned += 1
                 }
-                squaredDistances[point] = distance
-                inertia += Double(distance)
+                squaredDistances[point] = settled.squaredDistances[row]
             }
-            if accumulateSums {
-                // Row by row, in row order: each sum sees the same additions as one row at a time.
-                fk_add_rows_by_label(
-                    tile.base, tile.rowStride, tile.rowCount, dimension, settled.labels.pointer(at: 0, length: tile.rowCount),
-                    slice.partial!.sums, slice.partial!.counts)
-            }
-            slice.inertia = inertia
+            slice.inertia.add(settled.squaredDistances.pointer(at: 0, length: tile.rowCount), count: tile.rowCount)
             slice.reassigned += reassigned
         }
     }

@@ -13,23 +13,17 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// still in L2. Measured on 1M × 128, k = 1024 (2 cores): 512 × 512 ran 1.59 s per
     /// iteration, 256 × 256 1.65–1.70 s, 1024 × 1024 1.75 s.
     public static let defaultCentroidTile = 512
-    /// The most accumulation slices a run uses. Slices, not threads, own the partial
-    /// cluster sums, so the summation order does not depend on the thread count; 16
-    /// slices keep up to 16 threads busy.
+    /// The most slices a run uses: 16 keep up to 16 threads busy.
     public static let maximumSliceCount = 16
-    /// Fewer rows than this per slice are not worth a slice's `k × d` sums.
+    /// Fewer rows than this per slice are not worth a slice: each decides on its own rows
+    /// whether screening pays.
     public static let minimumSliceRows = 1024
-    /// Upper bound on memory for all slices' partial sums together, except that two slices are
-    /// always allowed where the rows allow them: with one, a pass runs on one thread (and a
-    /// job on one rank), as it did for k ≥ 131,072 at d = 128. A pass holds at most three
-    /// slices' sums for two threads (``SliceFolding``), a rank its own and one total.
-    public static let sliceMemoryBudget = 256 << 20
 
     /// Rows per point tile: the rows one thread reads, converts and assigns at a time.
     public var pointTile: Int
     /// Centroids per `sgemm` call, at most k.
     public var centroidTile: Int
-    /// Contiguous ranges of rows, each with its own partial sums, combined in order.
+    /// Contiguous ranges of rows, each run by one thread in row order.
     public var sliceCount: Int
     /// Threads that run a pass, the calling one included; at most ``sliceCount``, since
     /// each slice runs on one thread.
@@ -41,17 +35,13 @@ public struct TilePlan: Sendable, Equatable, Codable {
     /// ``Screening/giveUpFallbackFraction`` of its screened rows fell back to float32
     /// (`Screening.auto`); `Screening.on` screens every row regardless.
     public var screeningGivesUp: Bool
-    /// Where each slice of an assignment pass starts, and the end, when this plan runs one
-    /// rank's share of a job split over ranks: the share is a run of whole slices of the
-    /// split the job would have in one process, so each slice sums the same rows in the same
-    /// order. `nil`: slices split the rows evenly.
-    package var sliceStarts: [Int]?
 
     /// Plans a run over `pointCount` rows of `dimension` values with `clusterCount` centroids.
     ///
-    /// The slices depend only on the shape, never on the tile sizes or `threadCount`:
-    /// every row's contribution to the sums arrives in the same order, so results are
-    /// bit-identical for any number of threads and any tiles.
+    /// The slices depend only on the row count, never on the tile sizes or `threadCount`, so
+    /// that what a slice decides from its own rows (whether screening pays) and the report's
+    /// counters are the same for any number of threads. Results never depend on them: sums
+    /// are exact.
     ///
     /// - Parameters:
     ///   - pointCount: n, the rows of the pass.
@@ -72,17 +62,8 @@ public struct TilePlan: Sendable, Equatable, Codable {
         self.screeningGivesUp = screeningGivesUp
         self.pointTile = max(1, min(pointTile ?? Self.defaultPointTile, pointCount))
         self.centroidTile = max(1, min(centroidTile ?? Self.defaultCentroidTile, clusterCount))
-        let sliceBytes = max(1, clusterCount * dimension * MemoryLayout<Double>.stride)
         let bySize = (pointCount + Self.minimumSliceRows - 1) / Self.minimumSliceRows
-        sliceCount = max(1, min(Self.maximumSliceCount, bySize, max(2, Self.sliceMemoryBudget / sliceBytes)))
-        // Each slice's k × d float64 sums are cleared and combined every pass. With fewer than
-        // 4k rows a slice, that traffic nears the rows' own (16 slices of 2,734 rows at
-        // k = 1024, d = 384: 48 MB a pass against 67 MB of rows). Where this bounds the count,
-        // it is a power of two, so that the slices still split evenly over 2, 4 or 8 threads.
-        let bySums = (pointCount + 4 * clusterCount - 1) / max(1, 4 * clusterCount)
-        if bySums < sliceCount {
-            sliceCount = 1 << (Int.bitWidth - 1 - max(1, bySums).leadingZeroBitCount)
-        }
+        sliceCount = max(1, min(Self.maximumSliceCount, bySize))
         self.threadCount = max(1, min(threadCount, sliceCount))
     }
 
