@@ -94,7 +94,7 @@ for top in 1 3; do
 done
 # Transfers larger than MPI's int counts go in rounds sized by the rank count (three ranks of
 # 1 GiB rounds once overflowed the displacements). A lowered limit makes small jobs take many
-# rounds: the slices' sums, the labels and the distances all cross it here.
+# rounds: the sums' allreduce, the labels and the distances all cross it here.
 for ranks in 2 3; do
     FLASHKMEANS_TEST_MPI_MESSAGE_LIMIT=3000 "${mpi[@]}" "$ranks" -x FLASHKMEANS_TEST_MPI_MESSAGE_LIMIT \
         "$binary" cluster "$work/data.npy" -k 48 --seed 7 --algorithm yinyang --max-iter 25 --quiet -o "$work/rounds-$ranks" >/dev/null

@@ -38,7 +38,7 @@ typedef struct fk_kernel_table {
     void (*nearest_short_rows)(const float *, long, long, long, const float *, const float *, long, float *, float *, int32_t *);
     void (*squared_norms)(const float *, long, long, long, float *);
     void (*distances_to_labels)(const float *, long, long, long, const float *, const int32_t *, float *);
-    void (*move_rows_exact)(const float *, long, long, long, const int32_t *, const int32_t *, double, int64_t *, long *);
+    int (*move_rows_exact)(const float *, long, long, long, const int32_t *, const int32_t *, double, int64_t *, long *);
     void (*group_lower_scores)(const int32_t *, long, long, fk_screen_centroids, const float *, const float *, const float *,
                                const float *, long, const int32_t *, long, float *, int32_t *, float *, float *, int32_t *);
 } fk_kernel_table;
@@ -410,9 +410,9 @@ void fk_distances_to_labels(const float *rows, long row_stride, long count, long
                             const int32_t *labels, float *distances) {
     fk_table->distances_to_labels(rows, row_stride, count, dimension, centroids, labels, distances);
 }
-void fk_move_rows_exact(const float *rows, long row_stride, long count, long dimension, const int32_t *old_labels,
-                        const int32_t *new_labels, double scale, int64_t *words, long *counts) {
-    fk_table->move_rows_exact(rows, row_stride, count, dimension, old_labels, new_labels, scale, words, counts);
+int fk_move_rows_exact(const float *rows, long row_stride, long count, long dimension, const int32_t *old_labels,
+                       const int32_t *new_labels, double scale, int64_t *words, long *counts) {
+    return fk_table->move_rows_exact(rows, row_stride, count, dimension, old_labels, new_labels, scale, words, counts);
 }
 
 void fk_normalize_exact(int64_t *words, long dimension, long clusters) {

@@ -52,7 +52,7 @@ extension KMeans {
 
     /// ``assign(_:centroids:metric:threadCount:pointTile:centroidTile:screening:)`` as one
     /// rank of an SPMD job (`mpirun`): every rank calls this with the same arguments and
-    /// labels its own share of the rows (whole slices of the split one process would make);
+    /// labels its own share of the rows (an even split);
     /// every rank then holds every row's label and distance, bit for bit those of one process.
     ///
     /// - Parameter ranks: The job's processes.

@@ -66,6 +66,10 @@ extension KMeans {
             self.clusterCount = clusterCount
         }
 
+        /// The most rows a run trains on: each exact sum's top word holds at most 2^30 per row
+        /// (``SumGrid``), so 2^33 rows keep it within an `Int64`.
+        public static let maximumTrainingRows = 1 << 33
+
         /// Checks the configuration against the data once, before any work.
         /// ``KMeans/fit(_:configuration:progress:)`` calls it too.
         /// - Parameters:
@@ -81,6 +85,11 @@ extension KMeans {
             }
             try require(clusterCount >= 1, .clusterCount, .integer(clusterCount), .atLeast(1))
             guard clusterCount <= pointCount else { throw .tooManyClusters(clusterCount: clusterCount, pointCount: pointCount) }
+            let (sampled, overflow) = clusterCount.multipliedReportingOverflow(by: maxPointsPerCentroid ?? .max)
+            let trainingRows = overflow ? pointCount : min(pointCount, sampled)
+            guard trainingRows <= Self.maximumTrainingRows else {
+                throw .tooManyRows(pointCount: trainingRows, limit: Self.maximumTrainingRows)
+            }
             try require(maxIterations >= 1, .maxIterations, .integer(maxIterations), .atLeast(1))
             try require(tolerance >= 0 && tolerance.isFinite, .tolerance, .real(tolerance), .nonNegative)
             if let threadCount { try require(threadCount >= 1, .threadCount, .integer(threadCount), .atLeast(1)) }

@@ -23,7 +23,7 @@ public enum KMeans {
     /// - Throws: ``KMeansError`` for a configuration that cannot run on this data;
     ///   ``DatasetError`` for bad rows (non-finite values, inconsistent headers).
     /// - Complexity: O(iterations · n · k · d) time; O(n + threads · tile scratch +
-    ///   slices · k · d) anonymous memory.
+    ///   k · d) anonymous memory.
     public static func fit(
         _ source: any EmbeddingSource, configuration: Configuration,
         progress: (IterationStats) -> Void = { _ in }
@@ -94,13 +94,13 @@ public enum KMeans {
             let mine = try distribution.agreeing {
                 try DataScale.largestMagnitude(of: local, centroids: given, plan: configuration.tilePlan(for: local))
             }
-            largest = try distribution.allGather([mine]).map { $0[0] }.max()!
+            largest = try distribution.allGather([mine]).map { $0[0] }.reduce(0, largerMagnitude)
         } else {
             largest = try DataScale.largestMagnitude(of: rows, centroids: given, plan: configuration.tilePlan(for: rows))
         }
         let scale = DataScale(largestMagnitude: largest)
         // float16 and uint8 rows are not measured: their type bounds them.
-        largest = max(largest, SumGrid.typeBound(of: rows))
+        largest = largerMagnitude(largest, SumGrid.typeBound(of: rows))
         guard !scale.isIdentity else { return (rows, configuration, scale, SumGrid(largestMagnitude: largest)) }
         var configuration = configuration
         if case let .centroids(centroids) = configuration.initialization { configuration.initialization = .centroids(scale.scaled(centroids)) }
@@ -139,9 +139,8 @@ public enum KMeans {
 
     /// Clusters every row of `source` as one rank of an SPMD job (`mpirun`): every rank
     /// calls this with the same source and configuration, computes on its own share of the
-    /// rows (whole slices of the split one process would make), and the ranks exchange each
-    /// slice's sums through `ranks`. The result, on every rank, is that of one process, bit
-    /// for bit, for any number of ranks and threads.
+    /// rows (an even split), and the ranks add up their exact sums through `ranks`. The result,
+    /// on every rank, is that of one process, bit for bit, for any number of ranks and threads.
     ///
     /// - Parameters:
     ///   - source: All the rows; each rank reads its share, and the initialization's sample.

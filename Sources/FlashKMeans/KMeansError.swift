@@ -6,6 +6,8 @@
 public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
     /// k is larger than the number of rows.
     case tooManyClusters(clusterCount: Int, pointCount: Int)
+    /// More training rows than the exact cluster sums hold (``KMeans/Configuration/maximumTrainingRows``).
+    case tooManyRows(pointCount: Int, limit: Int)
     /// A setting is outside what it allows.
     case invalidSetting(Setting, value: Value, requirement: Requirement)
     /// An explicitly chosen algorithm needs more memory for its bounds than the budget allows.
@@ -74,6 +76,8 @@ public enum KMeansError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case let .tooManyClusters(clusterCount, pointCount):
             "k (\(clusterCount)) is larger than the number of rows (\(pointCount))"
+        case let .tooManyRows(pointCount, limit):
+            "\(pointCount) rows to train on, more than the \(limit) that exact cluster sums hold; train on a sample"
         case let .invalidSetting(setting, value, requirement):
             "\(setting.rawValue) \(requirement), got \(value)"
         case let .boundsExceedBudget(algorithm, boundBytes, budgetBytes):

@@ -29,9 +29,15 @@ import _FlashKMeansTestSupport
         let secondLabels = firstLabels.enumerated().map { $0 % 3 == 0 ? ($1 + 2) % Int32(clusterCount) : $1 }
         var words = [Int64](repeating: 0, count: clusterCount * 3 * dimension)
         var counts = [Int](repeating: 0, count: clusterCount)
-        fk_move_rows_exact(rows, stride, rowCount, dimension, nil, firstLabels, grid.scale, &words, &counts)
-        fk_move_rows_exact(rows, stride, rowCount, dimension, firstLabels, secondLabels, grid.scale, &words, &counts)
+        #expect(fk_move_rows_exact(rows, stride, rowCount, dimension, nil, firstLabels, grid.scale, &words, &counts) == 0)
+        #expect(fk_move_rows_exact(rows, stride, rowCount, dimension, firstLabels, secondLabels, grid.scale, &words, &counts) == 0)
         fk_normalize_exact(&words, dimension, clusterCount)
+        // A value of 2^top is past the grid, and said to be.
+        var past = [Float](repeating: 0, count: dimension)
+        past[dimension - 1] = Float(sign: .plus, exponent: grid.top, significand: 1)
+        var scratchWords = [Int64](repeating: 0, count: 3 * dimension)
+        var scratchCount = [0]
+        #expect(fk_move_rows_exact(past, dimension, 1, dimension, nil, [0], grid.scale, &scratchWords, &scratchCount) == 1)
 
         var expected = [Int128](repeating: 0, count: clusterCount * dimension)
         var expectedCounts = [Int](repeating: 0, count: clusterCount)
@@ -55,6 +61,16 @@ import _FlashKMeansTestSupport
                         "d = \(dimension), cluster \(cluster), value \(index)")
             }
         }
+    }
+
+    /// Rows with NaN stop a run, but other slices sum their rows meanwhile: a NaN among the
+    /// measured values gives a grid that holds every finite float32.
+    @Test func aNaNInTheDataLeavesRoomForEveryFiniteValue() {
+        let grid = SumGrid(largestMagnitude: .nan)
+        var words = [Int64](repeating: 0, count: 3)
+        var counts = [0]
+        #expect(fk_move_rows_exact([.greatestFiniteMagnitude], 1, 1, 1, nil, [0], grid.scale, &words, &counts) == 0)
+        #expect(SumGrid(largestMagnitude: .infinity) == grid)
     }
 
     /// The inertia's total keeps what float64 rounds away, in any order.
@@ -160,5 +176,18 @@ import _FlashKMeansTestSupport
         #expect(one.centroids == [0x1p-25])
         #expect(other.centroids == one.centroids)
         #expect(one.inertia == other.inertia)
+    }
+
+    /// Past 2^33 training rows a sum's top word could overflow: such a run is refused before any
+    /// work, unless it trains on a sample.
+    @Test func moreRowsThanTheSumsHoldAreRefused() throws {
+        let limit = KMeans.Configuration.maximumTrainingRows
+        var configuration = KMeans.Configuration(clusterCount: 8)
+        try configuration.validate(pointCount: limit, dimension: 4)
+        #expect(throws: KMeansError.tooManyRows(pointCount: limit + 1, limit: limit)) {
+            try configuration.validate(pointCount: limit + 1, dimension: 4)
+        }
+        configuration.maxPointsPerCentroid = 1000
+        try configuration.validate(pointCount: limit + 1, dimension: 4)
     }
 }

@@ -120,8 +120,10 @@ void fk_distances_to_labels(const float *rows, long row_stride, long count, long
 /// the old cluster's words and into the new one's; with `old_labels` NULL, every row is
 /// added. Each call adds less than 2^31 to a word per row: normalize before 2^32 rows.
 /// - old_labels, new_labels: `count` (in); words: `k × 3 × dimension` (inout); counts: `k` (inout).
-void fk_move_rows_exact(const float *rows, long row_stride, long count, long dimension, const int32_t *old_labels,
-                        const int32_t *new_labels, double scale, int64_t *words, long *counts);
+/// - Returns: 1 if a moved value was at or past 2^92 on the grid (its digits are then capped,
+///   and the sums wrong), else 0.
+int fk_move_rows_exact(const float *rows, long row_stride, long count, long dimension, const int32_t *old_labels,
+                       const int32_t *new_labels, double scale, int64_t *words, long *counts);
 
 /// Carries each value's low and middle words into the next, leaving them in `[0, 2^31)`:
 /// after it, equal totals have equal words.

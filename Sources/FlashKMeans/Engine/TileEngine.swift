@@ -1,10 +1,10 @@
 /// How the rows of a pass are split: into `sliceCount` fixed ranges of consecutive rows,
 /// each cut into tiles of `tileRows` rows.
 ///
-/// Slices depend only on the job's shape, never on threads: each slice is processed by one
-/// thread, tile after tile in row order, so anything accumulated per slice is summed in the
-/// same order whatever the thread count. (The slice count itself comes from ``TilePlan``,
-/// which derives it from n, k and d.)
+/// Slices depend only on the row count, never on threads: each slice is processed by one
+/// thread, tile after tile in row order, so anything a slice keeps or decides from its own
+/// rows is the same whatever the thread count. (The slice count itself comes from
+/// ``TilePlan``.)
 package struct TileSchedule: Sendable, Equatable {
     /// n, the rows of the pass.
     package let rowCount: Int
@@ -89,7 +89,7 @@ extension TileOperation {
 
 /// The one loop that streams tiles of rows through an operation on a fixed team of threads.
 ///
-/// Participant `t` of `T` handles slices `t, t + T, t + 2T, …` and each slice tile by tile
+/// Each participant takes the next slice not yet taken and runs it tile by tile
 /// (``TileSchedule``). Each participant reads through its own ``TileReader``, which gives a
 /// mapped file's pages back as it goes. A failure stops its slice; ``run()`` then throws the
 /// failure of the lowest failing slice, so the error names the first bad row whatever the

@@ -87,10 +87,16 @@ struct DataScale: Sendable, Equatable {
                 operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
                 source: source)
             try engine.run()
-            largest = max(largest, Float(bitPattern: operation.largestBits.max() ?? 0))
+            largest = largerMagnitude(largest, Float(bitPattern: operation.largestBits.max() ?? 0))
         }
         return largest
     }
+}
+
+/// The larger of two magnitudes (non-negative values), NaN above infinity above every finite
+/// value, as `fk_largest_magnitude_bits` orders them: `max` would drop a NaN.
+func largerMagnitude(_ first: Float, _ second: Float) -> Float {
+    Float(bitPattern: max(first.bitPattern, second.bitPattern))
 }
 
 /// The largest magnitude in each slice, as float bits (see `fk_largest_magnitude_bits`).

@@ -7,15 +7,17 @@ import CKMeansKernels
 struct SumGrid: Sendable, Equatable {
     let top: Int
 
-    /// The grid for values of magnitude at most `largest` (finite; zero for all-zero data).
+    /// The grid for values of magnitude at most `largest` (zero for all-zero data). Data with
+    /// NaN or infinity get a grid that holds every finite float32, since the other rows are
+    /// summed until the pass that meets the bad row stops the run.
     init(largestMagnitude largest: Float) {
-        top = largest.isFinite && largest > 0 ? Int(largest.exponent) + 1 : 0
+        top = !largest.isFinite ? Int(Float.greatestFiniteMagnitude.exponent) + 1 : largest > 0 ? Int(largest.exponent) + 1 : 0
     }
 
     /// The grid for `source`'s rows, measured with one read of the data where the stored type
     /// does not bound them.
     static func covering(_ source: any EmbeddingSource, plan: TilePlan) throws -> SumGrid {
-        SumGrid(largestMagnitude: max(typeBound(of: source), try DataScale.largestMagnitude(of: source, plan: plan)))
+        SumGrid(largestMagnitude: largerMagnitude(typeBound(of: source), try DataScale.largestMagnitude(of: source, plan: plan)))
     }
 
     /// The largest magnitude `source`'s stored type can hold where ``DataScale`` does not
@@ -95,8 +97,12 @@ final class SharedClusterSums: @unchecked Sendable {
     func move(_ tile: RowTile, from oldLabels: UnsafePointer<Int32>?, to newLabels: UnsafePointer<Int32>) {
         lock.lock()
         defer { lock.unlock() }
-        fk_move_rows_exact(
+        let offTheGrid = fk_move_rows_exact(
             tile.base, tile.rowStride, tile.rowCount, tile.dimension, oldLabels, newLabels, grid.scale, sums.words, sums.counts)
+        // The grid comes from the data's measured largest magnitude, or from the bound of a
+        // type that is never measured (float16, uint8): only a source whose rows exceed what
+        // its declared type holds can get here.
+        precondition(offTheGrid == 0, "rows \(tile.firstRow)..<\(tile.firstRow + tile.rowCount) hold values beyond their declared type's range")
         // Each row moves less than 2^31 into a word: carrying well before 2^32 rows keeps
         // every int64 word from overflowing.
         movedSinceNormalized += tile.rowCount

@@ -13,6 +13,6 @@ public struct MemoryReport: Sendable, Codable, Equatable {
     public var fileBackedBytes: Int
     /// Anonymous memory the engine itself holds, computed from the shapes rather than
     /// measured: labels and distances (8 bytes per row), every thread's scratch, the
-    /// slices' float64 sums, and the bounds.
+    /// exact cluster sums (24 bytes a value; twice on a rank of a job), and the bounds.
     public var engineWorkingBytes: Int
 }

@@ -28,7 +28,7 @@ public struct RunReport: Codable, Sendable {
         public var pointTile: Int
         /// Centroids per centroid tile, at most k.
         public var centroidTile: Int
-        /// Fixed row ranges whose partial sums are combined in order (``TilePlan/sliceCount``).
+        /// Fixed row ranges, each run by one thread in row order (``TilePlan/sliceCount``).
         public var accumulationSlices: Int
         /// The bound memory budget in bytes as given; `nil` for the default, a quarter of
         /// physical memory.
