@@ -89,7 +89,7 @@ extension TileOperation {
 
 /// The one loop that streams tiles of rows through an operation on a fixed team of threads.
 ///
-/// Each participant takes the next slice not yet taken and runs it tile by tile
+/// Participant `t` of `T` handles slices `t, t + T, t + 2T, …` and each slice tile by tile
 /// (``TileSchedule``). Each participant reads through its own ``TileReader``, which gives a
 /// mapped file's pages back as it goes. A failure stops its slice; ``run()`` then throws the
 /// failure of the lowest failing slice, so the error names the first bad row whatever the
@@ -103,13 +103,8 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     private let ownsWorkers: Bool
     private let scratches: [Operation.ThreadScratch]
     private let readers: [TileReader]
-    /// One slot per slice, written only by the participant that runs the slice.
+    /// One slot per slice, written only by the participant that owns the slice.
     private let failures: UnsafeMutableBufferPointer<(any Error)?>
-    /// Participants take the next slice not yet taken as they finish one, so that a thread
-    /// whose slices prune less does not leave the others idle at the end of a pass.
-    private let slicesTaken = Lock()
-    /// The next slice to take; guarded by `slicesTaken`.
-    private var nextSlice = 0
 
     /// Starts the team's threads and makes each participant's scratch and reader.
     ///
@@ -156,7 +151,6 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     /// - Throws: The failure of the lowest slice that failed.
     package func run() throws {
         for slice in 0..<schedule.sliceCount { failures[slice] = nil }
-        nextSlice = 0
         workers.run(self)
         for slice in 0..<schedule.sliceCount {
             if let failure = failures[slice] { throw failure }
@@ -166,7 +160,8 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
     func work(participant: Int) {
         let scratch = scratches[participant]
         let reader = readers[participant]
-        while let slice = takeSlice() {
+        var slice = participant
+        while slice < schedule.sliceCount {
             operation.beginSlice(slice)
             do {
                 try runSlice(slice, scratch: scratch, reader: reader)
@@ -174,14 +169,7 @@ package final class TileEngine<Operation: TileOperation>: ParallelWork, @uncheck
                 failures[slice] = error
             }
             reader.releaseRemaining()
-        }
-    }
-
-    private func takeSlice() -> Int? {
-        slicesTaken.withLock {
-            guard nextSlice < schedule.sliceCount else { return nil }
-            defer { nextSlice += 1 }
-            return nextSlice
+            slice += workers.count
         }
     }
 

@@ -50,6 +50,14 @@ public struct RowTile {
         self.storage = storage
     }
 
+    /// Rows `range` of this tile, as a tile of their own.
+    public func rows(_ range: Range<Int>) -> RowTile {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rowCount, "rows \(range) outside a tile of \(rowCount)")
+        return RowTile(
+            base: base + range.lowerBound * rowStride, rowStride: rowStride, rowCount: range.count, dimension: dimension,
+            firstRow: firstRow + range.lowerBound, storage: storage)
+    }
+
     /// Row `index`'s `d` values.
     /// - Parameter index: A row of the tile, `0..<rowCount` (checked in debug builds).
     @inline(__always)

@@ -28,8 +28,11 @@ public enum Screening: String, CaseIterable, Sendable, Codable {
     /// screen is slower than float32 alone: on isotropic Gaussian data (200k × 384,
     /// k = 1024) 98% of rows fell back and a screened pass took 1.9 times a float32 one.
     public static let giveUpFallbackFraction = 1.0 / 3
-    /// Rows a slice screens before it judges the screen; a pass's first tiles per slice.
-    public static let giveUpProbeRows = 512
+    /// Rows a slice screens before it judges the screen, at the start of each pass. Real
+    /// embeddings fall back on 0-4% of rows, far from the limit, so a small probe decides as
+    /// well as a tile's worth, and costs a quarter of a 512-row tile in each slice where the
+    /// screen does not pay.
+    public static let giveUpProbeRows = 128
     /// Rows up to this length keep the integer sums exact in 32 bits (255 × 127 × d < 2³¹).
     public static let maximumDimension = 32_768
 
