@@ -213,4 +213,28 @@ import _FlashKMeansTestSupport
             #expect(result.ranks?.rowsPerRank.count == ranks)
         }
     }
+
+    /// More ranks than rows: some ranks hold none, and still take part in every exchange.
+    @Test func ranksWithoutRowsGiveTheResultOfOneProcess() throws {
+        let points = Array(Self.points[0..<(5 * 12)])
+        var configuration = configuration(k: 2, maxIterations: 10, threads: 1)
+        configuration.initialization = .kMeansPlusPlus
+        let single = try KMeans.fit(ArraySource(points, dimension: 12), configuration: configuration)
+        for outcome in Self.fitAcross(7, configuration, points: points) {
+            let result = try outcome.get()
+            #expect(result.centroids == single.centroids)
+            #expect(result.labels == single.labels)
+            #expect(result.ranks?.rowsPerRank.filter { $0 == 0 }.count == 2)
+        }
+        let centroids = single.centroids
+        let assigned = try KMeans.assign(ArraySource(points, dimension: 12), centroids: centroids, threadCount: 1)
+        let outcomes = ThreadRanks(size: 7).run { rank in
+            Result { try KMeans.assign(ArraySource(points, dimension: 12), centroids: centroids, threadCount: 1, across: rank) }
+        }
+        for outcome in outcomes {
+            let assignment = try outcome.get()
+            #expect(assignment.labels == assigned.labels)
+            #expect(assignment.inertia == assigned.inertia)
+        }
+    }
 }
