@@ -189,7 +189,7 @@ def main():
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--generate", metavar="N,D,K", help="make clustered data with `flashkmeans demo` first")
     parser.add_argument("--binary", default=".build/release/flashkmeans")
-    parser.add_argument("--json", default="compare.json", help="where to write the results")
+    parser.add_argument("--json", default=".build/compare.json", help="where to write the results (default: .build/compare.json, outside the sources)")
     parser.add_argument("--run-engine", help=argparse.SUPPRESS)
     parser.add_argument("--init", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -256,6 +256,7 @@ def main():
         paired = result.get("paired_ratio", float("nan"))
         print(f"| {name} | {result['wall_seconds']:.2f} | {result['fit_seconds']:.2f} | {ratio:.2f}x | {paired:.2f}x | "
               f"{result['inertia']:.6e} | {relative:+.1e} | {agreement:.2%} | {result['peak_rss_mb']:.0f} |")
+    os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
     with open(args.json, "w") as handle:
         json.dump({"input": args.input, "rows": int(data.shape[0]), "dimension": int(data.shape[1]), "k": args.k,
                    "iterations": args.iterations, "threads": args.threads, "repeat": args.repeat,
