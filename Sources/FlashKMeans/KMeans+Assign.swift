@@ -100,11 +100,9 @@ extension KMeans {
         of source: any EmbeddingSource, to centroids: [Float], plan: TilePlan, distribution: Distribution? = nil
     ) throws -> Assignment {
         BLAS.useSingleThreadedKernels()
-        let share = distribution.map { $0.share(of: plan, rowCount: source.rowCount) }
-        let rows = share.map { RowRangeSource(source, rows: $0.rows) } ?? source
+        let rows = distribution.map { RowRangeSource(source, rows: $0.ownRows(rowCount: source.rowCount)) } ?? source
         let pass = AssignmentPass(
-            source: rows, step: DenseStep(), clusterCount: centroids.count / source.dimension, plan: share?.plan ?? plan,
-            distribution: distribution)
+            source: rows, step: DenseStep(), clusterCount: centroids.count / source.dimension, plan: plan, distribution: distribution)
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome = try centroids.withUnsafeBufferPointer {
             try pass.run(centroids: $0.baseAddress!, accumulateSums: false, pruning: false)

@@ -78,10 +78,8 @@ extension KMeans {
         let (allRows, scaled, scale, _) = try scaledForRange(source, configuration: configuration, distribution: distribution)
         guard case let .centroids(centroids) = scaled.initialization else { preconditionFailure("centroids were given") }
         BLAS.useSingleThreadedKernels()
-        let fullPlan = configuration.tilePlan(for: allRows)
-        let share = distribution.map { $0.share(of: fullPlan, rowCount: allRows.rowCount) }
-        let source = share.map { RowRangeSource(allRows, rows: $0.rows) } ?? allRows
-        let plan = share?.plan ?? fullPlan
+        let plan = configuration.tilePlan(for: allRows)
+        let source = distribution.map { RowRangeSource(allRows, rows: $0.ownRows(rowCount: allRows.rowCount)) } ?? allRows
         let search = {
             try centroids.withUnsafeBufferPointer { centroidBuffer in
                 let operation = NearestOperation(

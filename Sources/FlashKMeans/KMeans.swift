@@ -87,10 +87,10 @@ public enum KMeans {
         guard configuration.metric == .l2 else { return (rows, configuration, .identity, SumGrid(largestMagnitude: 1)) }
         var given: [Float] = []
         if case let .centroids(centroids) = configuration.initialization { given = centroids }
-        var largest: Float
+        let largest: Float
         if let distribution {
             // Each rank measures its own part; the largest of all is the one process's.
-            let local = RowRangeSource(rows, rows: distribution.rows(ofRank: distribution.rank, rowCount: rows.rowCount))
+            let local = RowRangeSource(rows, rows: distribution.ownRows(rowCount: rows.rowCount))
             let mine = try distribution.agreeing {
                 try DataScale.largestMagnitude(of: local, centroids: given, plan: configuration.tilePlan(for: local))
             }
@@ -99,8 +99,6 @@ public enum KMeans {
             largest = try DataScale.largestMagnitude(of: rows, centroids: given, plan: configuration.tilePlan(for: rows))
         }
         let scale = DataScale(largestMagnitude: largest)
-        // float16 and uint8 rows are not measured: their type bounds them.
-        largest = largerMagnitude(largest, SumGrid.typeBound(of: rows))
         guard !scale.isIdentity else { return (rows, configuration, scale, SumGrid(largestMagnitude: largest)) }
         var configuration = configuration
         if case let .centroids(centroids) = configuration.initialization { configuration.initialization = .centroids(scale.scaled(centroids)) }
@@ -224,15 +222,15 @@ public enum KMeans {
 
         var choice = try configuration.chooseAlgorithm(pointCount: source.rowCount, dimension: source.dimension)
         // One rank computes on its share of the rows only; bounds are per row, so its own.
-        let share = distribution.map { $0.share(of: plan, rowCount: source.rowCount) }
-        let rows = share.map { RowRangeSource(source, rows: $0.rows) } ?? source
+        let ownRows = distribution.map { $0.ownRows(rowCount: source.rowCount) }
+        let rows = ownRows.map { RowRangeSource(source, rows: $0) } ?? source
         // The one place the algorithm is dispatched: each branch runs a specialised driver.
         let iterationOutcome: IterationOutcome
         func run<Step: AssignmentStep>(_ step: Step) throws -> IterationOutcome {
             try IterationDriver(
-                source: rows, configuration: configuration, plan: share?.plan ?? plan, step: step, grid: grid,
+                source: rows, configuration: configuration, plan: plan, step: step, grid: grid,
                 fallsBackWhenSlower: configuration.algorithm == .auto,
-                ranks: distribution.map { ($0, share!, source) }
+                ranks: distribution.map { ($0, ownRows!, source) }
             ).run(from: initialCentroids, progress: progress, observer: observer, resume: resumeState, checkpoint: saveState)
         }
         let planner = AlgorithmPlanner(

@@ -59,9 +59,8 @@ enum ErrorMessages {
             return centroidFile + error.description
         case .tooManyClusters, .checkpointMismatch:
             return input + error.description
-        case let .tooManyRows(pointCount, limit):
-            return input + "\(pointCount) rows to train on, more than the \(limit) that exact cluster sums hold; "
-                + "train on a sample with --max-points-per-centroid"
+        case .tooManyRows:
+            return input + error.description + " with --max-points-per-centroid"
         }
     }
 

@@ -24,9 +24,9 @@ struct IterationDriver<Step: AssignmentStep> {
     var grid: SumGrid? = nil
     /// For `auto`: give up pruning when a pruned pass would cost more than a dense one.
     let fallsBackWhenSlower: Bool
-    /// For one rank of a job: the exchange, this rank's share (`source` holds its rows), and
+    /// For one rank of a job: the exchange, this rank's rows (which `source` holds), and
     /// all the rows, from which empty clusters are re-seeded.
-    var ranks: (distribution: Distribution, share: RankShare, allRows: any EmbeddingSource)? = nil
+    var ranks: (distribution: Distribution, rows: Range<Int>, allRows: any EmbeddingSource)? = nil
 
     /// - Parameters:
     ///   - initialCentroids: Where iteration 1 starts (ignored when resuming).
@@ -122,7 +122,7 @@ struct IterationDriver<Step: AssignmentStep> {
                 if let ranks {
                     stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(
                         labels: UnsafeBufferPointer(pass.labels), squaredDistances: UnsafeBufferPointer(pass.squaredDistances),
-                        firstRow: ranks.share.rows.lowerBound, across: ranks.distribution, rows: ranks.allRows,
+                        firstRow: ranks.rows.lowerBound, across: ranks.distribution, rows: ranks.allRows,
                         sums: sums, counts: counts, clusterCount: clusterCount)
                 } else {
                     stats.emptyClustersReseeded = try EmptyClusterReseeding.reseed(

@@ -121,10 +121,8 @@ final class Distribution {
         (rank * rowCount / size)..<((rank + 1) * rowCount / size)
     }
 
-    /// This rank's part of a pass over `rowCount` rows that one process would run with `plan`.
-    func share(of plan: TilePlan, rowCount: Int) -> RankShare {
-        RankShare(rows: rows(ofRank: rank, rowCount: rowCount), plan: plan)
-    }
+    /// This rank's rows of a pass over `rowCount` rows.
+    func ownRows(rowCount: Int) -> Range<Int> { rows(ofRank: rank, rowCount: rowCount) }
 }
 
 extension Distribution {
@@ -134,11 +132,4 @@ extension Distribution {
             ranks: size, rowsPerRank: (0..<size).map { rows(ofRank: $0, rowCount: rowCount).count },
             communicationSeconds: communicationSeconds, exchangedBytes: exchangedBytes)
     }
-}
-
-/// One rank's part of a pass: a run of consecutive rows.
-struct RankShare {
-    var rows: Range<Int>
-    /// The plan for a pass over just those rows.
-    var plan: TilePlan
 }

@@ -69,19 +69,17 @@ struct DataScale: Sendable, Equatable {
         return stats
     }
 
-    /// The scale for `source` together with `centroids` (`k × d`, the given ones, if any).
+    /// The largest magnitude among the rows and `centroids` (`k × d`, the given ones, if any).
     ///
-    /// Reads every row once when the stored type could hold extreme values (float32 and
-    /// float64); float16 and uint8 data always lie within ``unscaledRange``.
-    static func measure(_ source: any EmbeddingSource, centroids: [Float] = [], plan: TilePlan) throws -> DataScale {
-        DataScale(largestMagnitude: try largestMagnitude(of: source, centroids: centroids, plan: plan))
-    }
-
-    /// The largest magnitude among the rows and `centroids` (zero for float16 and uint8
-    /// data, which cannot overflow).
+    /// Reads every row once where the stored type could hold extreme values; float16 and
+    /// uint8 rows are not read, and count as the largest value their type holds (65,504 and
+    /// 255, within ``unscaledRange``).
     static func largestMagnitude(of source: any EmbeddingSource, centroids: [Float] = [], plan: TilePlan) throws -> Float {
         var largest = centroids.withUnsafeBufferPointer { Float(bitPattern: fk_largest_magnitude_bits($0.baseAddress, $0.count)) }
-        if !["float16", "uint8"].contains(source.description.dataType) {
+        switch source.description.dataType {
+        case "float16": largest = largerMagnitude(largest, 65504)
+        case "uint8": largest = largerMagnitude(largest, 255)
+        default:
             let operation = LargestMagnitude(sliceCount: plan.sliceCount)
             let engine = TileEngine(
                 operation: operation, schedule: TileSchedule(plan: plan, rowCount: source.rowCount), threadCount: plan.threadCount,
