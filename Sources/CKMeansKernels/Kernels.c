@@ -182,8 +182,14 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
         /* The points' screen state lives in memory (L1) between centroid groups: in registers    */                       \
         /* it would push the 24 sums out of them.                                                 */                       \
         fk_f32x16 largest[BLOCKS], best[BLOCKS], threshold[BLOCKS];                                                        \
+        fk_f32x16 scale[BLOCKS], error[BLOCKS], norm[BLOCKS], raised[BLOCKS];                                              \
         for (int b = 0; b < BLOCKS; b++) {                                                                                  \
             long point = first_point + b * 16;                                                                              \
+            scale[b] = fk_load(point_scales + point);                                                                       \
+            error[b] = fk_load(point_errors + point);                                                                       \
+            norm[b] = fk_load(point_norms + point);                                                                         \
+            /* ρ_x raised by 2⁻²⁰ for the roundings of the sums it enters. */                                               \
+            raised[b] = fk_load(point_residuals + point) * (1.0f + 0x1p-20f);                                               \
             largest[b] = FK_LARGEST_SLACK(fk_load(point_errors + point), fk_load(point_norms + point), *c);                \
             best[b] = fk_load(upper + point);                                                                               \
             threshold[b] = FK_THRESHOLD(best[b], largest[b]);                                                               \
@@ -216,17 +222,30 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
                     for (int b = 0; b < BLOCKS; b++) sums[a][b] = _mm512_dpbusd_epi32(sums[a][b], values[b], broadcast);    \
                 }                                                                                                           \
             }                                                                                                               \
-            for (int a = 0; a < FK_VNNI_CENTROIDS; a++)                                                                     \
-                if (first + a < count)                                                                                      \
-                    for (int b = 0; b < BLOCKS; b++) {                                                                      \
-                        long point = first_point + b * 16;                                                                  \
-                        fk_i32x16 vector = (fk_i32x16)sums[a][b];                                                           \
-                        fk_f32x16 scale = fk_load(point_scales + point), error = fk_load(point_errors + point);             \
-                        fk_f32x16 norm = fk_load(point_norms + point);                                                      \
-                        fk_f32x16 residual = fk_load(point_residuals + point) * (1.0f + 0x1p-20f);                          \
-                        avx512_screen_step(&vector, first + a, first_label, c, &scale, &error, &norm, &residual, &largest[b], \
-                                           &best[b], &threshold[b], point, capacity, counts, lower, labels, overflow);              \
-                    }                                                                                                       \
+            /* The quick tests of all the tile's vectors first, against each block's threshold as */   \
+            /* this group began: thresholds only fall, so this passes wherever the step's own test */   \
+            /* would, and the step (which tests again) runs only where it passed. Testing inside */   \
+            /* the steps kept the sums on the stack and cost 40% of the kernel. */                    \
+            __mmask16 passed[FK_VNNI_CENTROIDS][BLOCKS];                                                                    \
+            __mmask16 anyPassed = 0;                                                                                         \
+            for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                                   \
+                long j = first + a < count ? first + a : count - 1;                                                          \
+                for (int b = 0; b < BLOCKS; b++) {                                                                          \
+                    fk_f32x16 score = FK_SCREENED_SCORE((fk_i32x16)sums[a][b], j, *c, scale[b]);                             \
+                    fk_f32x16 limit = threshold[b] + raised[b] * c->residuals[j];                                            \
+                    passed[a][b] = first + a < count ? _mm512_cmp_ps_mask((__m512)score, (__m512)limit, _CMP_LE_OQ) : 0;    \
+                    anyPassed |= passed[a][b];                                                                               \
+                }                                                                                                           \
+            }                                                                                                               \
+            if (anyPassed)                                                                                                  \
+                for (int a = 0; a < FK_VNNI_CENTROIDS; a++)                                                                 \
+                    for (int b = 0; b < BLOCKS; b++)                                                                        \
+                        if (passed[a][b]) {                                                                                 \
+                            fk_i32x16 vector = (fk_i32x16)sums[a][b];                                                       \
+                            avx512_screen_step(&vector, first + a, first_label, c, &scale[b], &error[b], &norm[b], &raised[b], \
+                                               &largest[b], &best[b], &threshold[b], first_point + b * 16, capacity, counts,  \
+                                               lower, labels, overflow);                                                    \
+                        }                                                                                                   \
         }                                                                                                                   \
         for (int b = 0; b < BLOCKS; b++) fk_store(upper + first_point + b * 16, best[b]);                                  \
     }
@@ -398,6 +417,7 @@ void fk_candidate_potentials(const int32_t *products, long stride, long count, l
                                    candidate_norms, update_first, closest, sums);
 }
 uint32_t fk_largest_magnitude_bits(const float *values, long count) { return fk_table->largest_magnitude_bits(values, count); }
+
 
 void fk_nearest_short_rows(const float *rows, long row_stride, long count, long dimension, const float *centroids,
                            const float *norms, long centroid_count, float *best, float *second, int32_t *labels) {
