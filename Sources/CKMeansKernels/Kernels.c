@@ -270,9 +270,109 @@ static FK_VNNI_TARGET void fk_vnni_screen(const uint8_t *packed, long point_bloc
     default: break;
     }
 }
+
+// The integer products without VNNI, for AVX2 machines (and AVX-512 ones without VNNI).
+// `vpmaddubsw` would multiply the bytes directly but saturates its 16-bit pair sums
+// (255 · 127 · 2 > 32767), so each 16-point block is widened to int16 once and `vpmaddwd`
+// multiplies int16 pairs into exact int32 sums: the same integers as VNNI's, hence the same
+// screen. A 16-point block of a 192-value prefix is 6 KiB as int16, in L1 for every centroid.
+// Two centroids × 16 points take 8 of the 16 vector registers (two partial sums per point).
+#define FK_AVX2_TARGET __attribute__((target("avx2,fma,f16c,bmi,bmi2,popcnt")))
+
+/// One packed block (`groups` × 16 points × 4 bytes) widened to int16 in the same order.
+static FK_AVX2_TARGET void fk_avx2_widen_block(const uint8_t *packed, long groups, int16_t *wide) {
+    for (long index = 0; index < groups * 64; index += 16)
+        _mm256_storeu_si256((__m256i *)(wide + index), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(packed + index))));
+}
+
+/// Four int8 values as int16, repeated across the register: one group of a centroid.
+static FK_AVX2_TARGET inline __attribute__((always_inline)) __m256i fk_avx2_centroid_group(const int8_t *values) {
+    int32_t four;
+    memcpy(&four, values, 4);
+    return _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(four)));
+}
+
+/// The two partial sums of each point (lanes 2i, 2i + 1 of a register hold point i of its
+/// four) folded into 16 sums in point order.
+static FK_AVX2_TARGET inline __attribute__((always_inline)) void fk_avx2_fold_pairs(const __m256i partial[4], fk_i32x16 *sums) {
+    // hadd works within 128-bit halves: points 0, 1, 4, 5 | 2, 3, 6, 7; the permute restores the order.
+    __m256i low = _mm256_permute4x64_epi64(_mm256_hadd_epi32(partial[0], partial[1]), 0xd8);
+    __m256i high = _mm256_permute4x64_epi64(_mm256_hadd_epi32(partial[2], partial[3]), 0xd8);
+    memcpy(sums, &low, 32);
+    memcpy((char *)sums + 32, &high, 32);
+}
+
+/// The integer sums of one widened block with centroids `first` and `second` (which may be
+/// the same).
+static FK_AVX2_TARGET inline __attribute__((always_inline)) void fk_avx2_block_sums(const int16_t *wide, long groups,
+                                                                                     const int8_t *first, const int8_t *second,
+                                                                                     fk_i32x16 *first_sums, fk_i32x16 *second_sums) {
+    __m256i a[4], b[4];
+    for (int q = 0; q < 4; q++) a[q] = b[q] = _mm256_setzero_si256();
+    for (long g = 0; g < groups; g++) {
+        __m256i c0 = fk_avx2_centroid_group(first + g * 4), c1 = fk_avx2_centroid_group(second + g * 4);
+        for (int q = 0; q < 4; q++) {
+            __m256i points = _mm256_loadu_si256((const __m256i *)(wide + g * 64 + q * 16));
+            a[q] = _mm256_add_epi32(a[q], _mm256_madd_epi16(points, c0));
+            b[q] = _mm256_add_epi32(b[q], _mm256_madd_epi16(points, c1));
+        }
+    }
+    fk_avx2_fold_pairs(a, first_sums);
+    fk_avx2_fold_pairs(b, second_sums);
+}
+
+static FK_AVX2_TARGET void fk_avx2_products(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids,
+                                            long count, int32_t *out, long stride) {
+    int16_t stack[64 * FK_QUANTIZE_GROUPS];
+    int16_t *wide = groups <= FK_QUANTIZE_GROUPS ? stack : malloc((size_t)(groups * 64) * 2);
+    for (long block = 0; block < point_blocks; block++) {
+        fk_avx2_widen_block(packed + block * groups * 64, groups, wide);
+        for (long j = 0; j < count; j += 2) {
+            long other = j + 1 < count ? j + 1 : j;
+            fk_i32x16 first_sums, second_sums;
+            fk_avx2_block_sums(wide, groups, centroids + j * groups * 4, centroids + other * groups * 4, &first_sums, &second_sums);
+            memcpy(out + j * stride + block * 16, &first_sums, sizeof first_sums);
+            if (other != j) memcpy(out + other * stride + block * 16, &second_sums, sizeof second_sums);
+        }
+    }
+    if (wide != stack) free(wide);
+}
+
+/// `fk_avx2_products` and `screen_int8` fused, block by block: the sums go from registers
+/// straight into the screen.
+static FK_AVX2_TARGET void fk_avx2_screen(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count,
+                                          int32_t first_label, const fk_screen_centroids *c, const float *point_scales,
+                                          const float *point_errors, const float *point_norms, const float *point_residuals,
+                                          long capacity, int32_t *counts, float *upper, float *lower, int32_t *labels, float *overflow) {
+    int16_t stack[64 * FK_QUANTIZE_GROUPS];
+    int16_t *wide = groups <= FK_QUANTIZE_GROUPS ? stack : malloc((size_t)(groups * 64) * 2);
+    for (long block = 0; block < point_blocks; block++) {
+        fk_avx2_widen_block(packed + block * groups * 64, groups, wide);
+        long point = block * 16;
+        fk_f32x16 best = fk_load(upper + point);
+        const fk_f32x16 scale = fk_load(point_scales + point), error = fk_load(point_errors + point);
+        const fk_f32x16 norm = fk_load(point_norms + point);
+        const fk_f32x16 residual = fk_load(point_residuals + point) * (1.0f + 0x1p-20f);
+        const fk_f32x16 largest = FK_LARGEST_SLACK(error, norm, *c);
+        fk_f32x16 threshold = FK_THRESHOLD(best, largest);
+        for (long j = 0; j < count; j += 2) {
+            long other = j + 1 < count ? j + 1 : j;
+            fk_i32x16 first_sums, second_sums;
+            fk_avx2_block_sums(wide, groups, centroids + j * groups * 4, centroids + other * groups * 4, &first_sums, &second_sums);
+            avx2_screen_step(&first_sums, j, first_label, c, &scale, &error, &norm, &residual, &largest, &best, &threshold, point,
+                             capacity, counts, lower, labels, overflow);
+            if (other != j)
+                avx2_screen_step(&second_sums, other, first_label, c, &scale, &error, &norm, &residual, &largest, &best, &threshold,
+                                 point, capacity, counts, lower, labels, overflow);
+        }
+        fk_store(upper + point, best);
+    }
+    if (wide != stack) free(wide);
+}
 #endif
 
-static int fk_int8_products_fast = 0;
+static fk_int8_speed_class fk_int8_products_speed = FK_INT8_SLOW;
+static int fk_int8_kernel_available(fk_int8_speed_class kernel);
 
 int fk_level_supported(fk_simd_level level) {
     switch (level) {
@@ -329,17 +429,14 @@ __attribute__((constructor)) static void fk_choose_kernels(void) {
 #if defined(__x86_64__)
     if (level == FK_SIMD_AVX512) fk_table = &avx512_table;
     else if (level == FK_SIMD_AVX2) fk_table = &avx2_table;
-    if (level == FK_SIMD_AVX512 && __builtin_cpu_supports("avx512vnni")) {
-        static fk_kernel_table vnni_table;
-        vnni_table = avx512_table;
-        vnni_table.int8_products = fk_vnni_products;
-        fk_table = &vnni_table;
-        fk_int8_products_fast = 1;
-    }
+    // The integer kernels with their own instructions: VNNI at the AVX-512 level only, so
+    // that capping the level at AVX2 runs the AVX2 kernels.
+    if (level == FK_SIMD_AVX512 && fk_int8_kernel_available(FK_INT8_VNNI)) fk_int8_products_speed = FK_INT8_VNNI;
+    else if (level >= FK_SIMD_AVX2) fk_int8_products_speed = FK_INT8_AVX2;
 #endif
 }
 
-int fk_int8_fast(void) { return fk_int8_products_fast; }
+fk_int8_speed_class fk_int8_speed(void) { return fk_int8_products_speed; }
 
 fk_simd_level fk_active_level(void) { return fk_chosen_level; }
 
@@ -378,7 +475,7 @@ void fk_quantize_centroids(const float *rows, long count, long dimension, long g
 }
 void fk_int8_products(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count,
                       int32_t *out, long stride) {
-    fk_table->int8_products(packed, point_blocks, groups, centroids, count, out, stride);
+    fk_int8_products_using(fk_int8_products_speed, packed, point_blocks, groups, centroids, count, out, stride);
 }
 void fk_screen_int8(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids,
                     const float *point_scales, const float *point_errors, const float *point_norms,
@@ -392,16 +489,60 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
                     fk_screen_centroids centroids_terms, const float *point_scales, const float *point_errors,
                     const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
                     int32_t *labels, float *overflow, int32_t *products, long stride) {
+    fk_screen_tile_using(fk_int8_products_speed, packed, point_blocks, groups, centroids, count, first_label, centroids_terms,
+                         point_scales, point_errors, point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow,
+                         products, stride);
+}
+
+/// Whether `kernel` runs on this CPU.
+static int fk_int8_kernel_available(fk_int8_speed_class kernel) {
+    switch (kernel) {
+    case FK_INT8_SLOW: return 1;
 #if defined(__x86_64__)
-    if (fk_int8_products_fast) {
+    case FK_INT8_AVX2: return fk_level_supported(FK_SIMD_AVX2);
+    case FK_INT8_VNNI: return fk_level_supported(FK_SIMD_AVX512) && __builtin_cpu_supports("avx512vnni");
+#endif
+    default: return 0;
+    }
+}
+
+int fk_int8_products_using(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                           const int8_t *centroids, long count, int32_t *out, long stride) {
+    if (!fk_int8_kernel_available(kernel)) return 0;
+    switch (kernel) {
+#if defined(__x86_64__)
+    case FK_INT8_AVX2: fk_avx2_products(packed, point_blocks, groups, centroids, count, out, stride); break;
+    case FK_INT8_VNNI: fk_vnni_products(packed, point_blocks, groups, centroids, count, out, stride); break;
+#endif
+    default: fk_table->int8_products(packed, point_blocks, groups, centroids, count, out, stride); break;
+    }
+    return 1;
+}
+
+int fk_screen_tile_using(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                         const int8_t *centroids, long count, int32_t first_label, fk_screen_centroids centroids_terms,
+                         const float *point_scales, const float *point_errors, const float *point_norms,
+                         const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
+                         int32_t *labels, float *overflow, int32_t *products, long stride) {
+    if (!fk_int8_kernel_available(kernel)) return 0;
+    switch (kernel) {
+#if defined(__x86_64__)
+    case FK_INT8_AVX2:
+        fk_avx2_screen(packed, point_blocks, groups, centroids, count, first_label, &centroids_terms, point_scales, point_errors,
+                       point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow);
+        break;
+    case FK_INT8_VNNI:
         fk_vnni_screen(packed, point_blocks, groups, centroids, count, first_label, &centroids_terms, point_scales, point_errors,
                        point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow);
-        return;
-    }
+        break;
 #endif
-    fk_table->int8_products(packed, point_blocks, groups, centroids, count, products, stride);
-    fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
-                          point_residuals, point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
+    default:
+        fk_table->int8_products(packed, point_blocks, groups, centroids, count, products, stride);
+        fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
+                              point_residuals, point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
+        break;
+    }
+    return 1;
 }
 void fk_screen_products(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids_terms,
                         const float *point_scales, const float *point_errors, const float *point_norms,

@@ -342,4 +342,33 @@ struct CommandRun {
         #expect(results["avx2"] == results["baseline"])
         #expect(results["avx512"] == results["baseline"])
     }
+
+    /// Where the integer screen runs, on VNNI or on AVX2 (through the prefix screen only), the
+    /// results are the float32 ones of a CPU without it.
+    @Test func screeningLevelsGiveTheSameResults() throws {
+        let input = directory.file("wide.npy")
+        #expect(try CommandRun(["demo", "-o", input, "--points", "4000", "--dim", "256", "--blobs", "30"]).status == 0)
+        var results: [String: [Data]] = [:]
+        for level in ["baseline", "avx2", "avx512"] {
+            let output = directory.file("wide-\(level)")
+            let run = try CommandRun(
+                ["cluster", input, "-k", "128", "--tol", "0", "--max-iter", "15", "-o", output, "--quiet"],
+                environment: ["FLASHKMEANS_SIMD": level])
+            #expect(run.status == 0, "\(run.standardError)")
+            results[level] = ["labels.npy", "centroids.npy"].map {
+                (try? Data(contentsOf: URL(fileURLWithPath: "\(output)/\($0)"))) ?? Data()
+            }
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/report.json"))) as! [String: Any]
+            let iterations = report["iterations"] as! [[String: Any]]
+            let prefixRows = iterations.reduce(0) { $0 + ($1["prefixScreenedRows"] as! Int) }
+            // A level the CPU lacks runs as the highest it has; only x86 has these kernels.
+            if level != "baseline", report["simdLevel"] as? String == level {
+                #expect(prefixRows > 0, "\(level) never screened by prefix")
+            }
+            if level == "baseline" { #expect(prefixRows == 0) }
+        }
+        #expect(results["baseline"]!.allSatisfy { !$0.isEmpty })
+        #expect(results["avx2"] == results["baseline"])
+        #expect(results["avx512"] == results["baseline"])
+    }
 }

@@ -157,7 +157,8 @@ void fk_half_to_float(const void *source, float *destination, long count);
 // MARK: Integer screening
 //
 // A dense pass can rank centroids with 8-bit products first (4× the multiply rate of float32
-// on CPUs with AVX-512 VNNI) and compute exact float32/float64 distances only for the few
+// on CPUs with AVX-512 VNNI, about 1× with AVX2's 16-bit multiply-adds, where only a screen
+// over a prefix of rotated coordinates pays) and compute exact float32/float64 distances only for the few
 // centroids whose screened score is within its proven error of the best. Rows and centroids
 // are quantized per row: x ≈ s·q with integer q in [−127, 127], s = max|x|/127.
 
@@ -165,9 +166,16 @@ void fk_half_to_float(const void *source, float *destination, long count);
 extern "C" {
 #endif
 
-/// Whether the integer products run on a fast instruction (AVX-512 VNNI) here; elsewhere
-/// they run in plain C (correct, slower than float32 `sgemm`).
-int fk_int8_fast(void);
+/// How fast the integer products run here.
+typedef enum fk_int8_speed_class {
+    /// In plain C: correct, slower than float32 `sgemm`.
+    FK_INT8_SLOW = 0,
+    /// AVX2 16-bit multiply-adds: about as fast as float32 per product.
+    FK_INT8_AVX2 = 1,
+    /// AVX-512 VNNI: about four times float32.
+    FK_INT8_VNNI = 2,
+} fk_int8_speed_class;
+fk_int8_speed_class fk_int8_speed(void);
 
 /// Quantizes `count` rows into the interleaved layout `fk_int8_products` reads: blocks of 16
 /// rows, each block `groups × 64` bytes, byte `(g × 16 + lane) × 4 + j` holding value
@@ -259,13 +267,24 @@ void fk_candidate_potentials(const int32_t *products, long stride, long count, l
 /// non-finite value, or read as a float for the largest magnitude.
 uint32_t fk_largest_magnitude_bits(const float *values, long count);
 
-/// `fk_int8_products` and `fk_screen_int8` in one: with AVX-512 VNNI the products are
+/// `fk_int8_products` and `fk_screen_int8` in one: with AVX-512 VNNI or AVX2 the products are
 /// screened while still in registers and `products` is not used; elsewhere they go through
 /// `products` (`count × stride`, scratch).
 void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count, int32_t first_label,
                     fk_screen_centroids centroids_terms, const float *point_scales, const float *point_errors,
                     const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
                     int32_t *labels, float *overflow, int32_t *products, long stride);
+
+/// `fk_int8_products` and `fk_screen_tile` on a given kernel rather than this CPU's fastest,
+/// for tests: every kernel must give the same sums and the same screen. Return 0, doing
+/// nothing, where the CPU lacks the kernel's instructions.
+int fk_int8_products_using(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                           const int8_t *centroids, long count, int32_t *out, long stride);
+int fk_screen_tile_using(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                         const int8_t *centroids, long count, int32_t first_label, fk_screen_centroids centroids_terms,
+                         const float *point_scales, const float *point_errors, const float *point_norms,
+                         const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
+                         int32_t *labels, float *overflow, int32_t *products, long stride);
 
 /// `fk_screen_tile`'s screen from integer sums already computed (`products`, `count` rows of
 /// `stride`, as `fk_int8_products` writes them) for `padded_points` rows: for a pass that also

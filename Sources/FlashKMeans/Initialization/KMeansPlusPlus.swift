@@ -15,7 +15,7 @@ import Darwin
 /// Every step compares the whole sample with its candidates, so it is the cost of the
 /// start: it reads the sample once per centroid. The sample is therefore centred and
 /// quantized to 8 bits once (a quarter of the bytes to read), and each step's distances
-/// come from exact integer products (``fk_int8_products``, AVX-512 VNNI where present):
+/// come from exact integer products (``fk_int8_products``, AVX-512 VNNI or AVX2 where present):
 /// `D² ≈ ‖x‖² + ‖c‖² − 2 x̃·c̃` for the centred rows. Seeding needs no exact distances, only
 /// the same ones every run: integer sums are exact and the rest is evaluated row by row in
 /// a fixed order, so the start depends on the seed alone, never on threads or tiles.

@@ -259,8 +259,13 @@ final class AssignmentPass<Step: AssignmentStep> {
             centroids: table, centroidTile: plan.centroidTile, exactLabels: ExactLabels(centroids: table),
             previousLabels: UnsafeBufferPointer(operation.labels), pruning: pruning, quantizedCentroids: quantizedCentroids)
         if rowsHaveLabels { context.prefixScreen = prefixScreen?.load(table) }
-        // The full screen is still needed where a slice's rows lack labels or a prefix was not found.
-        quantizedCentroids?.load(table)
+        if plan.screeningGivesUp, context.prefixScreen == nil, !ScreenedAssignment.fullScreenPays {
+            // Without VNNI only the prefix screen is faster than float32 (``Screening``).
+            context.quantizedCentroids = nil
+        } else {
+            // The full screen is still needed where a slice's rows lack labels or a prefix was not found.
+            quantizedCentroids?.load(table)
+        }
         step.beginPass(context)
         let movesRows = accumulateSums && sumsFollowLabels
         if accumulateSums, !movesRows { sums!.sums.clear() }
