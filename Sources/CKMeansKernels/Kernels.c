@@ -225,7 +225,7 @@ static FK_VNNI_TARGET void fk_vnni_products(const uint8_t *packed, long point_bl
             /* The quick tests of all the tile's vectors first, against each block's threshold as */   \
             /* this group began: thresholds only fall, so this passes wherever the step's own test */   \
             /* would, and the step (which tests again) runs only where it passed. Testing inside */   \
-            /* the steps kept the sums on the stack and cost 40% of the kernel. */                    \
+            /* the steps kept the sums on the stack: 6% slower on 43,742 real 384-d rows. */         \
             __mmask16 passed[FK_VNNI_CENTROIDS][BLOCKS];                                                                    \
             __mmask16 anyPassed = 0;                                                                                         \
             for (int a = 0; a < FK_VNNI_CENTROIDS; a++) {                                                                   \
