@@ -46,9 +46,21 @@ enum Syscalls {
     }
 
     /// Tells the kernel the mapping is read front to back, so it reads ahead
-    /// aggressively and can drop pages behind us when memory is short.
+    /// aggressively and can drop pages behind us when memory is short, and in 2 MiB
+    /// pages where it can.
+    ///
+    /// Every pass maps the file's pages and gives them back, and that costs per page. Linux
+    /// reads a `MADV_HUGEPAGE` mapping ahead in 2 MiB pages where the file system allows (ext4
+    /// on the 6.18 kernel we measured on), and a pass then maps and releases them 2 MiB at a
+    /// time. 20 iterations on 43,742 × 384 rows, read from a cold cache and then warm, 2 threads:
+    /// 0.18-0.19 s of system time and 1.38-1.40 s against 0.24-0.31 s and 1.47-1.63 s without the
+    /// advice, which left most of the file in 4 KiB pages (0.43 s where all of it was). A kernel
+    /// without transparent huge pages refuses the advice, which changes nothing else.
     static func adviseSequential(_ address: UnsafeRawPointer, byteCount: Int) {
         _ = madvise(UnsafeMutableRawPointer(mutating: address), byteCount, MADV_SEQUENTIAL)
+        #if os(Linux)
+        _ = madvise(UnsafeMutableRawPointer(mutating: address), byteCount, 14 /* MADV_HUGEPAGE */)
+        #endif
     }
 
     /// Drops a mapped range from this process's resident set. The pages stay in the page
