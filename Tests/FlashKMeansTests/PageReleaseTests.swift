@@ -50,6 +50,43 @@ import _FlashKMeansTestSupport
         #expect(try Self.residentBytes(ofMappingsOf: path) > rowCount * dimension * 2)
     }
 
+    /// The input's mapping asks for 2 MiB pages (`MADV_HUGEPAGE`, `hg` among its flags), so that a
+    /// file read from a cold cache comes in as 2 MiB pages that a pass maps and releases at once.
+    @Test(.enabled(
+        if: FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/enabled"),
+        "this kernel has no transparent huge pages"))
+    func theMappingAsksForHugePages() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let path = directory.file("huge.npy")
+        Fixtures.writeNpy(
+            path, descr: "<f4", shape: [4096, 64],
+            payload: Fixtures.bytes(of: Fixtures.gaussian(pointCount: 4096, dimension: 64, seed: 3)))
+        let source = try openEmbeddings(at: path)
+        #expect(source.rowCount == 4096)
+        let flags = try Self.mappingFlags(ofMappingsOf: path)
+        #expect(!flags.isEmpty)
+        #expect(flags.allSatisfy { $0.contains("hg") }, "\(flags)")
+    }
+
+    /// The `VmFlags:` line of every mapping of `path` in `/proc/self/smaps`.
+    static func mappingFlags(ofMappingsOf path: String) throws -> [[Substring]] {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        defer { try? handle.close() }
+        let smaps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        var flags: [[Substring]] = []
+        var inMapping = false
+        for line in smaps.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit, line.contains("-") && !line.hasSuffix(":") && line.split(separator: " ").count >= 5 {
+                inMapping = line.hasSuffix(resolved)
+            } else if inMapping, line.hasPrefix("VmFlags:") {
+                flags.append(Array(line.split(separator: " ").dropFirst()))
+            }
+        }
+        return flags
+    }
+
     /// The `Rss:` of every mapping of `path` in `/proc/self/smaps`.
     static func residentBytes(ofMappingsOf path: String) throws -> Int {
         let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
