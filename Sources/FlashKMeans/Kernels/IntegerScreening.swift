@@ -309,7 +309,6 @@ enum ScreenedAssignment {
         if let groupBounds {
             let clusterCount = context.clusterCount
             let rowsPerCall = rowsWithEveryCentroid(screening: screening, clusterCount: clusterCount)
-            precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
             var start = 0
             while start < paddedRows {
                 let blocks = min(rowsPerCall, paddedRows - start) / 16
@@ -418,7 +417,6 @@ enum ScreenedAssignment {
         guard let screening = scratch.screening else { preconditionFailure("screening scratch was not allocated") }
         let clusterCount = context.clusterCount
         let rowsPerCall = rowsWithEveryCentroid(screening: screening, clusterCount: clusterCount)
-        precondition(rowsPerCall >= 16, "the product block holds every centroid's products for fewer than 16 rows")
         let cache = prefix.rows
         let centroids = prefix.centroids
         let first = tile.firstRow
@@ -446,13 +444,21 @@ enum ScreenedAssignment {
     /// the screen's product block holds every centroid's products for 16 rows.
     static func groupLowerScoresFit(clusterCount: Int, scratch: KernelScratch) -> Bool {
         guard let screening = scratch.screening else { return false }
-        return rowsWithEveryCentroid(screening: screening, clusterCount: clusterCount) >= 16
+        return productBlockRows(screening: screening, clusterCount: clusterCount) >= 16
     }
 
     /// Rows, in whole blocks of 16, whose products with every centroid fill the screen's
     /// product block (256 at k = 1024).
-    private static func rowsWithEveryCentroid(screening: ScreeningScratch, clusterCount: Int) -> Int {
+    private static func productBlockRows(screening: ScreeningScratch, clusterCount: Int) -> Int {
         screening.products.rowCount * screening.products.columnCount / max(1, clusterCount) / 16 * 16
+    }
+
+    /// ``productBlockRows(screening:clusterCount:)`` where callers checked that it is at least 16
+    /// (``groupLowerScoresFit(clusterCount:scratch:)``).
+    private static func rowsWithEveryCentroid(screening: ScreeningScratch, clusterCount: Int) -> Int {
+        let rows = productBlockRows(screening: screening, clusterCount: clusterCount)
+        precondition(rows >= 16, "the product block holds every centroid's products for fewer than 16 rows")
+        return rows
     }
 
     /// Whether every row of `tile` was labelled by an earlier pass.
