@@ -47,9 +47,11 @@ import _FlashKMeansTestSupport
     }
 
     /// The fused screens against the plain one on quantized Gaussian rows, both ways a screen
-    /// keeps its candidates: sorted from an infinite upper bound, and appended from seeded ones.
-    @Test(arguments: [(100, 37, 70), (384, 64, 40), (40, 13, 17)])
-    func everyKernelScreensAlike(dimension: Int, clusterCount: Int, pointCount: Int) throws {
+    /// keeps its candidates: sorted from an infinite upper bound, and appended from seeded ones;
+    /// and with the residual terms of a prefix screen (the coordinates past the prefix), which
+    /// enter VNNI's quick test of a whole register tile.
+    @Test(arguments: [(100, 37, 70, false), (384, 64, 40, false), (40, 13, 17, false), (100, 37, 70, true), (64, 50, 33, true)])
+    func everyKernelScreensAlike(dimension: Int, clusterCount: Int, pointCount: Int, withResiduals: Bool) throws {
         let points = Fixtures.gaussian(pointCount: pointCount, dimension: dimension, seed: UInt64(dimension))
         let centroidValues = UnsafeMutablePointer<Float>.allocate(capacity: clusterCount * dimension)
         let norms = UnsafeMutablePointer<Float>.allocate(capacity: clusterCount)
@@ -66,8 +68,16 @@ import _FlashKMeansTestSupport
         let padded = (pointCount + 15) / 16 * 16
         var packed = [UInt8](repeating: 0, count: padded / 16 * groups * 64)
         var scales = [Float](repeating: 0, count: padded), errors = scales, pointNorms = scales
-        let residuals = [Float](repeating: 0, count: padded)
         fk_quantize_points(points, dimension, pointCount, dimension, groups, &packed, &scales, &errors, &pointNorms)
+        // Residual norms of a prefix screen: a share of each row's and centroid's norm (any
+        // non-negative values make a screen that every kernel must run alike).
+        var generator = SeededGenerator(seed: 77)
+        let residuals = (0..<padded).map { row in
+            withResiduals && row < pointCount ? pointNorms[row] * Float.random(in: 0...0.4, using: &generator) : 0
+        }
+        let centroidResiduals = (0..<clusterCount).map { label in
+            withResiduals ? 2 * norms[label].squareRoot() * Float.random(in: 0...0.3, using: &generator) : 0
+        }
 
         struct Outcome: Equatable {
             var upper: [UInt32], lower: [UInt32], labels: [Int32], overflow: [UInt32], counts: [Int32]
@@ -81,10 +91,14 @@ import _FlashKMeansTestSupport
             var counts = [Int32](repeating: 0, count: padded)
             var products = [Int32](repeating: 0, count: clusterCount * padded)
             let ran = counts.withUnsafeMutableBufferPointer { countsBuffer in
-                fk_screen_tile_using(
-                    kernel, packed, padded / 16, groups, quantized.values, clusterCount, 0, quantized.screenTerms(from: 0), scales,
-                    errors, pointNorms, residuals, capacity, appended ? countsBuffer.baseAddress : nil, &upper, &lower, &labels,
-                    &overflow, &products, padded)
+                centroidResiduals.withUnsafeBufferPointer { centroidResiduals in
+                    var terms = quantized.screenTerms(from: 0)
+                    if withResiduals { terms.residuals = centroidResiduals.baseAddress! }
+                    return fk_screen_tile_using(
+                        kernel, packed, padded / 16, groups, quantized.values, clusterCount, 0, terms, scales, errors, pointNorms,
+                        residuals, capacity, appended ? countsBuffer.baseAddress : nil, &upper, &lower, &labels, &overflow,
+                        &products, padded)
+                }
             }
             guard ran != 0 else { return nil }
             return Outcome(

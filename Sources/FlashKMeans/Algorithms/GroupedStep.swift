@@ -131,10 +131,12 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
     /// and for each row and group the smallest distance to a centroid of the group other
     /// than the row's own (estimated in float32: a prediction, not a bound).
     private var boundSample: (values: [Float], labels: [Int], lowerBounds: [Float])?
-    /// The rows ``sampleBounds(centroids:source:labels:)`` reads, kept: the same evenly spaced
-    /// rows every time, and gathering them one page fault at a time cost as much as the
-    /// estimates (5 of 12 ms on 43,742 × 384 rows).
-    private var boundSampleRows: (rows: [Int], values: [Float], squaredNorms: [Float])?
+    /// The rows ``sampleBounds(centroids:source:labels:)`` reads, kept when they take at most
+    /// ``keptSampleBytes``: the same evenly spaced rows every time, and gathering them one page
+    /// fault at a time cost as much as the estimates (5 of 12 ms on 43,742 × 384 rows).
+    private var keptSample: (rows: [Int], values: [Float], squaredNorms: [Float])?
+    /// 512 rows of up to 4,096 values.
+    static var keptSampleBytes: Int { 8 << 20 }
 
     init(groups: CentroidGroups, pointCount: Int, pointTile: Int) {
         self.groups = groups
@@ -185,7 +187,10 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
 
     func sampleBounds(centroids: UnsafePointer<Float>, source: any EmbeddingSource, labels: UnsafeBufferPointer<Int32>) throws {
         let dimension = source.dimension
-        if boundSampleRows == nil {
+        let sample: (rows: [Int], values: [Float], squaredNorms: [Float])
+        if let keptSample {
+            sample = keptSample
+        } else {
             let rowCount = source.rowCount
             let sampleCount = min(rowCount, Self.boundSampleRows)
             let rows = (0..<sampleCount).map { $0 * rowCount / sampleCount }
@@ -194,9 +199,10 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
             let squaredNorms = values.withUnsafeBufferPointer { buffer in
                 (0..<sampleCount).map { squaredNorm(buffer.baseAddress! + $0 * dimension, dimension: dimension) }
             }
-            boundSampleRows = (rows, values, squaredNorms)
+            sample = (rows, values, squaredNorms)
+            if values.count * 4 <= Self.keptSampleBytes { keptSample = sample }
         }
-        let (rows, values, rowNorms) = boundSampleRows!
+        let (rows, values, rowNorms) = sample
         let sampleCount = rows.count
         let groupCount = groups.groupCount
         let clusterCount = groups.clusterCount

@@ -7,7 +7,8 @@ public enum Screening: String, CaseIterable, Sendable, Codable {
     /// Screen where it is faster: on CPUs with AVX-512 VNNI (whose integer products run
     /// four times as fast as float32 `sgemm`), for rows of at least ``minimumDimension``
     /// values and at least ``minimumProducts`` values per row times centroids; on AVX2
-    /// CPUs, for rows of at least ``minimumDimensionWithoutVNNI`` values.
+    /// CPUs, for rows of at least ``minimumDimensionWithoutVNNI`` values (and as many
+    /// products), and only in passes with a prefix screen.
     case auto
     /// Compare in float32 only.
     case off
