@@ -374,6 +374,13 @@ static FK_AVX2_TARGET void fk_avx2_screen(const uint8_t *packed, long point_bloc
 
 static fk_int8_speed_class fk_int8_products_speed = FK_INT8_SLOW;
 static int fk_int8_kernel_available(fk_int8_speed_class kernel);
+static void fk_run_int8_products(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                                 const int8_t *centroids, long count, int32_t *out, long stride);
+static void fk_run_screen_tile(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                               const int8_t *centroids, long count, int32_t first_label, const fk_screen_centroids *c,
+                               const float *point_scales, const float *point_errors, const float *point_norms,
+                               const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
+                               int32_t *labels, float *overflow, int32_t *products, long stride);
 
 int fk_level_supported(fk_simd_level level) {
     switch (level) {
@@ -476,7 +483,7 @@ void fk_quantize_centroids(const float *rows, long count, long dimension, long g
 }
 void fk_int8_products(const uint8_t *packed, long point_blocks, long groups, const int8_t *centroids, long count,
                       int32_t *out, long stride) {
-    fk_int8_products_using(fk_int8_products_speed, packed, point_blocks, groups, centroids, count, out, stride);
+    fk_run_int8_products(fk_int8_products_speed, packed, point_blocks, groups, centroids, count, out, stride);
 }
 void fk_screen_int8(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids,
                     const float *point_scales, const float *point_errors, const float *point_norms,
@@ -490,9 +497,9 @@ void fk_screen_tile(const uint8_t *packed, long point_blocks, long groups, const
                     fk_screen_centroids centroids_terms, const float *point_scales, const float *point_errors,
                     const float *point_norms, const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
                     int32_t *labels, float *overflow, int32_t *products, long stride) {
-    fk_screen_tile_using(fk_int8_products_speed, packed, point_blocks, groups, centroids, count, first_label, centroids_terms,
-                         point_scales, point_errors, point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow,
-                         products, stride);
+    fk_run_screen_tile(fk_int8_products_speed, packed, point_blocks, groups, centroids, count, first_label, &centroids_terms,
+                       point_scales, point_errors, point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow,
+                       products, stride);
 }
 
 /// Whether `kernel` runs on this CPU.
@@ -507,9 +514,9 @@ static int fk_int8_kernel_available(fk_int8_speed_class kernel) {
     }
 }
 
-int fk_int8_products_using(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
-                           const int8_t *centroids, long count, int32_t *out, long stride) {
-    if (!fk_int8_kernel_available(kernel)) return 0;
+// The kernels by class, for one the CPU has (checked once at start-up, or by the `_using` hooks).
+static void fk_run_int8_products(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                                 const int8_t *centroids, long count, int32_t *out, long stride) {
     switch (kernel) {
 #if defined(__x86_64__)
     case FK_INT8_AVX2: fk_avx2_products(packed, point_blocks, groups, centroids, count, out, stride); break;
@@ -517,6 +524,36 @@ int fk_int8_products_using(fk_int8_speed_class kernel, const uint8_t *packed, lo
 #endif
     default: fk_table->int8_products(packed, point_blocks, groups, centroids, count, out, stride); break;
     }
+}
+
+static void fk_run_screen_tile(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                               const int8_t *centroids, long count, int32_t first_label, const fk_screen_centroids *c,
+                               const float *point_scales, const float *point_errors, const float *point_norms,
+                               const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
+                               int32_t *labels, float *overflow, int32_t *products, long stride) {
+    switch (kernel) {
+#if defined(__x86_64__)
+    case FK_INT8_AVX2:
+        fk_avx2_screen(packed, point_blocks, groups, centroids, count, first_label, c, point_scales, point_errors, point_norms,
+                       point_residuals, capacity, counts, upper, lower, labels, overflow);
+        break;
+    case FK_INT8_VNNI:
+        fk_vnni_screen(packed, point_blocks, groups, centroids, count, first_label, c, point_scales, point_errors, point_norms,
+                       point_residuals, capacity, counts, upper, lower, labels, overflow);
+        break;
+#endif
+    default:
+        fk_table->int8_products(packed, point_blocks, groups, centroids, count, products, stride);
+        fk_table->screen_int8(products, stride, count, first_label, *c, point_scales, point_errors, point_norms, point_residuals,
+                              point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
+        break;
+    }
+}
+
+int fk_int8_products_using(fk_int8_speed_class kernel, const uint8_t *packed, long point_blocks, long groups,
+                           const int8_t *centroids, long count, int32_t *out, long stride) {
+    if (!fk_int8_kernel_available(kernel)) return 0;
+    fk_run_int8_products(kernel, packed, point_blocks, groups, centroids, count, out, stride);
     return 1;
 }
 
@@ -526,23 +563,9 @@ int fk_screen_tile_using(fk_int8_speed_class kernel, const uint8_t *packed, long
                          const float *point_residuals, long capacity, int32_t *counts, float *upper, float *lower,
                          int32_t *labels, float *overflow, int32_t *products, long stride) {
     if (!fk_int8_kernel_available(kernel)) return 0;
-    switch (kernel) {
-#if defined(__x86_64__)
-    case FK_INT8_AVX2:
-        fk_avx2_screen(packed, point_blocks, groups, centroids, count, first_label, &centroids_terms, point_scales, point_errors,
-                       point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow);
-        break;
-    case FK_INT8_VNNI:
-        fk_vnni_screen(packed, point_blocks, groups, centroids, count, first_label, &centroids_terms, point_scales, point_errors,
-                       point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow);
-        break;
-#endif
-    default:
-        fk_table->int8_products(packed, point_blocks, groups, centroids, count, products, stride);
-        fk_table->screen_int8(products, stride, count, first_label, centroids_terms, point_scales, point_errors, point_norms,
-                              point_residuals, point_blocks * 16, capacity, counts, upper, lower, labels, overflow);
-        break;
-    }
+    fk_run_screen_tile(kernel, packed, point_blocks, groups, centroids, count, first_label, &centroids_terms, point_scales,
+                       point_errors, point_norms, point_residuals, capacity, counts, upper, lower, labels, overflow, products,
+                       stride);
     return 1;
 }
 void fk_screen_products(const int32_t *products, long stride, long count, int32_t first_label, fk_screen_centroids centroids_terms,

@@ -218,27 +218,16 @@ final class GroupedStep<Bounds: GroupBounds>: AssignmentStep, @unchecked Sendabl
         // The smallest squared distance per group, then its root: the root is monotonic, so
         // this is the smallest distance, for one root per group instead of one per centroid.
         var lowerBounds = [Float](repeating: .infinity, count: sampleCount * groupCount)
-        lowerBounds.withUnsafeMutableBufferPointer { lower in
-            products.withUnsafeBufferPointer { products in
-                centroidNorms.withUnsafeBufferPointer { centroidNorms in
-                    groups.groupOf.withUnsafeBufferPointer { groupOf in
-                        for slot in 0..<sampleCount {
-                            let own = Int(labels[rows[slot]])
-                            let rowNorm = rowNorms[slot]
-                            let rowLower = lower.baseAddress! + slot * groupCount
-                            let rowProducts = products.baseAddress! + slot * clusterCount
-                            for label in 0..<clusterCount where label != own {
-                                let product = rowProducts[label]
-                                let squared = max(0, rowNorm + centroidNorms[label] - (product + product))
-                                let group = Int(groupOf[label])
-                                rowLower[group] = min(rowLower[group], squared)
-                            }
-                        }
-                    }
-                }
+        for slot in 0..<sampleCount {
+            let own = Int(labels[rows[slot]])
+            for label in 0..<clusterCount where label != own {
+                let product = products[slot * clusterCount + label]
+                let squared = max(0, rowNorms[slot] + centroidNorms[label] - (product + product))
+                let index = slot * groupCount + Int(groups.groupOf[label])
+                lowerBounds[index] = min(lowerBounds[index], squared)
             }
-            for index in lower.indices { lower[index] = lower[index].squareRoot() }
         }
+        for index in lowerBounds.indices { lowerBounds[index] = lowerBounds[index].squareRoot() }
         boundSample = (values, rows.map { Int(labels[$0]) }, lowerBounds)
     }
 
